@@ -1,0 +1,32 @@
+// `auth keys list|rotate` — signing keys in the store, shared by every instance.
+import { rotateSigningKey } from '../domain/keys.ts';
+import { nowS } from '../clock.ts';
+import { parse, UsageError } from './args.ts';
+import { commandDeps, printJson } from './env.ts';
+
+export async function keysCommand(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub !== 'list' && sub !== 'rotate') throw new UsageError(sub ? `unknown keys command: ${sub}` : 'keys needs a command: list, rotate');
+  const { values } = parse(rest, sub === 'list' ? { json: { type: 'boolean' } } : {});
+  const { deps, close } = await commandDeps();
+  try {
+    if (sub === 'rotate') {
+      const row = await rotateSigningKey(deps.store, deps.clock, deps.config.signingAlg, deps.config.accessTokenTtl);
+      process.stdout.write(`new signing key ${row.kid} (${row.alg}); older keys stay published until their tokens expire; running servers pick it up within 30 s\n`);
+      return 0;
+    }
+    const keys = await deps.store.keys.listPublished(nowS(deps.clock));
+    const rows = keys.map((k) => ({
+      kid: k.kid,
+      alg: k.alg,
+      status: k.retiredAt === null ? 'signing' : 'published',
+      created_at: new Date(k.createdAt * 1000).toISOString(),
+      published_until: k.expiresAt ? new Date(k.expiresAt * 1000).toISOString() : null,
+    }));
+    if ((values as { json?: boolean }).json) printJson(rows);
+    else for (const r of rows) process.stdout.write(`${r.kid}\t${r.alg}\t${r.status}\t${r.created_at}${r.published_until ? `\tuntil ${r.published_until}` : ''}\n`);
+    return 0;
+  } finally {
+    await close();
+  }
+}

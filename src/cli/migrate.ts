@@ -1,0 +1,17 @@
+// `auth migrate`: apply pending migrations and exit.
+import { openStore } from '../store/open.ts';
+import { parse } from './args.ts';
+import { commandConfig } from './env.ts';
+
+export async function migrateCommand(args: string[]): Promise<number> {
+  parse(args, {});
+  const config = await commandConfig();
+  const store = openStore(config);
+  try {
+    const applied = await store.migrate();
+    process.stdout.write(applied.length ? `applied migrations: ${applied.join(', ')}\n` : 'database is up to date\n');
+    return 0;
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,122 @@
+// Clients: creation by operators, secret rotation, and client authentication at the token endpoint
+// (RFC 6749 §2.3.1: client_secret_basic and client_secret_post; public clients use `none`).
+import { nowS } from '../clock.ts';
+import { matchesHash } from '../security/compare.ts';
+import { sha256Hex } from '../security/hash.ts';
+import { randomToken } from '../security/random.ts';
+import { checkRedirectUri } from '../security/redirect-uri.ts';
+import type { AuthMethod, ClientRow } from '../store/store.ts';
+import type { Deps } from './deps.ts';
+import { InvalidClient, InvalidRequest } from './errors.ts';
+import { DEVICE_GRANT } from './seed.ts';
+
+export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', DEVICE_GRANT] as const;
+
+export interface NewClientInput {
+  name: string;
+  redirectUris: string[];
+  isPublic: boolean;
+  grantTypes?: string[];
+  scopes?: string[];
+  firstParty?: boolean;
+  authMethod?: AuthMethod;
+}
+
+export class ClientInputError extends Error {
+  override name = 'ClientInputError';
+}
+
+/** A confidential client's secret: 256 bits, shown once, stored as SHA-256 (it is random, so no KDF needed). */
+function newSecret(): { secret: string; hash: string } {
+  const secret = `cs_${randomToken(32)}`;
+  return { secret, hash: sha256Hex(secret) };
+}
+
+export async function createClient(deps: Deps, input: NewClientInput): Promise<{ client: ClientRow; secret: string | null }> {
+  const name = input.name.trim();
+  if (!name || name.length > 200) throw new ClientInputError('--name is required (at most 200 characters)');
+  const grants = input.grantTypes?.length ? [...new Set(input.grantTypes)] : input.isPublic ? ['authorization_code', 'refresh_token'] : ['authorization_code', 'refresh_token'];
+  for (const g of grants) if (!(GRANT_TYPES as readonly string[]).includes(g)) throw new ClientInputError(`unknown grant type ${g}; known: ${GRANT_TYPES.join(', ')}`);
+  if (input.isPublic && grants.includes('client_credentials')) throw new ClientInputError('a public client cannot use client_credentials');
+  if (grants.includes('authorization_code') && input.redirectUris.length === 0) throw new ClientInputError('--redirect-uri is required for the authorization_code grant');
+  for (const u of input.redirectUris) {
+    const problem = checkRedirectUri(u);
+    if (problem) throw new ClientInputError(`invalid redirect URI ${u}: ${problem.replace(/_/g, ' ')}`);
+  }
+  const scopes = [...new Set(input.scopes ?? [])];
+  for (const s of scopes) if (!deps.config.scopes.includes(s)) throw new ClientInputError(`unknown scope ${s}; SCOPES is ${deps.config.scopes.join(' ')}`);
+  const secret = input.isPublic ? null : newSecret();
+  const client: ClientRow = {
+    id: `c_${randomToken(12)}`,
+    secretHash: secret?.hash ?? null,
+    name,
+    redirectUris: [...new Set(input.redirectUris)],
+    grantTypes: grants,
+    scopes,
+    tokenEndpointAuthMethod: input.isPublic ? 'none' : (input.authMethod ?? 'client_secret_basic'),
+    firstParty: !!input.firstParty,
+    origin: 'operator',
+    metadata: {},
+    createdAt: nowS(deps.clock),
+    lastUsedAt: null,
+  };
+  await deps.store.clients.insert(client);
+  return { client, secret: secret?.secret ?? null };
+}
+
+export async function rotateClientSecret(deps: Deps, id: string): Promise<string | null> {
+  const c = await deps.store.clients.get(id);
+  if (!c) return null;
+  if (c.tokenEndpointAuthMethod === 'none') throw new ClientInputError(`${id} is a public client; it has no secret`);
+  const s = newSecret();
+  await deps.store.clients.setSecretHash(id, s.hash);
+  return s.secret;
+}
+
+export interface ClientCredentials {
+  /** From the Authorization: Basic header. */
+  basic: { id: string; secret: string } | null;
+  /** From the body. */
+  clientId: string | undefined;
+  clientSecret: string | undefined;
+}
+
+/** Parse `Authorization: Basic` (RFC 6749 §2.3.1: id and secret are form-urlencoded before base64). */
+export function parseBasicAuth(header: string | null): { id: string; secret: string } | null | 'malformed' {
+  if (!header) return null;
+  const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
+  if (!m) return header.toLowerCase().startsWith('basic') ? 'malformed' : null;
+  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return 'malformed';
+  try {
+    return { id: decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, ' ')), secret: decodeURIComponent(decoded.slice(colon + 1).replace(/\+/g, ' ')) };
+  } catch {
+    return 'malformed';
+  }
+}
+
+/**
+ * Authenticate the client of a token, revocation or introspection request. Exactly one method may be
+ * used (RFC 6749 §2.3); the method must be the client's registered one; public clients send only client_id.
+ */
+export async function authenticateClient(deps: Deps, creds: ClientCredentials): Promise<ClientRow> {
+  const { basic } = creds;
+  if (basic && (creds.clientSecret !== undefined || (creds.clientId !== undefined && creds.clientId !== basic.id))) {
+    throw new InvalidRequest('use one client authentication method only'); // RFC 6749 §2.3
+  }
+  const id = basic?.id ?? creds.clientId;
+  if (!id) throw new InvalidClient('client_id is required', false);
+  const client = id.length <= 256 ? await deps.store.clients.get(id) : null;
+  if (!client) throw new InvalidClient('unknown client', !!basic);
+  const method = basic ? 'client_secret_basic' : creds.clientSecret !== undefined ? 'client_secret_post' : 'none';
+  if (client.tokenEndpointAuthMethod === 'none') {
+    if (method !== 'none') throw new InvalidClient('this public client has no secret', !!basic);
+    return client;
+  }
+  if (method === 'none') throw new InvalidClient('client authentication required', false);
+  const secret = basic?.secret ?? creds.clientSecret!;
+  // Constant-time comparison of hashes; basic and post are both accepted for confidential clients.
+  if (!client.secretHash || !matchesHash(secret, client.secretHash)) throw new InvalidClient('client authentication failed', !!basic);
+  return client;
+}

@@ -1,0 +1,18 @@
+// Everything a domain service needs, passed explicitly — never imported as a global.
+import type { Clock } from '../clock.ts';
+import type { Config } from '../config.ts';
+import type { Logger } from '../log.ts';
+import type { Store } from '../store/store.ts';
+import type { KeyRing } from './keys.ts';
+import type { RateLimiter } from './rate-limit.ts';
+import type { Upstreams } from './upstream.ts';
+
+export interface Deps {
+  config: Config;
+  store: Store;
+  clock: Clock;
+  log: Logger;
+  keys: KeyRing;
+  limits: { login: RateLimiter };
+  upstreams: Upstreams;
+}

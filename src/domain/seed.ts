@@ -1,0 +1,52 @@
+// What a fresh database gets: the public CLI client (so ordinary CLI logins need no registration, like
+// Deploys' `deploys-cli`) and, when there is no user at all, an `admin` with a random password written
+// once to DATA_DIR/initial-admin-password (0600) — never a fixed default.
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { nowS } from '../clock.ts';
+import { randomId, randomToken } from '../security/random.ts';
+import type { Deps } from './deps.ts';
+import { hashPassword } from './passwords.ts';
+
+export const CLI_CLIENT_ID = 'auth-cli';
+export const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+
+export async function ensureSeeds(deps: Deps): Promise<void> {
+  const { store, clock, config, log } = deps;
+  if (!(await store.clients.get(CLI_CLIENT_ID))) {
+    await store.clients.insert({
+      id: CLI_CLIENT_ID,
+      secretHash: null,
+      name: 'auth CLI',
+      // Loopback on any port (RFC 8252 §7.3).
+      redirectUris: ['http://127.0.0.1/callback', 'http://[::1]/callback', 'http://localhost/callback'],
+      grantTypes: ['authorization_code', 'refresh_token', DEVICE_GRANT],
+      scopes: [],
+      tokenEndpointAuthMethod: 'none',
+      firstParty: true,
+      origin: 'seed',
+      metadata: { application_type: 'native' },
+      createdAt: nowS(clock),
+      lastUsedAt: null,
+    });
+  }
+  if ((await store.users.count()) > 0) return;
+  const password = randomToken(18);
+  const file = resolve(join(config.dataDir, 'initial-admin-password'));
+  mkdirSync(config.dataDir, { recursive: true });
+  if (existsSync(file)) {
+    log.warn('initial-admin-password exists but no user does; leaving it and creating a new password', { file });
+  }
+  writeFileSync(file, password + '\n', { mode: 0o600 });
+  chmodSync(file, 0o600);
+  await store.users.insert({
+    id: randomId(),
+    username: 'admin',
+    email: null,
+    emailVerified: false,
+    passwordHash: await hashPassword(password),
+    isAdmin: true,
+    createdAt: nowS(clock),
+  });
+  log.warn('created user "admin"; its password is in the file named here (read it, then delete it)', { file });
+}

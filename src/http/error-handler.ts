@@ -1,0 +1,66 @@
+// The one error handler. OAuthError → RFC 6749 JSON (or a redirect / page for the authorization
+// endpoint); Elysia VALIDATION/PARSE → 400 invalid_request (never 422 with a schema dump); unknown
+// route → 404 JSON; anything else → 500 server_error with a short id, the stack only in the log.
+import { Elysia } from 'elysia';
+import { AuthorizeError, OAuthError } from '../domain/errors.ts';
+import type { Logger } from '../log.ts';
+import { requestMeta } from './context.ts';
+import { JSON_NO_STORE } from './headers.ts';
+import { errorPage } from './render.ts';
+
+export function oauthErrorResponse(e: OAuthError): Response {
+  return new Response(JSON.stringify(e.toJSON()), { status: e.status, headers: { ...JSON_NO_STORE, ...e.headers } });
+}
+
+/** RFC 6749 §4.1.2.1 error redirect, with `state` and RFC 9207 `iss`. */
+export function authorizeErrorRedirect(e: AuthorizeError, issuer: string): Response {
+  const url = new URL(e.redirectUri!);
+  url.searchParams.set('error', e.error);
+  if (e.description) url.searchParams.set('error_description', e.description);
+  if (e.state !== undefined) url.searchParams.set('state', e.state);
+  url.searchParams.set('iss', issuer);
+  return new Response(null, { status: 302, headers: { Location: url.toString(), 'Cache-Control': 'no-store' } });
+}
+
+/** Wants HTML: a browser navigating to a page (Accept lists text/html before JSON). */
+function wantsHtml(request: Request): boolean {
+  const accept = request.headers.get('accept') ?? '';
+  return accept.includes('text/html');
+}
+
+export function errorHandler(opts: { log: Logger; issuer: string; https: boolean }) {
+  return new Elysia({ name: 'error-handler' }).onError({ as: 'global' }, ({ code, error, request }) => {
+    if (error instanceof AuthorizeError) {
+      if (error.redirectable && error.redirectUri) return authorizeErrorRedirect(error, opts.issuer);
+      return errorPage(opts.https, error.status, error.error, error.description, requestMeta(request).id);
+    }
+    if (error instanceof OAuthError) {
+      if (wantsHtml(request) && request.method === 'GET') return errorPage(opts.https, error.status, error.error, error.description);
+      return oauthErrorResponse(error);
+    }
+    switch (code) {
+      case 'VALIDATION':
+      case 'PARSE':
+        return oauthErrorResponse(new OAuthError('invalid_request', code === 'PARSE' ? 'the request body could not be parsed' : describeValidation(error)));
+      case 'NOT_FOUND':
+        return new Response(JSON.stringify({ error: 'not_found', error_description: 'no such endpoint' }), { status: 404, headers: JSON_NO_STORE });
+    }
+    const status = (error as { status?: unknown })?.status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      // Elysia's own client errors (e.g. body too large, bad cookie): keep the status, RFC-shaped body.
+      return new Response(JSON.stringify({ error: 'invalid_request', error_description: `request rejected (${status})` }), { status, headers: JSON_NO_STORE });
+    }
+    const id = requestMeta(request).id;
+    const err = error as Error;
+    opts.log.error('unhandled error', { request_id: id, path: new URL(request.url).pathname, error: String(err?.message ?? err), stack: err?.stack });
+    return new Response(JSON.stringify({ error: 'server_error', error_description: `internal error (id ${id})` }), { status: 500, headers: JSON_NO_STORE });
+  });
+}
+
+/** Name the offending parameter without echoing values or the schema. */
+function describeValidation(error: unknown): string {
+  const e = error as { valueError?: { path?: string }; all?: { path?: string }[] };
+  const path = e.valueError?.path ?? e.all?.[0]?.path ?? '';
+  const name = path.replace(/^\//, '').split('/')[0];
+  return name ? `invalid or repeated parameter: ${name}` : 'invalid request parameters';
+}

@@ -1,0 +1,32 @@
+// Response headers shared by routes: no-store for anything carrying a secret, security headers for pages,
+// CORS (without credentials) for the endpoints browser-based clients call.
+
+export const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' } as const;
+
+export const JSON_NO_STORE = { 'Content-Type': 'application/json; charset=utf-8', ...NO_STORE } as const;
+
+export const CORS = {
+  'Access-Control-Allow-Origin': '*',
+  'Access-Control-Allow-Methods': 'GET, POST, OPTIONS',
+  'Access-Control-Allow-Headers': 'Authorization, Content-Type, MCP-Protocol-Version',
+  'Access-Control-Expose-Headers': 'WWW-Authenticate',
+  'Access-Control-Max-Age': '86400',
+} as const;
+
+export function pageHeaders(https: boolean): Record<string, string> {
+  const h: Record<string, string> = {
+    'Content-Type': 'text/html; charset=utf-8',
+    // No inline script anywhere: scripts come from /static only.
+    'Content-Security-Policy': "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'",
+    'X-Content-Type-Options': 'nosniff',
+    'X-Frame-Options': 'DENY',
+    'Referrer-Policy': 'no-referrer',
+    ...NO_STORE,
+  };
+  if (https) h['Strict-Transport-Security'] = 'max-age=31536000';
+  return h;
+}
+
+export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json; charset=utf-8', ...headers } });
+}

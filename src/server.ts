@@ -1,0 +1,171 @@
+// Running the server: open and migrate the store, load keys, seed, listen (reusePort: false, so a port in
+// use is an error), log one line per request, sweep expired rows, and stop gracefully.
+import type { Server } from 'bun';
+import { createApp } from './app.ts';
+import { systemClock, nowS, type Clock } from './clock.ts';
+import type { Config } from './config.ts';
+import type { Deps } from './domain/deps.ts';
+import { KeyRing } from './domain/keys.ts';
+import { RateLimiter } from './domain/rate-limit.ts';
+import { ensureSeeds } from './domain/seed.ts';
+import { createUpstreams } from './domain/upstream.ts';
+import { attachMeta } from './http/context.ts';
+import type { Logger } from './log.ts';
+import { openStore } from './store/open.ts';
+import { SqliteStore } from './store/sqlite.ts';
+import type { Store } from './store/store.ts';
+import { VERSION } from './version.ts';
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  deps: Deps;
+  /** Stop accepting, let in-flight requests finish up to `timeoutS`, then close the store. */
+  stop(timeoutS?: number): Promise<void>;
+}
+
+export class PortInUseError extends Error {
+  override name = 'PortInUseError';
+}
+
+/** Build the dependencies: store (migrated), keys, limiters, upstream providers. */
+export async function createDeps(config: Config, log: Logger, opts: { clock?: Clock; store?: Store } = {}): Promise<Deps> {
+  const clock = opts.clock ?? systemClock;
+  const store = opts.store ?? openStore(config);
+  const applied = await store.migrate();
+  if (applied.length) log.info('migrations applied', { versions: applied });
+  const keys = new KeyRing(store, clock, config.baseUrl, config.accessTokenTtl);
+  await keys.load(config.signingAlg);
+  const deps: Deps = {
+    config,
+    store,
+    clock,
+    log,
+    keys,
+    limits: { login: new RateLimiter(config.loginRateLimit, config.loginRateWindow, clock) },
+    upstreams: createUpstreams(config),
+  };
+  await ensureSeeds(deps);
+  return deps;
+}
+
+function pathOf(url: string): string {
+  const start = url.indexOf('/', url.indexOf('//') + 2);
+  if (start < 0) return '/';
+  const q = url.indexOf('?', start);
+  return url.slice(start, q < 0 ? undefined : q);
+}
+
+export async function startServer(config: Config, log: Logger, opts: { clock?: Clock; store?: Store } = {}): Promise<RunningServer> {
+  const deps = await createDeps(config, log, opts);
+  const app = createApp(deps);
+  const handle = app.handle.bind(app);
+  const inflight = new Set<Promise<unknown>>();
+
+  let server: Server<undefined>;
+  try {
+    server = Bun.serve({
+      port: config.port,
+      hostname: config.host,
+      reusePort: false,
+      idleTimeout: 30, // seconds: slow or idle clients are cut off
+      maxRequestBodySize: 1024 * 1024,
+      development: false,
+      async fetch(req, srv) {
+        const meta = attachMeta(req, srv.requestIP(req)?.address ?? 'unknown', config.trustProxy);
+        let res: Response;
+        try {
+          res = await handle(req);
+        } catch (e) {
+          log.error('request failed outside the app', { request_id: meta.id, error: String(e) });
+          res = new Response('{"error":"server_error"}', { status: 500, headers: { 'Content-Type': 'application/json' } });
+        }
+        try {
+          res.headers.set('X-Request-Id', meta.id);
+        } catch {
+          // immutable headers (never for our own responses)
+        }
+        log.info('request', {
+          method: req.method,
+          path: pathOf(req.url),
+          status: res.status,
+          duration_ms: Math.round((performance.now() - meta.start) * 100) / 100,
+          request_id: meta.id,
+          ip: meta.ip,
+        });
+        return res;
+      },
+      error(e) {
+        log.error('server error', { error: String(e) });
+        return new Response('{"error":"server_error"}', { status: 500, headers: { 'Content-Type': 'application/json' } });
+      },
+    });
+  } catch (e) {
+    await deps.store.close();
+    const code = (e as { code?: string }).code;
+    if (code === 'EADDRINUSE' || /in use|EADDRINUSE/i.test(String(e))) throw new PortInUseError(`port ${config.port} on ${config.host} is already in use`);
+    throw e;
+  }
+
+  const timers: Timer[] = [];
+  const sweep = async () => {
+    const now = nowS(deps.clock);
+    const p = deps.store.sweep(now, now - config.clientIdleTtl).then(
+      (r) => {
+        const total = Object.values(r).reduce((a, b) => a + b, 0);
+        if (total) log.info('sweep', { ...r });
+      },
+      (e) => log.warn('sweep failed', { error: String(e) }),
+    );
+    inflight.add(p);
+    await p;
+    inflight.delete(p);
+  };
+  timers.push(setInterval(sweep, config.sweepInterval * 1000));
+  // Other instances may rotate keys: reload them now and then (cheap when nothing changed).
+  timers.push(setInterval(() => deps.keys.load(config.signingAlg).catch((e) => log.warn('key reload failed', { error: String(e) })), 30_000));
+  if (deps.store instanceof SqliteStore) {
+    const store = deps.store;
+    // WAL checkpoints on a timer instead of SQLite's automatic ones on the request path.
+    store.db.exec('PRAGMA wal_autocheckpoint = 0');
+    timers.push(setInterval(() => {
+      try {
+        store.checkpoint();
+      } catch (e) {
+        log.warn('checkpoint failed', { error: String(e) });
+      }
+    }, 1000));
+  }
+  void sweep();
+
+  const port = server.port ?? config.port;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  log.info('listening', { url, issuer: config.baseUrl, version: VERSION, database: deps.store.kind });
+
+  let stopping: Promise<void> | null = null;
+  return {
+    url,
+    port,
+    deps,
+    stop(timeoutS = config.shutdownTimeout) {
+      stopping ??= (async () => {
+        for (const t of timers) clearInterval(t);
+        const t0 = performance.now();
+        const graceful = server.stop(false);
+        let timedOut = false;
+        await Promise.race([
+          graceful,
+          new Promise<void>((r) => setTimeout(() => { timedOut = true; r(); }, timeoutS * 1000)),
+        ]);
+        if (timedOut) {
+          log.warn('shutdown timeout: closing remaining connections', { timeout_s: timeoutS });
+          await server.stop(true);
+        }
+        await Promise.allSettled([...inflight]);
+        await deps.store.close();
+        log.info('stopped', { after_ms: Math.round(performance.now() - t0) });
+      })();
+      return stopping;
+    },
+  };
+}

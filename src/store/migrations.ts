@@ -1,0 +1,24 @@
+// The migrations this binary knows, embedded at build time (explicit imports: the binary has no
+// filesystem to glob). Numbers are shared by every store; a dialect variant may replace a file's SQL.
+import m0001 from '../../schema/0001_clients_users.sql' with { type: 'text' };
+import m0002 from '../../schema/0002_grants.sql' with { type: 'text' };
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: '0001_clients_users', sql: m0001 },
+  { version: 2, name: '0002_grants', sql: m0002 },
+];
+
+export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+export class SchemaTooNewError extends Error {
+  override name = 'SchemaTooNewError';
+  constructor(public readonly found: number) {
+    super(`the database is at schema version ${found}, newer than this binary knows (${LATEST_VERSION}); run a newer auth`);
+  }
+}

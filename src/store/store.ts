@@ -1,0 +1,212 @@
+// The Store: a small async interface per aggregate. SQLite implements it now (sqlite.ts); PostgreSQL can
+// implement it later without touching the domain. Times are unix seconds. Secrets arrive already hashed.
+// Every single-use operation is one conditional UPDATE … RETURNING, never read-then-write.
+
+export type ClientOrigin = 'operator' | 'seed' | 'dynamic' | 'metadata_document';
+export type AuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
+
+export interface ClientRow {
+  id: string;
+  secretHash: string | null;
+  name: string;
+  redirectUris: string[];
+  grantTypes: string[];
+  scopes: string[];
+  tokenEndpointAuthMethod: AuthMethod;
+  firstParty: boolean;
+  origin: ClientOrigin;
+  metadata: Record<string, unknown>;
+  createdAt: number;
+  lastUsedAt: number | null;
+}
+
+export interface UserRow {
+  id: string;
+  username: string;
+  email: string | null;
+  emailVerified: boolean;
+  passwordHash: string | null;
+  isAdmin: boolean;
+  createdAt: number;
+}
+
+export interface SessionRow {
+  id: string;
+  hash: string;
+  userId: string;
+  csrfHash: string;
+  authTime: number;
+  lastSeenAt: number;
+  expiresAt: number;
+}
+
+export interface ConsentRow {
+  userId: string;
+  clientId: string;
+  resource: string;
+  scope: string;
+  createdAt: number;
+}
+
+export interface SigningKeyRow {
+  kid: string;
+  alg: string;
+  privateJwk: string;
+  publicJwk: string;
+  createdAt: number;
+  retiredAt: number | null;
+  expiresAt: number | null;
+}
+
+export interface CodeRow {
+  id: string;
+  hash: string;
+  clientId: string;
+  userId: string;
+  redirectUri: string;
+  codeChallenge: string | null;
+  scope: string;
+  resource: string[];
+  authTime: number;
+  expiresAt: number;
+  consumedAt: number | null;
+  issuedFamilyId: string | null;
+  issuedJti: string | null;
+  issuedExp: number | null;
+}
+
+export interface FamilyRow {
+  id: string;
+  clientId: string;
+  userId: string;
+  scope: string;
+  resource: string[];
+  authTime: number;
+  createdAt: number;
+  revokedAt: number | null;
+  expiresAt: number;
+}
+
+export interface RefreshRow {
+  id: string;
+  hash: string;
+  familyId: string;
+  scope: string;
+  resource: string[];
+  createdAt: number;
+  expiresAt: number;
+  consumedAt: number | null;
+  lastJti: string | null;
+  lastExp: number | null;
+}
+
+export interface UpstreamLoginRow {
+  stateHash: string;
+  provider: string;
+  nonce: string;
+  codeVerifier: string;
+  nextPath: string;
+  expiresAt: number;
+}
+
+export interface SweepResult {
+  codes: number;
+  refreshTokens: number;
+  families: number;
+  sessions: number;
+  revokedAccessTokens: number;
+  upstreamLogins: number;
+  idleClients: number;
+}
+
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Apply pending migrations; refuses a database newer than this binary. Returns versions applied. */
+  migrate(): Promise<number[]>;
+  /** Cheap query that proves the database answers. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+  /** Delete rows that expired before `now`; dynamic clients idle since before `idleBefore`. */
+  sweep(now: number, idleBefore: number): Promise<SweepResult>;
+
+  clients: {
+    insert(c: ClientRow): Promise<void>;
+    get(id: string): Promise<ClientRow | null>;
+    list(): Promise<ClientRow[]>;
+    remove(id: string): Promise<boolean>;
+    setSecretHash(id: string, hash: string): Promise<boolean>;
+    touch(id: string, now: number): Promise<void>;
+  };
+
+  users: {
+    insert(u: UserRow): Promise<void>;
+    get(id: string): Promise<UserRow | null>;
+    getByUsername(username: string): Promise<UserRow | null>;
+    getByVerifiedEmail(email: string): Promise<UserRow | null>;
+    list(): Promise<UserRow[]>;
+    count(): Promise<number>;
+    remove(username: string): Promise<boolean>;
+    setPasswordHash(id: string, hash: string): Promise<boolean>;
+    linkIdentity(provider: string, subject: string, userId: string, email: string | null, now: number): Promise<void>;
+    getByIdentity(provider: string, subject: string): Promise<UserRow | null>;
+  };
+
+  sessions: {
+    insert(s: SessionRow): Promise<void>;
+    get(id: string): Promise<SessionRow | null>;
+    touch(id: string, now: number): Promise<void>;
+    remove(id: string): Promise<void>;
+  };
+
+  consents: {
+    get(userId: string, clientId: string, resource: string): Promise<ConsentRow | null>;
+    upsert(c: ConsentRow): Promise<void>;
+    listForUser(userId: string): Promise<ConsentRow[]>;
+    remove(userId: string, clientId: string): Promise<number>;
+  };
+
+  keys: {
+    insert(k: SigningKeyRow): Promise<void>;
+    /** Keys still published (not past expires_at), newest first. */
+    listPublished(now: number): Promise<SigningKeyRow[]>;
+    /** Mark every active key but `kid` retired at `now`, published until `expiresAt`. */
+    retireOthers(kid: string, now: number, expiresAt: number): Promise<void>;
+  };
+
+  codes: {
+    insert(c: CodeRow): Promise<void>;
+    get(id: string): Promise<CodeRow | null>;
+    /** Single use: mark consumed iff unconsumed and unexpired; returns the row as it was, else null. */
+    consume(id: string, now: number): Promise<CodeRow | null>;
+    recordIssued(id: string, familyId: string | null, jti: string, exp: number): Promise<void>;
+  };
+
+  refresh: {
+    /** Create a family and its first token in one transaction. */
+    insertFamily(f: FamilyRow, first: RefreshRow): Promise<void>;
+    getFamily(id: string): Promise<FamilyRow | null>;
+    get(id: string): Promise<RefreshRow | null>;
+    /**
+     * Rotation in one transaction: consume `oldId` iff unconsumed, unexpired and its family is live;
+     * insert `next`; slide the family's expiry. Returns false (and changes nothing) if it lost the race.
+     */
+    rotate(oldId: string, now: number, next: RefreshRow, familyExpiresAt: number): Promise<boolean>;
+    /** Insert another live token into a live family (reuse inside the grace period). */
+    insertIntoFamily(next: RefreshRow, now: number, familyExpiresAt: number): Promise<boolean>;
+    setLastJti(id: string, jti: string, exp: number): Promise<void>;
+    /** Revoke a family; the access tokens issued from its tokens are recorded as revoked. */
+    revokeFamily(id: string, now: number): Promise<boolean>;
+    listLiveFamiliesForUser(userId: string, now: number): Promise<FamilyRow[]>;
+  };
+
+  revokedAccessTokens: {
+    add(jti: string, expiresAt: number): Promise<void>;
+    has(jti: string): Promise<boolean>;
+  };
+
+  upstreamLogins: {
+    insert(r: UpstreamLoginRow): Promise<void>;
+    /** Single use: delete and return iff unexpired. */
+    take(stateHash: string, now: number): Promise<UpstreamLoginRow | null>;
+  };
+}
