@@ -1,0 +1,83 @@
+// Runs the compiled binary (dist/auth), building it first if it is missing.
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(import.meta.dir, '../..');
+export const BINARY = join(ROOT, 'dist/auth');
+
+let built: Promise<void> | null = null;
+export function ensureBinary(): Promise<void> {
+  built ??= (async () => {
+    if (existsSync(BINARY)) return;
+    const p = Bun.spawn([process.execPath, 'run', 'build'], { cwd: ROOT, stdout: 'ignore', stderr: 'inherit' });
+    if ((await p.exited) !== 0) throw new Error('build failed');
+  })();
+  return built;
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run `auth ARGS` with a clean environment (plus `env`) in `cwd`. */
+export async function runAuth(args: string[], opts: { env?: Record<string, string>; cwd?: string; stdin?: string; bin?: string } = {}): Promise<RunResult> {
+  await ensureBinary();
+  const p = Bun.spawn([opts.bin ?? BINARY, ...args], {
+    cwd: opts.cwd ?? ROOT,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...opts.env },
+    stdin: opts.stdin !== undefined ? new Blob([opts.stdin]) : 'ignore',
+    stdout: 'pipe',
+    stderr: 'pipe',
+  });
+  const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  return { code, stdout, stderr };
+}
+
+/** Start `auth server` as a process; resolves when its "listening" log line appears. */
+export async function spawnServer(opts: { env: Record<string, string>; cwd: string; bin?: string }) {
+  await ensureBinary();
+  const proc = Bun.spawn([opts.bin ?? BINARY, 'server'], {
+    cwd: opts.cwd,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LOG_FORMAT: 'json', ...opts.env },
+    stdout: 'pipe',
+    stderr: 'pipe',
+  });
+  const lines: string[] = [];
+  const reader = proc.stderr.getReader();
+  const dec = new TextDecoder();
+  let buf = '';
+  let onLine: (() => void) | null = null;
+  void (async () => {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buf += dec.decode(value, { stream: true });
+      let i;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        lines.push(buf.slice(0, i));
+        buf = buf.slice(i + 1);
+        onLine?.();
+      }
+    }
+    onLine?.();
+  })();
+  const waitFor = (pred: (l: string) => boolean, timeoutMs = 10_000) =>
+    new Promise<string>((resolveLine, reject) => {
+      const check = () => {
+        const hit = lines.find(pred);
+        if (hit) {
+          onLine = null;
+          resolveLine(hit);
+        }
+      };
+      const t = setTimeout(() => reject(new Error(`timeout waiting for log line; got:\n${lines.join('\n')}`)), timeoutMs);
+      onLine = () => {
+        check();
+        if (lines.some(pred)) clearTimeout(t);
+      };
+      check();
+    });
+  return { proc, lines, waitFor };
+}

@@ -1,0 +1,52 @@
+// startServer for tests: the real server on 127.0.0.1:0 with a real SQLite file in a temp directory,
+// a controllable clock, and logs kept in memory.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TestClock } from '../../src/clock.ts';
+import { loadConfig } from '../../src/config.ts';
+import { createLogger } from '../../src/log.ts';
+import { startServer, type RunningServer } from '../../src/server.ts';
+
+export interface TestServer extends RunningServer {
+  /** The issuer: http://127.0.0.1:<port> */
+  base: string;
+  clock: TestClock;
+  dir: string;
+  logs: string[];
+  close(): Promise<void>;
+}
+
+export function tempDir(prefix = 'auth-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Find a free port by binding port 0 and releasing it (the issuer must be known before the start). */
+export function freePort(): number {
+  const s = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response() });
+  const p = s.port!;
+  s.stop(true);
+  return p;
+}
+
+export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const dir = tempDir();
+  const port = freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const config = loadConfig({ PORT: String(port), HOST: '127.0.0.1', BASE_URL: base, DATA_DIR: dir, LOG_LEVEL: 'debug', ...env });
+  const clock = new TestClock();
+  const logs: string[] = [];
+  const log = createLogger('debug', 'json', (l) => logs.push(l));
+  const running = await startServer(config, log, { clock });
+  return {
+    ...running,
+    base,
+    clock,
+    dir,
+    logs,
+    async close() {
+      await running.stop(1);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

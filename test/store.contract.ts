@@ -1,0 +1,174 @@
+// The store contract: every Store implementation must pass this suite (SQLite now; PostgreSQL later).
+import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
+import type { ClientRow, CodeRow, FamilyRow, RefreshRow, Store } from '../src/store/store.ts';
+import { SchemaTooNewError, LATEST_VERSION } from '../src/store/migrations.ts';
+
+const NOW = 1_800_000_000;
+
+export function client(id = 'c1', over: Partial<ClientRow> = {}): ClientRow {
+  return {
+    id,
+    secretHash: null,
+    name: 'Client',
+    redirectUris: ['https://app.example/cb'],
+    grantTypes: ['authorization_code'],
+    scopes: [],
+    tokenEndpointAuthMethod: 'none',
+    firstParty: false,
+    origin: 'operator',
+    metadata: {},
+    createdAt: NOW,
+    lastUsedAt: null,
+    ...over,
+  };
+}
+
+const user = (id = 'u1') => ({ id, username: id, email: `${id}@example.com`, emailVerified: true, passwordHash: null, isAdmin: false, createdAt: NOW });
+
+const code = (id: string, over: Partial<CodeRow> = {}): CodeRow => ({
+  id, hash: 'h', clientId: 'c1', userId: 'u1', redirectUri: 'https://app.example/cb', codeChallenge: null, scope: 'openid',
+  resource: [], authTime: NOW, expiresAt: NOW + 60, consumedAt: null, issuedFamilyId: null, issuedJti: null, issuedExp: null, ...over,
+});
+
+const family = (id: string): FamilyRow => ({ id, clientId: 'c1', userId: 'u1', scope: 'openid', resource: [], authTime: NOW, createdAt: NOW, revokedAt: null, expiresAt: NOW + 1000 });
+const refresh = (id: string, familyId: string, over: Partial<RefreshRow> = {}): RefreshRow => ({
+  id, hash: `hash-${id}`, familyId, scope: 'openid', resource: [], createdAt: NOW, expiresAt: NOW + 1000, consumedAt: null, lastJti: null, lastExp: null, ...over,
+});
+
+export function storeContract(name: string, open: () => Promise<Store>, rawExec: (s: Store, sql: string) => Promise<void>) {
+  describe(`store contract: ${name}`, () => {
+    let store: Store;
+    beforeEach(async () => {
+      store = await open();
+      await store.migrate();
+      await store.clients.insert(client());
+      await store.users.insert(user());
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    test('migrations are idempotent: a second run applies nothing', async () => {
+      expect(await store.migrate()).toEqual([]);
+    });
+
+    test('a database newer than the binary is refused', async () => {
+      await rawExec(store, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (${LATEST_VERSION + 1}, 'future', 0)`);
+      await expect(store.migrate()).rejects.toBeInstanceOf(SchemaTooNewError);
+    });
+
+    test('clients round-trip with JSON fields and flags', async () => {
+      await store.clients.insert(client('c2', { redirectUris: ['a', 'b'], firstParty: true, metadata: { x: 1 }, secretHash: 'ab' }));
+      const c = await store.clients.get('c2');
+      expect(c).toMatchObject({ redirectUris: ['a', 'b'], firstParty: true, metadata: { x: 1 }, secretHash: 'ab' });
+      expect(await store.clients.setSecretHash('c2', 'cd')).toBe(true);
+      expect((await store.clients.get('c2'))!.secretHash).toBe('cd');
+      await store.clients.touch('c2', NOW + 5);
+      expect((await store.clients.get('c2'))!.lastUsedAt).toBe(NOW + 5);
+      expect((await store.clients.list()).map((x) => x.id)).toEqual(['c1', 'c2']);
+      expect(await store.clients.remove('c2')).toBe(true);
+      expect(await store.clients.remove('c2')).toBe(false);
+      expect(await store.clients.get('c2')).toBeNull();
+    });
+
+    test('duplicate usernames are refused', async () => {
+      await expect(store.users.insert({ ...user('u2'), username: 'u1' })).rejects.toThrow();
+    });
+
+    test('identities link by (provider, subject); verified email lookup ignores unverified', async () => {
+      await store.users.linkIdentity('oidc', 'sub-1', 'u1', 'u1@example.com', NOW);
+      expect((await store.users.getByIdentity('oidc', 'sub-1'))!.id).toBe('u1');
+      expect(await store.users.getByIdentity('oidc', 'sub-2')).toBeNull();
+      expect((await store.users.getByVerifiedEmail('U1@EXAMPLE.com'))!.id).toBe('u1');
+      await store.users.insert({ ...user('u3'), email: 'x@example.com', emailVerified: false });
+      expect(await store.users.getByVerifiedEmail('x@example.com')).toBeNull();
+    });
+
+    test('an authorization code is consumed exactly once, even by concurrent callers', async () => {
+      await store.codes.insert(code('k1'));
+      const results = await Promise.all(Array.from({ length: 10 }, () => store.codes.consume('k1', NOW)));
+      expect(results.filter(Boolean).length).toBe(1);
+      expect(await store.codes.consume('k1', NOW)).toBeNull();
+    });
+
+    test('an expired code cannot be consumed', async () => {
+      await store.codes.insert(code('k2', { expiresAt: NOW - 1 }));
+      expect(await store.codes.consume('k2', NOW)).toBeNull();
+    });
+
+    test('refresh rotation has one winner and slides the family expiry', async () => {
+      await store.refresh.insertFamily(family('f1'), refresh('r1', 'f1'));
+      const outcomes = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => store.refresh.rotate('r1', NOW, refresh(`r1-next-${i}`, 'f1'), NOW + 5000)),
+      );
+      expect(outcomes.filter(Boolean).length).toBe(1);
+      expect((await store.refresh.get('r1'))!.consumedAt).toBe(NOW);
+      expect((await store.refresh.getFamily('f1'))!.expiresAt).toBe(NOW + 5000);
+    });
+
+    test('a revoked family cannot rotate and its access tokens are recorded as revoked', async () => {
+      await store.refresh.insertFamily(family('f2'), refresh('r2', 'f2'));
+      await store.refresh.setLastJti('r2', 'jti-2', NOW + 100);
+      expect(await store.refresh.revokeFamily('f2', NOW)).toBe(true);
+      expect(await store.refresh.revokeFamily('f2', NOW)).toBe(false);
+      expect(await store.revokedAccessTokens.has('jti-2')).toBe(true);
+      expect(await store.refresh.rotate('r2', NOW, refresh('r2b', 'f2'), NOW + 10)).toBe(false);
+      expect(await store.refresh.insertIntoFamily(refresh('r2c', 'f2'), NOW, NOW + 10)).toBe(false);
+    });
+
+    test('consent upsert replaces the scope; remove deletes', async () => {
+      await store.consents.upsert({ userId: 'u1', clientId: 'c1', resource: '', scope: 'a', createdAt: NOW });
+      await store.consents.upsert({ userId: 'u1', clientId: 'c1', resource: '', scope: 'a b', createdAt: NOW });
+      expect((await store.consents.get('u1', 'c1', ''))!.scope).toBe('a b');
+      expect(await store.consents.remove('u1', 'c1')).toBe(1);
+    });
+
+    test('signing keys: retired keys stay published until their expiry', async () => {
+      const k = (kid: string, createdAt: number) => ({ kid, alg: 'ES256', privateJwk: '{}', publicJwk: '{}', createdAt, retiredAt: null, expiresAt: null });
+      await store.keys.insert(k('a', NOW));
+      await store.keys.insert(k('b', NOW + 1));
+      await store.keys.retireOthers('b', NOW + 1, NOW + 100);
+      const keys = await store.keys.listPublished(NOW + 50);
+      expect(keys.map((x) => [x.kid, x.retiredAt])).toEqual([['b', null], ['a', NOW + 1]]);
+      expect((await store.keys.listPublished(NOW + 101)).map((x) => x.kid)).toEqual(['b']);
+    });
+
+    test('upstream login state is taken once and only before expiry', async () => {
+      const row = { stateHash: 's', provider: 'oidc', nonce: 'n', codeVerifier: 'v', nextPath: '/', expiresAt: NOW + 10 };
+      await store.upstreamLogins.insert(row);
+      expect(await store.upstreamLogins.take('s', NOW)).toEqual(row);
+      expect(await store.upstreamLogins.take('s', NOW)).toBeNull();
+      await store.upstreamLogins.insert({ ...row, stateHash: 't' });
+      expect(await store.upstreamLogins.take('t', NOW + 11)).toBeNull();
+    });
+
+    test('sweep deletes expired rows and idle dynamic clients only', async () => {
+      await store.clients.insert(client('dyn-old', { origin: 'dynamic', createdAt: NOW - 1000 }));
+      await store.clients.insert(client('dyn-used', { origin: 'dynamic', createdAt: NOW - 1000, lastUsedAt: NOW }));
+      await store.clients.insert(client('op-old', { origin: 'operator', createdAt: NOW - 1000 }));
+      await store.sessions.insert({ id: 's1', hash: 'h', userId: 'u1', csrfHash: 'c', authTime: NOW, lastSeenAt: NOW, expiresAt: NOW - 1 });
+      await store.revokedAccessTokens.add('old', NOW - 1);
+      await store.revokedAccessTokens.add('live', NOW + 100);
+      const r = await store.sweep(NOW, NOW - 500);
+      expect(r.idleClients).toBe(1);
+      expect(r.sessions).toBe(1);
+      expect(r.revokedAccessTokens).toBe(1);
+      expect(await store.clients.get('dyn-old')).toBeNull();
+      expect(await store.clients.get('dyn-used')).not.toBeNull();
+      expect(await store.clients.get('op-old')).not.toBeNull();
+      expect(await store.revokedAccessTokens.has('live')).toBe(true);
+    });
+
+    test('removing a user removes its sessions, consents and grants (foreign keys)', async () => {
+      await store.sessions.insert({ id: 's2', hash: 'h', userId: 'u1', csrfHash: 'c', authTime: NOW, lastSeenAt: NOW, expiresAt: NOW + 100 });
+      await store.refresh.insertFamily(family('f3'), refresh('r3', 'f3'));
+      expect(await store.users.remove('u1')).toBe(true);
+      expect(await store.sessions.get('s2')).toBeNull();
+      expect(await store.refresh.get('r3')).toBeNull();
+    });
+
+    test('ping answers', async () => {
+      await store.ping();
+    });
+  });
+}
