@@ -43,7 +43,6 @@ CREATE TABLE sessions (
   id            TEXT PRIMARY KEY,
   hash          TEXT NOT NULL,                         -- SHA-256 of the whole cookie value
   user_id       TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-  csrf_hash     TEXT NOT NULL,
   auth_time     BIGINT NOT NULL,
   last_seen_at  BIGINT NOT NULL,
   expires_at    BIGINT NOT NULL                        -- absolute end

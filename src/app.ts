@@ -4,13 +4,23 @@ import type { Deps } from './domain/deps.ts';
 import { errorHandler } from './http/error-handler.ts';
 import { healthRoutes } from './http/routes/health.ts';
 import { staticRoutes } from './http/routes/static.ts';
+import { authorizeRoutes } from './http/routes/authorize.ts';
+import { discoveryRoutes } from './http/routes/discovery.ts';
+import { loginRoutes } from './http/routes/login.ts';
+import { tokenRoutes } from './http/routes/token.ts';
+import { CORS_PATHS, corsPreflight } from './http/headers.ts';
 
 export function createApp(deps: Deps) {
   const https = deps.config.baseUrl.startsWith('https:');
   return new Elysia({ name: 'auth' })
     .use(errorHandler({ log: deps.log, issuer: deps.config.baseUrl, https }))
     .use(healthRoutes(deps))
-    .use(staticRoutes());
+    .use(staticRoutes())
+    .use(discoveryRoutes(deps))
+    .use(authorizeRoutes(deps))
+    .use(loginRoutes(deps))
+    .use(tokenRoutes(deps))
+    .options('/*', ({ request }) => (CORS_PATHS.has(new URL(request.url).pathname) ? corsPreflight() : new Response(null, { status: 404 })));
 }
 
 export type App = ReturnType<typeof createApp>;

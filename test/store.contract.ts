@@ -146,7 +146,7 @@ export function storeContract(name: string, open: () => Promise<Store>, rawExec:
       await store.clients.insert(client('dyn-old', { origin: 'dynamic', createdAt: NOW - 1000 }));
       await store.clients.insert(client('dyn-used', { origin: 'dynamic', createdAt: NOW - 1000, lastUsedAt: NOW }));
       await store.clients.insert(client('op-old', { origin: 'operator', createdAt: NOW - 1000 }));
-      await store.sessions.insert({ id: 's1', hash: 'h', userId: 'u1', csrfHash: 'c', authTime: NOW, lastSeenAt: NOW, expiresAt: NOW - 1 });
+      await store.sessions.insert({ id: 's1', hash: 'h', userId: 'u1', authTime: NOW, lastSeenAt: NOW, expiresAt: NOW - 1 });
       await store.revokedAccessTokens.add('old', NOW - 1);
       await store.revokedAccessTokens.add('live', NOW + 100);
       const r = await store.sweep(NOW, NOW - 500);
@@ -160,7 +160,7 @@ export function storeContract(name: string, open: () => Promise<Store>, rawExec:
     });
 
     test('removing a user removes its sessions, consents and grants (foreign keys)', async () => {
-      await store.sessions.insert({ id: 's2', hash: 'h', userId: 'u1', csrfHash: 'c', authTime: NOW, lastSeenAt: NOW, expiresAt: NOW + 100 });
+      await store.sessions.insert({ id: 's2', hash: 'h', userId: 'u1', authTime: NOW, lastSeenAt: NOW, expiresAt: NOW + 100 });
       await store.refresh.insertFamily(family('f3'), refresh('r3', 'f3'));
       expect(await store.users.remove('u1')).toBe(true);
       expect(await store.sessions.get('s2')).toBeNull();

@@ -5,11 +5,12 @@ import { Elysia } from 'elysia';
 import { AuthorizeError, OAuthError } from '../domain/errors.ts';
 import type { Logger } from '../log.ts';
 import { requestMeta } from './context.ts';
-import { JSON_NO_STORE } from './headers.ts';
+import { CORS, CORS_PATHS, JSON_NO_STORE } from './headers.ts';
 import { errorPage } from './render.ts';
 
-export function oauthErrorResponse(e: OAuthError): Response {
-  return new Response(JSON.stringify(e.toJSON()), { status: e.status, headers: { ...JSON_NO_STORE, ...e.headers } });
+export function oauthErrorResponse(e: OAuthError, request?: Request): Response {
+  const cors = request && CORS_PATHS.has(new URL(request.url).pathname) ? CORS : {};
+  return new Response(JSON.stringify(e.toJSON()), { status: e.status, headers: { ...JSON_NO_STORE, ...cors, ...e.headers } });
 }
 
 /** RFC 6749 §4.1.2.1 error redirect, with `state` and RFC 9207 `iss`. */
@@ -36,12 +37,12 @@ export function errorHandler(opts: { log: Logger; issuer: string; https: boolean
     }
     if (error instanceof OAuthError) {
       if (wantsHtml(request) && request.method === 'GET') return errorPage(opts.https, error.status, error.error, error.description);
-      return oauthErrorResponse(error);
+      return oauthErrorResponse(error, request);
     }
     switch (code) {
       case 'VALIDATION':
       case 'PARSE':
-        return oauthErrorResponse(new OAuthError('invalid_request', code === 'PARSE' ? 'the request body could not be parsed' : describeValidation(error)));
+        return oauthErrorResponse(new OAuthError('invalid_request', code === 'PARSE' ? 'the request body could not be parsed' : describeValidation(error)), request);
       case 'NOT_FOUND':
         return new Response(JSON.stringify({ error: 'not_found', error_description: 'no such endpoint' }), { status: 404, headers: JSON_NO_STORE });
     }

@@ -30,3 +30,22 @@ export function pageHeaders(https: boolean): Record<string, string> {
 export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json; charset=utf-8', ...headers } });
 }
+
+/** Paths that browser-based clients call cross-origin (DESIGN.md: never /authorize or pages). */
+export const CORS_PATHS = new Set([
+  '/.well-known/oauth-authorization-server',
+  '/.well-known/openid-configuration',
+  '/jwks.json',
+  '/.well-known/jwks.json',
+  '/token',
+  '/oauth/token',
+  '/register',
+  '/revoke',
+  '/oauth/revoke',
+  '/device_authorization',
+  '/oauth/device/code',
+]);
+
+export function corsPreflight(): Response {
+  return new Response(null, { status: 204, headers: CORS });
+}

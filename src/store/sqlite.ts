@@ -52,7 +52,6 @@ const toSession = (r: Row): SessionRow => ({
   id: r.id,
   hash: r.hash,
   userId: r.user_id,
-  csrfHash: r.csrf_hash,
   authTime: r.auth_time,
   lastSeenAt: r.last_seen_at,
   expiresAt: r.expires_at,
@@ -244,8 +243,8 @@ export class SqliteStore implements Store {
   sessions = {
     insert: async (s: SessionRow) => {
       this.run(
-        'INSERT INTO sessions (id, hash, user_id, csrf_hash, auth_time, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-        s.id, s.hash, s.userId, s.csrfHash, s.authTime, s.lastSeenAt, s.expiresAt,
+        'INSERT INTO sessions (id, hash, user_id, auth_time, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)',
+        s.id, s.hash, s.userId, s.authTime, s.lastSeenAt, s.expiresAt,
       );
     },
     get: async (id: string) => {

@@ -34,7 +34,6 @@ export interface SessionRow {
   id: string;
   hash: string;
   userId: string;
-  csrfHash: string;
   authTime: number;
   lastSeenAt: number;
   expiresAt: number;

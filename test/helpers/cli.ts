@@ -48,7 +48,7 @@ export async function spawnServer(opts: { env: Record<string, string>; cwd: stri
   const reader = proc.stderr.getReader();
   const dec = new TextDecoder();
   let buf = '';
-  let onLine: (() => void) | null = null;
+  let onLine = null as (() => void) | null;
   void (async () => {
     for (;;) {
       const { value, done } = await reader.read();

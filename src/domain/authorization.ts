@@ -1,0 +1,161 @@
+// The authorization endpoint (RFC 6749 §4.1.1, RFC 7636 §4.3, RFC 8707 §2, RFC 9207). Checks run in a
+// fixed order: client → redirect_uri first, so that every error before both are verified is shown as a
+// page and never redirected (RFC 6749 §4.1.2.1); then response_type → grant → scope → PKCE → resource →
+// prompt, whose errors are redirected with state and iss.
+import { nowS } from '../clock.ts';
+import { isValidChallenge } from '../security/pkce.ts';
+import { matchRedirectUri } from '../security/redirect-uri.ts';
+import { mintSecret } from '../security/token-format.ts';
+import type { ClientRow, UserRow } from '../store/store.ts';
+import type { Deps } from './deps.ts';
+import { AuthorizeError, OAuthError } from './errors.ts';
+import { resolveScopes, validateResources } from './scopes.ts';
+
+export interface AuthorizationRequest {
+  client: ClientRow;
+  redirectUri: string;
+  state: string | undefined;
+  scopes: string[];
+  resources: string[];
+  codeChallenge: string | null;
+  prompt: Set<string>;
+}
+
+/** The parameters as read by the HTTP layer (repetition already rejected). */
+export interface AuthorizationParams {
+  get(name: string): string | undefined;
+  all(name: string): string[];
+}
+
+export const CODE_PREFIX = 'ac_';
+
+const PROMPTS = new Set(['none', 'login', 'consent', 'select_account']);
+
+/** Read a parameter before the client and redirect URI are verified: any error is a page. */
+function early(p: AuthorizationParams, name: string): string | undefined {
+  try {
+    return p.get(name);
+  } catch (e) {
+    if (e instanceof OAuthError) throw new AuthorizeError(e.error, e.description, false);
+    throw e;
+  }
+}
+
+export async function validateAuthorizationRequest(deps: Deps, p: AuthorizationParams): Promise<AuthorizationRequest> {
+  // 1. Client — unverified: errors are pages.
+  const clientId = early(p, 'client_id');
+  if (!clientId) throw new AuthorizeError('invalid_request', 'client_id is missing', false);
+  const client = clientId.length <= 256 ? await deps.store.clients.get(clientId) : null;
+  if (!client) throw new AuthorizeError('invalid_client', 'unknown client_id', false);
+
+  // 2. redirect_uri — exact match, loopback any port (RFC 8252 §7.3). OAuth 2.1 §4.1.1 lets it be
+  //    omitted only when the client has exactly one, non-loopback URI.
+  const requested = early(p, 'redirect_uri');
+  let redirectUri: string;
+  if (requested === undefined) {
+    const only = client.redirectUris.length === 1 ? client.redirectUris[0]! : null;
+    if (!only || only.startsWith('http://127.0.0.1') || only.startsWith('http://localhost') || only.startsWith('http://[::1]')) {
+      throw new AuthorizeError('invalid_request', 'redirect_uri is missing', false);
+    }
+    redirectUri = only;
+  } else {
+    if (!matchRedirectUri(client.redirectUris, requested)) throw new AuthorizeError('invalid_request', 'redirect_uri is not registered for this client', false);
+    redirectUri = requested;
+  }
+
+  // From here on, errors go back to the client.
+  let state: string | undefined;
+  try {
+    state = p.get('state');
+  } catch {
+    throw new AuthorizeError('invalid_request', 'parameter state is repeated', true, redirectUri);
+  }
+  const fail = (error: string, description: string) => new AuthorizeError(error, description, true, redirectUri, state);
+  try {
+    const responseType = p.get('response_type');
+    if (!responseType) throw fail('invalid_request', 'response_type is missing');
+    if (responseType !== 'code') throw fail('unsupported_response_type', 'only response_type=code is supported');
+    if (!client.grantTypes.includes('authorization_code')) throw fail('unauthorized_client', 'this client may not use the authorization code grant');
+
+    const scopes = resolveScopes(deps.config, client, p.get('scope'));
+
+    // RFC 7636 §4.3 / OAuth 2.1 §4.1.1: S256 only; required for public clients.
+    const method = p.get('code_challenge_method');
+    const challenge = p.get('code_challenge');
+    if (method !== undefined && method !== 'S256') throw fail('invalid_request', 'code_challenge_method must be S256 (plain is not supported)');
+    if (challenge === undefined) {
+      if (method !== undefined) throw fail('invalid_request', 'code_challenge is missing');
+      if (client.tokenEndpointAuthMethod === 'none') throw fail('invalid_request', 'PKCE is required: send code_challenge with code_challenge_method=S256');
+    } else if (!isValidChallenge(challenge)) {
+      throw fail('invalid_request', 'code_challenge must be 43 base64url characters (S256)');
+    }
+
+    const resources = validateResources(deps.config, p.all('resource'));
+
+    const prompt = new Set((p.get('prompt') ?? '').split(' ').filter(Boolean));
+    for (const v of prompt) if (!PROMPTS.has(v)) throw fail('invalid_request', `unsupported prompt value ${v}`);
+    if (prompt.has('none') && prompt.size > 1) throw fail('invalid_request', 'prompt=none cannot be combined with other values');
+
+    return { client, redirectUri, state, scopes, resources, codeChallenge: challenge ?? null, prompt };
+  } catch (e) {
+    if (e instanceof AuthorizeError) throw e;
+    if (e instanceof OAuthError) throw fail(e.error, e.description);
+    throw e;
+  }
+}
+
+/** The consent key of a request: resources joined, so consent is remembered per resource set. */
+export function consentResourceKey(resources: string[]): string {
+  return resources.join(' ');
+}
+
+/** Whether the user must be asked: not first-party, and no remembered consent covering these scopes. */
+export async function needsConsent(deps: Deps, req: AuthorizationRequest, user: UserRow): Promise<boolean> {
+  if (req.client.firstParty) return false;
+  if (req.prompt.has('consent')) return true;
+  const c = await deps.store.consents.get(user.id, req.client.id, consentResourceKey(req.resources));
+  if (!c) return true;
+  const granted = new Set(c.scope.split(' ').filter(Boolean));
+  return !req.scopes.every((s) => granted.has(s));
+}
+
+/** Remember consent: the union of what was granted before and now. */
+export async function rememberConsent(deps: Deps, req: AuthorizationRequest, user: UserRow): Promise<void> {
+  const key = consentResourceKey(req.resources);
+  const prior = await deps.store.consents.get(user.id, req.client.id, key);
+  const scopes = new Set([...(prior?.scope.split(' ').filter(Boolean) ?? []), ...req.scopes]);
+  await deps.store.consents.upsert({ userId: user.id, clientId: req.client.id, resource: key, scope: [...scopes].join(' '), createdAt: nowS(deps.clock) });
+}
+
+/**
+ * Issue the code (hashed, AUTH_CODE_TTL, single use, bound to client, redirect URI, PKCE challenge, user,
+ * scopes, resource) and build the redirect with code, state and iss (RFC 9207 §2).
+ */
+export async function issueAuthorizationCode(deps: Deps, req: AuthorizationRequest, user: UserRow, authTime: number): Promise<string> {
+  const now = nowS(deps.clock);
+  const code = mintSecret(CODE_PREFIX);
+  await deps.store.codes.insert({
+    id: code.id,
+    hash: code.hash,
+    clientId: req.client.id,
+    userId: user.id,
+    redirectUri: req.redirectUri,
+    codeChallenge: req.codeChallenge,
+    scope: req.scopes.join(' '),
+    resource: req.resources,
+    authTime,
+    expiresAt: now + deps.config.authCodeTtl,
+    consumedAt: null,
+    issuedFamilyId: null,
+    issuedJti: null,
+    issuedExp: null,
+  });
+  await deps.store.clients.touch(req.client.id, now);
+  return redirectWith(req.redirectUri, { code: code.token, state: req.state, iss: deps.config.baseUrl });
+}
+
+export function redirectWith(uri: string, params: Record<string, string | undefined>): string {
+  const url = new URL(uri);
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) url.searchParams.set(k, v);
+  return url.toString();
+}

@@ -1,0 +1,181 @@
+// The token endpoint's grants (RFC 6749 §4.1.3, §4.4, §6; RFC 7636 §4.5–4.6; RFC 8707 §2.2) and the
+// refresh-token policy: rotating, single use, one family per grant, sliding lifetime; a rotated token
+// presented again within REFRESH_REUSE_GRACE gets a fresh pair, after it the family is revoked
+// (RFC 9700 §4.14.2).
+import { nowS } from '../clock.ts';
+import { matchesHash } from '../security/compare.ts';
+import { verifyPkce } from '../security/pkce.ts';
+import { randomId } from '../security/random.ts';
+import { mintSecret, parseSecret } from '../security/token-format.ts';
+import type { ClientRow, RefreshRow } from '../store/store.ts';
+import { CODE_PREFIX } from './authorization.ts';
+import type { Deps } from './deps.ts';
+import { InvalidGrant, InvalidRequest, InvalidTarget, UnauthorizedClient } from './errors.ts';
+import { audienceFor, narrowScopes, resolveScopes, validateResources } from './scopes.ts';
+
+export const REFRESH_PREFIX = 'rt_';
+
+export interface TokenResponse {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  scope: string;
+  refresh_token?: string;
+}
+
+interface Grant {
+  client: ClientRow;
+  userId: string | null;
+  scopes: string[];
+  resources: string[];
+  authTime?: number;
+}
+
+function accessToken(deps: Deps, g: Grant) {
+  const jti = randomId(16);
+  const { token, exp } = deps.keys.signAccessToken({
+    sub: g.userId ?? g.client.id,
+    client_id: g.client.id,
+    scope: g.scopes.join(' '),
+    aud: audienceFor(deps.config, g.resources),
+    jti,
+    ...(g.authTime !== undefined ? { auth_time: g.authTime } : {}),
+  });
+  return { token, exp, jti };
+}
+
+function newRefresh(deps: Deps, familyId: string, scopes: string[], resources: string[], now: number): { row: RefreshRow; token: string } {
+  const s = mintSecret(REFRESH_PREFIX);
+  return {
+    token: s.token,
+    row: { id: s.id, hash: s.hash, familyId, scope: scopes.join(' '), resource: resources, createdAt: now, expiresAt: now + deps.config.refreshTokenTtl, consumedAt: null, lastJti: null, lastExp: null },
+  };
+}
+
+function response(deps: Deps, at: { token: string }, scopes: string[], refresh?: string): TokenResponse {
+  const r: TokenResponse = { access_token: at.token, token_type: 'Bearer', expires_in: deps.config.accessTokenTtl, scope: scopes.join(' ') };
+  if (refresh) r.refresh_token = refresh;
+  return r;
+}
+
+/** authorization_code (RFC 6749 §4.1.3): every binding checked before the atomic consume. */
+export async function exchangeAuthorizationCode(
+  deps: Deps,
+  client: ClientRow,
+  input: { code: string | undefined; redirectUri: string | undefined; codeVerifier: string | undefined },
+): Promise<TokenResponse> {
+  if (!client.grantTypes.includes('authorization_code')) throw new UnauthorizedClient('this client may not use the authorization code grant');
+  if (!input.code) throw new InvalidRequest('code is missing');
+  const parsed = parseSecret(CODE_PREFIX, input.code);
+  const row = parsed ? await deps.store.codes.get(parsed.id) : null;
+  if (!row || !matchesHash(input.code, row.hash)) throw new InvalidGrant('invalid authorization code');
+  if (row.clientId !== client.id) throw new InvalidGrant('the code was issued to another client');
+  const now = nowS(deps.clock);
+  if (row.consumedAt !== null) {
+    // RFC 6749 §4.1.2: a second use revokes what the first one issued.
+    if (row.issuedFamilyId) await deps.store.refresh.revokeFamily(row.issuedFamilyId, now);
+    if (row.issuedJti && row.issuedExp) await deps.store.revokedAccessTokens.add(row.issuedJti, row.issuedExp);
+    deps.log.warn('authorization code replayed; tokens issued from it revoked', { client_id: client.id });
+    throw new InvalidGrant('the code was already used');
+  }
+  if (row.expiresAt <= now) throw new InvalidGrant('the code has expired');
+  // RFC 6749 §4.1.3: redirect_uri must be identical to the authorization request's.
+  if (input.redirectUri !== undefined ? input.redirectUri !== row.redirectUri : client.redirectUris.length !== 1) {
+    throw new InvalidGrant('redirect_uri does not match the authorization request');
+  }
+  if (row.codeChallenge) {
+    if (!input.codeVerifier) throw new InvalidGrant('code_verifier is missing'); // RFC 7636 §4.5
+    if (!verifyPkce(input.codeVerifier, row.codeChallenge)) throw new InvalidGrant('PKCE verification failed'); // RFC 7636 §4.6
+  } else if (input.codeVerifier !== undefined) {
+    // RFC 9700 §2.1.1: a code_verifier for a code issued without a challenge is a downgrade attempt.
+    throw new InvalidGrant('code_verifier sent for a code issued without code_challenge');
+  }
+  const consumed = await deps.store.codes.consume(row.id, now);
+  if (!consumed) throw new InvalidGrant('the code was already used');
+
+  const scopes = consumed.scope.split(' ').filter(Boolean);
+  const grant: Grant = { client, userId: consumed.userId, scopes, resources: consumed.resource, authTime: consumed.authTime };
+  const at = accessToken(deps, grant);
+  let refresh: string | undefined;
+  let familyId: string | null = null;
+  if (client.grantTypes.includes('refresh_token')) {
+    familyId = randomId(16);
+    const r = newRefresh(deps, familyId, scopes, consumed.resource, now);
+    r.row.lastJti = at.jti;
+    r.row.lastExp = at.exp;
+    await deps.store.refresh.insertFamily(
+      { id: familyId, clientId: client.id, userId: consumed.userId, scope: consumed.scope, resource: consumed.resource, authTime: consumed.authTime, createdAt: now, revokedAt: null, expiresAt: r.row.expiresAt },
+      r.row,
+    );
+    refresh = r.token;
+  }
+  await deps.store.codes.recordIssued(row.id, familyId, at.jti, at.exp);
+  deps.log.info('tokens issued', { grant: 'authorization_code', client_id: client.id, user_id: consumed.userId });
+  return response(deps, at, scopes, refresh);
+}
+
+/** refresh_token (RFC 6749 §6) with rotation, reuse grace and family revocation. */
+export async function refreshTokens(
+  deps: Deps,
+  client: ClientRow,
+  input: { refreshToken: string | undefined; scope: string | undefined; resources: string[] },
+): Promise<TokenResponse> {
+  if (!client.grantTypes.includes('refresh_token')) throw new UnauthorizedClient('this client may not use refresh tokens');
+  if (!input.refreshToken) throw new InvalidRequest('refresh_token is missing');
+  const parsed = parseSecret(REFRESH_PREFIX, input.refreshToken);
+  const row = parsed ? await deps.store.refresh.get(parsed.id) : null;
+  if (!row || !matchesHash(input.refreshToken, row.hash)) throw new InvalidGrant('invalid refresh token');
+  const family = await deps.store.refresh.getFamily(row.familyId);
+  if (!family) throw new InvalidGrant('invalid refresh token');
+  // Bound to the client: another client's attempt changes nothing (Deploys refresh_test).
+  if (family.clientId !== client.id) throw new InvalidGrant('the refresh token was issued to another client');
+  const now = nowS(deps.clock);
+  if (family.revokedAt !== null) throw new InvalidGrant('the refresh token was revoked');
+  if (row.expiresAt <= now || family.expiresAt <= now) throw new InvalidGrant('the refresh token has expired');
+
+  const granted = row.scope.split(' ').filter(Boolean);
+  const scopes = narrowScopes(granted, input.scope);
+  let resources = row.resource;
+  if (input.resources.length) {
+    const wanted = validateResources(deps.config, input.resources);
+    // RFC 8707 §2.2: only resources of the original grant.
+    if (!wanted.every((r) => row.resource.includes(r))) throw new InvalidTarget('resource exceeds the original grant');
+    resources = wanted;
+  }
+  const user = await deps.store.users.get(family.userId);
+  if (!user) throw new InvalidGrant('the user no longer exists');
+
+  const grace = deps.config.refreshReuseGrace;
+  // The successor keeps the family's full scope/resource so narrowing applies to this access token only.
+  const next = newRefresh(deps, family.id, granted, row.resource, now);
+  let ok = row.consumedAt === null && (await deps.store.refresh.rotate(row.id, now, next.row, next.row.expiresAt));
+  if (!ok) {
+    const again = row.consumedAt === null ? await deps.store.refresh.get(row.id) : row;
+    const consumedAt = again?.consumedAt ?? null;
+    if (consumedAt !== null && grace > 0 && now - consumedAt <= grace) {
+      // A lost response or two processes refreshing at once: a fresh pair in the same family.
+      ok = await deps.store.refresh.insertIntoFamily(next.row, now, next.row.expiresAt);
+    } else if (consumedAt !== null) {
+      await deps.store.refresh.revokeFamily(family.id, now);
+      deps.log.warn('refresh token reuse detected; family revoked', { client_id: client.id, user_id: family.userId, family_id: family.id });
+      throw new InvalidGrant('the refresh token was already used; its grant is revoked');
+    }
+    if (!ok) throw new InvalidGrant('invalid refresh token');
+  }
+  const at = accessToken(deps, { client, userId: family.userId, scopes, resources, authTime: family.authTime });
+  await deps.store.refresh.setLastJti(next.row.id, at.jti, at.exp);
+  await deps.store.clients.touch(client.id, now);
+  deps.log.info('tokens issued', { grant: 'refresh_token', client_id: client.id, user_id: family.userId });
+  return response(deps, at, scopes, next.token);
+}
+
+/** client_credentials (RFC 6749 §4.4): confidential clients only, no refresh token. */
+export async function clientCredentials(deps: Deps, client: ClientRow, input: { scope: string | undefined; resources: string[] }): Promise<TokenResponse> {
+  if (client.tokenEndpointAuthMethod === 'none') throw new UnauthorizedClient('public clients cannot use client_credentials');
+  if (!client.grantTypes.includes('client_credentials')) throw new UnauthorizedClient('this client may not use client_credentials');
+  const scopes = resolveScopes(deps.config, client, input.scope);
+  const resources = validateResources(deps.config, input.resources);
+  const at = accessToken(deps, { client, userId: null, scopes, resources });
+  deps.log.debug('tokens issued', { grant: 'client_credentials', client_id: client.id });
+  return response(deps, at, scopes);
+}

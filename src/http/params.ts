@@ -1,0 +1,106 @@
+// Strict OAuth parameter parsing for query strings and form bodies. Elysia keeps only the last value of a
+// repeated query key and lets invalid UTF-8 through, so OAuth endpoints parse their own parameters:
+// RFC 6749 §3.1 / §3.2 — "Request and response parameters MUST NOT be included more than once";
+// parameters without a value are treated as omitted; values must be UTF-8 without control characters.
+import { InvalidRequest, OAuthError } from '../domain/errors.ts';
+
+/** What an endpoint accepts: max length per parameter and whether it may repeat (e.g. RFC 8707 `resource`). */
+export type ParamSpec = Record<string, { max: number; repeat?: boolean }>;
+
+export class Params {
+  constructor(private readonly values: Map<string, string[]>) {}
+
+  /** A single-valued parameter; repeated → invalid_request. Empty counts as absent (RFC 6749 §3.1). */
+  get(name: string): string | undefined {
+    const v = this.values.get(name);
+    if (!v) return undefined;
+    if (v.length > 1) throw new InvalidRequest(`parameter ${name} is repeated`);
+    return v[0] === '' ? undefined : v[0];
+  }
+
+  /** A parameter that may repeat (empty values dropped). */
+  all(name: string): string[] {
+    return (this.values.get(name) ?? []).filter((v) => v !== '');
+  }
+
+  has(name: string): boolean {
+    return this.get(name) !== undefined;
+  }
+
+  /** Every parameter as a plain object (single values only; used to carry an authorization request). */
+  entries(): [string, string][] {
+    const out: [string, string][] = [];
+    for (const [k, vs] of this.values) for (const v of vs) out.push([k, v]);
+    return out;
+  }
+}
+
+// C0 controls and DEL, except none: OAuth values never contain them (tab and newline included).
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+function decode(part: string, what: string): string {
+  try {
+    return decodeURIComponent(part.replace(/\+/g, ' ')); // throws on malformed % or invalid UTF-8
+  } catch {
+    throw new InvalidRequest(`malformed encoding in ${what}`);
+  }
+}
+
+/**
+ * Parse `a=1&b=2` strictly against `spec`: unknown parameters are ignored (RFC 6749 §3.1: "MUST ignore
+ * unrecognized request parameters"); known ones are length-checked and may repeat only when allowed.
+ */
+export function parseParams(text: string, spec: ParamSpec, opts: { lenient?: boolean } = {}): Params {
+  const values = new Map<string, string[]>();
+  if (text.length > 0) {
+    for (const pair of text.split('&')) {
+      if (!pair) continue;
+      const eq = pair.indexOf('=');
+      const name = decode(eq < 0 ? pair : pair.slice(0, eq), 'a parameter name');
+      const rule = spec[name];
+      if (!rule) continue;
+      const value = decode(eq < 0 ? '' : pair.slice(eq + 1), name);
+      if (value.length > rule.max) throw new InvalidRequest(`parameter ${name} is too long (at most ${rule.max} characters)`);
+      if (CONTROL.test(value)) throw new InvalidRequest(`parameter ${name} contains control characters`);
+      const list = values.get(name);
+      if (list) {
+        // Lenient: keep the repeats and let Params.get() reject them when (and if) the parameter is read.
+        if (!rule.repeat && !opts.lenient) throw new InvalidRequest(`parameter ${name} is repeated`);
+        if (list.length >= 20) throw new InvalidRequest(`parameter ${name} is repeated too often`);
+        list.push(value);
+      } else values.set(name, [value]);
+    }
+  }
+  return new Params(values);
+}
+
+export function queryParams(request: Request, spec: ParamSpec, opts: { lenient?: boolean } = {}): Params {
+  const url = request.url;
+  const q = url.indexOf('?');
+  return parseParams(q < 0 ? '' : url.slice(q + 1), spec, opts);
+}
+
+export class PayloadTooLarge extends OAuthError {
+  constructor(limit: number) {
+    super('invalid_request', `request body too large (at most ${limit} bytes)`, 413);
+  }
+}
+
+/** Read an `application/x-www-form-urlencoded` body (RFC 6749 §3.2) of at most `limit` bytes. */
+export async function formParams(request: Request, spec: ParamSpec, limit = 16 * 1024): Promise<Params> {
+  const type = request.headers.get('content-type') ?? '';
+  if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type)) {
+    throw new InvalidRequest('the body must be application/x-www-form-urlencoded');
+  }
+  const declared = Number(request.headers.get('content-length') ?? '0');
+  if (declared > limit) throw new PayloadTooLarge(limit);
+  const buf = await request.arrayBuffer();
+  if (buf.byteLength > limit) throw new PayloadTooLarge(limit);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(buf);
+  } catch {
+    throw new InvalidRequest('the body is not valid UTF-8');
+  }
+  return parseParams(text, spec);
+}

@@ -1,0 +1,85 @@
+/** @jsxImportSource @kitajs/html */
+// Consent: names the client, where it will send the person (the redirect host), the scopes and the
+// resources. Allow / Deny post back with the CSRF token and the original request.
+import { Layout } from './layout.tsx';
+
+export interface ConsentProps {
+  csrf: string;
+  request: string;
+  clientName: string;
+  clientId: string;
+  redirectHost: string;
+  scopes: string[];
+  resources: string[];
+  username: string;
+  unverifiedName: boolean;
+}
+
+const SCOPE_TEXT: Record<string, string> = {
+  openid: 'Know who you are',
+  profile: 'See your user name',
+  email: 'See your email address',
+  offline_access: 'Stay signed in (refresh tokens)',
+};
+
+export function ConsentPage(p: ConsentProps): string {
+  return (
+    <Layout title="Authorize access">
+      <h1>Authorize access</h1>
+      <p>
+        <strong safe>{p.clientName}</strong> wants to access your account <strong safe>{p.username}</strong>.
+      </p>
+      {p.unverifiedName ? <p class="muted">This name was chosen by the application itself and is not verified.</p> : ''}
+      <p class="muted">
+        After you decide, you will be sent to <code safe>{p.redirectHost}</code>.
+      </p>
+      {p.scopes.length ? (
+        <>
+          <p>It asks to:</p>
+          <ul class="scopes">
+            {p.scopes.map((s) => (
+              <li>
+                <span safe>{SCOPE_TEXT[s] ?? s}</span> <code safe>{s}</code>
+              </li>
+            ))}
+          </ul>
+        </>
+      ) : (
+        <p>It asks for basic access only.</p>
+      )}
+      {p.resources.length ? (
+        <>
+          <p>Access will be granted to:</p>
+          <ul class="scopes">
+            {p.resources.map((r) => (
+              <li>
+                <code safe>{r}</code>
+              </li>
+            ))}
+          </ul>
+        </>
+      ) : (
+        ''
+      )}
+      <div class="row">
+        <form method="post" action="/consent">
+          <input type="hidden" name="csrf" value={p.csrf} />
+          <input type="hidden" name="request" value={p.request} />
+          <input type="hidden" name="decision" value="deny" />
+          <button type="submit" class="secondary">
+            Deny
+          </button>
+        </form>
+        <form method="post" action="/consent">
+          <input type="hidden" name="csrf" value={p.csrf} />
+          <input type="hidden" name="request" value={p.request} />
+          <input type="hidden" name="decision" value="allow" />
+          <button type="submit">Allow</button>
+        </form>
+      </div>
+      <p class="muted">
+        Client id <code safe>{p.clientId}</code>
+      </p>
+    </Layout>
+  ) as string;
+}
