@@ -80,7 +80,9 @@ export async function exchangeAuthorizationCode(
   }
   if (row.expiresAt <= now) throw new InvalidGrant('the code has expired');
   // RFC 6749 §4.1.3: redirect_uri must be identical to the authorization request's.
-  if (input.redirectUri !== undefined ? input.redirectUri !== row.redirectUri : client.redirectUris.length !== 1) {
+  // It may be left out only where the authorization request could leave it out (one registered URI).
+  const omittable = client.redirectUris.length === 1 && client.redirectUris[0] === row.redirectUri;
+  if (input.redirectUri !== undefined ? input.redirectUri !== row.redirectUri : !omittable) {
     throw new InvalidGrant('redirect_uri does not match the authorization request');
   }
   if (row.codeChallenge) {

@@ -1,0 +1,157 @@
+// Security helpers with no I/O: PKCE vectors, redirect-URI rules, secret formats, comparisons, parameters, config.
+import { describe, expect, test } from 'bun:test';
+import { isValidChallenge, isValidVerifier, s256, verifyPkce } from '../src/security/pkce.ts';
+import { checkRedirectUri, matchRedirectUri } from '../src/security/redirect-uri.ts';
+import { mintSecret, parseSecret } from '../src/security/token-format.ts';
+import { constantTimeEqual, equalSecrets, matchesHash } from '../src/security/compare.ts';
+import { randomFromCharset } from '../src/security/random.ts';
+import { parseParams } from '../src/http/params.ts';
+import { ConfigError, loadConfig, parseDotenv, parseDuration, SETTINGS } from '../src/config.ts';
+import { safeNext } from '../src/domain/login.ts';
+import { parseBasicAuth } from '../src/domain/clients.ts';
+
+describe('RFC 7636 PKCE', () => {
+  test('Appendix B: the S256 challenge of the example verifier', () => {
+    expect(s256('dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk')).toBe('E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM');
+    expect(verifyPkce('dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk', 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM')).toBe(true);
+  });
+  test('§4.1: verifiers are 43–128 unreserved characters', () => {
+    expect(isValidVerifier('a'.repeat(42))).toBe(false);
+    expect(isValidVerifier('a'.repeat(43))).toBe(true);
+    expect(isValidVerifier('a'.repeat(128))).toBe(true);
+    expect(isValidVerifier('a'.repeat(129))).toBe(false);
+    expect(isValidVerifier('a'.repeat(42) + '+')).toBe(false);
+    expect(verifyPkce('a'.repeat(42), s256('a'.repeat(42)))).toBe(false);
+  });
+  test('an S256 challenge is 43 base64url characters', () => {
+    expect(isValidChallenge('E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM')).toBe(true);
+    expect(isValidChallenge('E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-c')).toBe(false);
+    expect(isValidChallenge('E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw+cM')).toBe(false);
+  });
+});
+
+describe('redirect URIs', () => {
+  test('registration: https, http only on loopback, private-use schemes; never fragments or dangerous schemes', () => {
+    expect(checkRedirectUri('https://app.example/cb')).toBeNull();
+    expect(checkRedirectUri('http://127.0.0.1/cb')).toBeNull();
+    expect(checkRedirectUri('http://[::1]:8080/cb')).toBeNull();
+    expect(checkRedirectUri('http://localhost/cb')).toBeNull();
+    expect(checkRedirectUri('cursor://anysphere.cursor-retrieval/oauth/callback')).toBeNull();
+    expect(checkRedirectUri('com.example.app:/oauth2redirect')).toBeNull();
+    expect(checkRedirectUri('http://app.example/cb')).toBe('http_not_loopback');
+    expect(checkRedirectUri('https://app.example/cb#frag')).toBe('fragment');
+    expect(checkRedirectUri('javascript:alert(1)')).toBe('scheme');
+    expect(checkRedirectUri('data:text/html,x')).toBe('scheme');
+    expect(checkRedirectUri('not a uri')).toBe('malformed');
+    expect(checkRedirectUri('')).toBe('malformed');
+  });
+  test('matching: exact, except loopback on any port with the same host, path and query (RFC 8252 §7.3)', () => {
+    const reg = ['https://app.example/cb', 'http://127.0.0.1/callback'];
+    expect(matchRedirectUri(reg, 'https://app.example/cb')).toBe('https://app.example/cb');
+    expect(matchRedirectUri(reg, 'https://app.example/cb/')).toBeNull();
+    expect(matchRedirectUri(reg, 'https://app.example/cb?x=1')).toBeNull();
+    expect(matchRedirectUri(reg, 'https://APP.example/cb')).toBeNull();
+    expect(matchRedirectUri(reg, 'https://app.example:444/cb')).toBeNull();
+    expect(matchRedirectUri(reg, 'http://127.0.0.1:53123/callback')).toBe('http://127.0.0.1/callback');
+    expect(matchRedirectUri(reg, 'http://127.0.0.1:53123/callback/x')).toBeNull();
+    expect(matchRedirectUri(reg, 'http://127.0.0.1:53123/callback?x')).toBeNull();
+    expect(matchRedirectUri(reg, 'http://localhost:53123/callback')).toBeNull(); // another host
+    expect(matchRedirectUri(reg, 'http://127.0.0.1.evil.example/callback')).toBeNull();
+    expect(matchRedirectUri(reg, 'http://user@127.0.0.1:1/callback')).toBeNull();
+    expect(matchRedirectUri(reg, 'https://127.0.0.1:53123/callback')).toBeNull();
+  });
+});
+
+describe('secrets', () => {
+  test('minted secrets are <prefix><id>.<secret> with a 128-bit id and a 256-bit secret, stored as SHA-256', () => {
+    const s = mintSecret('rt_');
+    expect(s.token).toMatch(/^rt_[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/);
+    expect(parseSecret('rt_', s.token)).toEqual({ id: s.id });
+    expect(matchesHash(s.token, s.hash)).toBe(true);
+    expect(matchesHash(s.token + 'x', s.hash)).toBe(false);
+    expect(parseSecret('ac_', s.token)).toBeNull();
+    expect(parseSecret('rt_', 'rt_short.x')).toBeNull();
+    expect(parseSecret('rt_', 'rt_' + 'a'.repeat(300))).toBeNull();
+  });
+  test('constant-time comparisons', () => {
+    expect(constantTimeEqual(new Uint8Array([1, 2]), new Uint8Array([1, 2]))).toBe(true);
+    expect(constantTimeEqual(new Uint8Array([1, 2]), new Uint8Array([1]))).toBe(false);
+    expect(equalSecrets('abc', 'abc')).toBe(true);
+    expect(equalSecrets('abc', 'abcd')).toBe(false);
+  });
+  test('codes from a charset use only that charset', () => {
+    const code = randomFromCharset('BCDFGHJKLMNPQRSTVWXZ', 1000);
+    expect(code).toMatch(/^[BCDFGHJKLMNPQRSTVWXZ]{1000}$/);
+  });
+});
+
+describe('OAuth parameter parsing', () => {
+  const spec = { a: { max: 5 }, r: { max: 20, repeat: true } };
+  test('RFC 6749 §3.1: a repeated parameter is refused; repeatable ones are collected; unknown ones ignored', () => {
+    expect(() => parseParams('a=1&a=2', spec)).toThrow('repeated');
+    expect(parseParams('r=x&r=y&zz=1', spec).all('r')).toEqual(['x', 'y']);
+    const lenient = parseParams('a=1&a=2', spec, { lenient: true });
+    expect(() => lenient.get('a')).toThrow('repeated');
+  });
+  test('empty values count as absent; + is a space', () => {
+    expect(parseParams('a=', spec).get('a')).toBeUndefined();
+    expect(parseParams('a=x+y', spec).get('a')).toBe('x y');
+  });
+  test('oversized, malformed percent-encoding, invalid UTF-8 and control characters are refused', () => {
+    expect(() => parseParams('a=123456', spec)).toThrow('too long');
+    expect(() => parseParams('a=%ZZ', spec)).toThrow('malformed');
+    expect(() => parseParams('a=%FF', spec)).toThrow('malformed');
+    expect(() => parseParams('a=%00', spec)).toThrow('control');
+    expect(() => parseParams('a=x%0Ay', spec)).toThrow('control');
+  });
+  test('Basic credentials are form-decoded (RFC 6749 §2.3.1)', () => {
+    const h = `Basic ${Buffer.from('my%3Aid:p%40ss+word').toString('base64')}`;
+    expect(parseBasicAuth(h)).toEqual({ id: 'my:id', secret: 'p@ss word' });
+    expect(parseBasicAuth('Basic !!!')).toBe('malformed');
+    expect(parseBasicAuth(`Basic ${Buffer.from('nocolon').toString('base64')}`)).toBe('malformed');
+    expect(parseBasicAuth(null)).toBeNull();
+    expect(parseBasicAuth('Bearer x')).toBeNull();
+  });
+});
+
+describe('open redirects', () => {
+  test('next accepts only local paths', () => {
+    expect(safeNext('/authorize?x=1')).toBe('/authorize?x=1');
+    for (const bad of ['//evil.example', '/\\evil.example', 'https://evil.example', 'javascript:alert(1)', '', undefined, '/\nx']) expect(safeNext(bad)).toBe('/');
+  });
+});
+
+describe('configuration', () => {
+  test('defaults: port 8080, issuer http://localhost:PORT, SQLite under ./data', () => {
+    const c = loadConfig({});
+    expect(c.port).toBe(8080);
+    expect(c.baseUrl).toBe('http://localhost:8080');
+    expect(c.dataDir).toBe('./data');
+    expect(c.accessTokenTtl).toBe(3600);
+    expect(c.refreshReuseGrace).toBe(10);
+  });
+  test('BASE_URL loses its trailing slash; SQL_URL is an alias of DATABASE_URL', () => {
+    expect(loadConfig({ BASE_URL: 'https://auth.example/' }).baseUrl).toBe('https://auth.example');
+    expect(loadConfig({ SQL_URL: ':memory:' }).databaseUrl).toBe(':memory:');
+  });
+  test('durations', () => {
+    expect(parseDuration('90')).toBe(90);
+    expect(parseDuration('15m')).toBe(900);
+    expect(parseDuration('1h')).toBe(3600);
+    expect(parseDuration('30d')).toBe(2592000);
+    expect(parseDuration('soon')).toBeNull();
+  });
+  test('errors name the variable; secrets are not echoed', () => {
+    expect(() => loadConfig({ REFRESH_REUSE_GRACE: '1h' })).toThrow(/REFRESH_REUSE_GRACE/);
+    expect(() => loadConfig({ OIDC_ISSUER: 'http://idp.example', OIDC_CLIENT_ID: 'x' })).toThrow(/OIDC_ISSUER.*https/);
+    expect(() => loadConfig({ GOOGLE_CLIENT_ID: 'x' })).toThrow(/GOOGLE_CLIENT_SECRET/);
+    expect(() => loadConfig({ BASE_URL: 'https://auth.example/path' })).toThrow(ConfigError);
+  });
+  test('.env parsing: comments, export, quotes', () => {
+    expect(parseDotenv('# c\nexport A=1\nB="x y"\nC=\'z\'\nD=plain # trailing\n')).toEqual({ A: '1', B: 'x y', C: 'z', D: 'plain' });
+  });
+  test('the README documents every setting', async () => {
+    const readme = await Bun.file(new URL('../README.md', import.meta.url)).text();
+    for (const s of SETTINGS) expect(readme).toContain(`\`${s.env}\``);
+  });
+});
