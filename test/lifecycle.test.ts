@@ -208,7 +208,7 @@ describe('server process', () => {
     const srv = await spawnServer({ cwd: d, env: { PORT: String(port), HOST: '127.0.0.1', SHUTDOWN_TIMEOUT: '30s' } });
     await srv.waitFor((l) => l.includes('"listening"'));
     const sock = await Bun.connect({ hostname: '127.0.0.1', port, socket: { data() {} } });
-    sock.write('POST /token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nab');
+    sock.write('POST /token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nab');
     await Bun.sleep(200);
     const t0 = performance.now();
     srv.proc.kill('SIGTERM');

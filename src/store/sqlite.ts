@@ -283,7 +283,7 @@ export class SqliteStore implements Store {
       );
     },
     listPublished: async (now: number) =>
-      this.all('SELECT * FROM signing_keys WHERE expires_at IS NULL OR expires_at > ? ORDER BY created_at DESC, kid', now).map(toKey),
+      this.all('SELECT * FROM signing_keys WHERE expires_at IS NULL OR expires_at > ? ORDER BY (retired_at IS NOT NULL), created_at DESC, kid', now).map(toKey),
     retireOthers: async (kid: string, now: number, expiresAt: number) => {
       this.run('UPDATE signing_keys SET retired_at = ?, expires_at = ? WHERE kid <> ? AND retired_at IS NULL', now, expiresAt, kid);
     },
