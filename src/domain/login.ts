@@ -66,7 +66,7 @@ export async function startUpstreamLogin(deps: Deps, providerId: string, next: s
 /** Finish an upstream sign-in: single-use state, code exchange, ID token checks, account linking. */
 export async function finishUpstreamLogin(deps: Deps, providerId: string, state: string, code: string): Promise<{ user: UserRow; next: string }> {
   const row = await deps.store.upstreamLogins.take(sha256Hex(state), nowS(deps.clock));
-  if (!row || row.provider !== providerId) throw new AccessDenied('this sign-in has expired or was already used; please start again');
+  if (!row || row.provider !== providerId) throw new OAuthError('access_denied', 'this sign-in has expired or was already used; please start again', 400);
   const provider = deps.upstreams.get(providerId);
   if (!provider) throw new AccessDenied('unknown sign-in provider');
   let identity: UpstreamIdentity;
