@@ -12,6 +12,7 @@ export function Layout(props: { title: string; children: Children; scripts?: str
           <meta name="viewport" content="width=device-width, initial-scale=1" />
           <meta name="referrer" content="no-referrer" />
           <title safe>{props.title}</title>
+          <link rel="icon" href="data:," />
           <link rel="stylesheet" href="/static/style.css" />
           {(props.scripts ?? []).map((s) => (
             <script src={s} defer></script>

@@ -72,12 +72,12 @@ describe('migrations', () => {
     const d = dir();
     const first = await runAuth(['migrate'], { env: { DATA_DIR: d } });
     expect(first.code).toBe(0);
-    expect(first.stdout).toMatch(/applied migrations: 1, 2/);
+    expect(first.stdout).toMatch(/applied migrations: 1, 2, 3/);
     const second = await runAuth(['migrate'], { env: { DATA_DIR: d } });
     expect(second.code).toBe(0);
     expect(second.stdout).toContain('up to date');
     const db = new Database(join(d, 'auth.db'));
-    expect((db.query('SELECT COUNT(*) AS n FROM schema_migrations').get() as { n: number }).n).toBe(2);
+    expect((db.query('SELECT COUNT(*) AS n FROM schema_migrations').get() as { n: number }).n).toBe(3);
     db.close();
   });
 

@@ -1,6 +1,6 @@
-// What a fresh database gets: the public CLI client (so ordinary CLI logins need no registration, like
-// Deploys' `deploys-cli`) and, when there is no user at all, an `admin` with a random password written
-// once to DATA_DIR/initial-admin-password (0600) — never a fixed default.
+// What a fresh server gets when there is no user at all: an `admin` with a random password written once
+// to DATA_DIR/initial-admin-password (0600) — never a fixed default. (The public CLI client `auth-cli`
+// is seeded by migration 0003.)
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { nowS } from '../clock.ts';
@@ -13,23 +13,6 @@ export const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
 export async function ensureSeeds(deps: Deps): Promise<void> {
   const { store, clock, config, log } = deps;
-  if (!(await store.clients.get(CLI_CLIENT_ID))) {
-    await store.clients.insert({
-      id: CLI_CLIENT_ID,
-      secretHash: null,
-      name: 'auth CLI',
-      // Loopback on any port (RFC 8252 §7.3).
-      redirectUris: ['http://127.0.0.1/callback', 'http://[::1]/callback', 'http://localhost/callback'],
-      grantTypes: ['authorization_code', 'refresh_token', DEVICE_GRANT],
-      scopes: [],
-      tokenEndpointAuthMethod: 'none',
-      firstParty: true,
-      origin: 'seed',
-      metadata: { application_type: 'native' },
-      createdAt: nowS(clock),
-      lastUsedAt: null,
-    });
-  }
   if ((await store.users.count()) > 0) return;
   const password = randomToken(18);
   const file = resolve(join(config.dataDir, 'initial-admin-password'));

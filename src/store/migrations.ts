@@ -2,6 +2,7 @@
 // filesystem to glob). Numbers are shared by every store; a dialect variant may replace a file's SQL.
 import m0001 from '../../schema/0001_clients_users.sql' with { type: 'text' };
 import m0002 from '../../schema/0002_grants.sql' with { type: 'text' };
+import m0003 from '../../schema/0003_seed_cli_client.sql' with { type: 'text' };
 
 export interface Migration {
   version: number;
@@ -12,6 +13,7 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: '0001_clients_users', sql: m0001 },
   { version: 2, name: '0002_grants', sql: m0002 },
+  { version: 3, name: '0003_seed_cli_client', sql: m0003 },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -115,9 +115,10 @@ const toRefresh = (r: Row): RefreshRow => ({
 export function openSqlite(path: string): SqliteStore {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path, { create: true, strict: true });
+  // busy_timeout first: switching to WAL needs a lock another process may hold.
+  db.exec('PRAGMA busy_timeout = 5000');
   db.exec('PRAGMA journal_mode = WAL');
   db.exec('PRAGMA synchronous = NORMAL');
-  db.exec('PRAGMA busy_timeout = 5000');
   db.exec('PRAGMA foreign_keys = ON');
   return new SqliteStore(db);
 }
