@@ -1,11 +1,23 @@
-// Prints the README's configuration table from src/config.ts (the one schema), so the two never drift:
-//   bun scripts/config-table.ts
+// The README's configuration table, generated from src/config.ts (the one schema) so the two never drift.
+//   bun scripts/config-table.ts          print it
+//   bun scripts/config-table.ts --write  replace it in README.md (between the config:start/end markers)
 import { SETTINGS } from '../src/config.ts';
 
-console.log('| variable | default | meaning |');
-console.log('|---|---|---|');
-for (const s of SETTINGS) {
-  const name = [s.env, ...(s.aliases ?? [])].map((n) => `\`${n}\``).join(' (alias ') + (s.aliases?.length ? ')' : '');
-  const def = s.default === undefined ? '—' : s.default === '' ? '(empty)' : `\`${s.default}\``;
-  console.log(`| ${name} | ${def} | ${s.doc.replace(/\|/g, '\\|')} |`);
+export function configTable(): string {
+  const lines = ['| variable | default | meaning |', '|---|---|---|'];
+  for (const s of SETTINGS) {
+    const name = `\`${s.env}\`` + (s.aliases?.length ? ` (alias ${s.aliases.map((a) => `\`${a}\``).join(', ')})` : '');
+    const def = s.default === undefined ? '—' : s.default === '' ? '(empty)' : `\`${s.default}\``;
+    lines.push(`| ${name} | ${def} | ${s.doc.replace(/\|/g, '\\|')} |`);
+  }
+  return lines.join('\n');
+}
+
+if (import.meta.main) {
+  if (process.argv.includes('--write')) {
+    const path = new URL('../README.md', import.meta.url);
+    const readme = await Bun.file(path).text();
+    const next = readme.replace(/<!-- config:start -->[\s\S]*<!-- config:end -->/, `<!-- config:start -->\n${configTable()}\n<!-- config:end -->`);
+    await Bun.write(path, next);
+  } else console.log(configTable());
 }

@@ -8,6 +8,8 @@ import { authorizeRoutes } from './http/routes/authorize.ts';
 import { discoveryRoutes } from './http/routes/discovery.ts';
 import { loginRoutes } from './http/routes/login.ts';
 import { tokenRoutes } from './http/routes/token.ts';
+import { deviceGrant, deviceRoutes } from './http/routes/device.ts';
+import { DEVICE_GRANT } from './domain/seed.ts';
 import { CORS_PATHS, corsPreflight } from './http/headers.ts';
 
 export function createApp(deps: Deps) {
@@ -16,10 +18,16 @@ export function createApp(deps: Deps) {
     .use(errorHandler({ log: deps.log, issuer: deps.config.baseUrl, https }))
     .use(healthRoutes(deps))
     .use(staticRoutes())
-    .use(discoveryRoutes(deps))
+    .use(
+      discoveryRoutes(deps, {
+        device_authorization_endpoint: `${deps.config.baseUrl}/device_authorization`,
+        grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials', DEVICE_GRANT],
+      }),
+    )
     .use(authorizeRoutes(deps))
     .use(loginRoutes(deps))
-    .use(tokenRoutes(deps))
+    .use(tokenRoutes(deps, deviceGrant))
+    .use(deviceRoutes(deps))
     .options('/*', ({ request }) => (CORS_PATHS.has(new URL(request.url).pathname) ? corsPreflight() : new Response(null, { status: 404 })));
 }
 

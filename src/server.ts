@@ -42,7 +42,10 @@ export async function createDeps(config: Config, log: Logger, opts: { clock?: Cl
     clock,
     log,
     keys,
-    limits: { login: new RateLimiter(config.loginRateLimit, config.loginRateWindow, clock) },
+    limits: {
+      login: new RateLimiter(config.loginRateLimit, config.loginRateWindow, clock),
+      deviceEntry: new RateLimiter(config.deviceEntryRateLimit, config.deviceEntryRateWindow, clock),
+    },
     upstreams: createUpstreams(config),
   };
   await ensureSeeds(deps);

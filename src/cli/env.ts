@@ -29,7 +29,10 @@ export async function commandDeps(): Promise<{ deps: Deps; close: () => Promise<
     clock: systemClock,
     log,
     keys: new KeyRing(store, systemClock, config.baseUrl, config.accessTokenTtl),
-    limits: { login: new RateLimiter(config.loginRateLimit, config.loginRateWindow, systemClock) },
+    limits: {
+      login: new RateLimiter(config.loginRateLimit, config.loginRateWindow, systemClock),
+      deviceEntry: new RateLimiter(config.deviceEntryRateLimit, config.deviceEntryRateWindow, systemClock),
+    },
     upstreams: createUpstreams(config),
   };
   return { deps, close: () => store.close() };

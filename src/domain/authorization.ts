@@ -120,7 +120,7 @@ export async function needsConsent(deps: Deps, req: AuthorizationRequest, user: 
 }
 
 /** Remember consent: the union of what was granted before and now. */
-export async function rememberConsent(deps: Deps, req: AuthorizationRequest, user: UserRow): Promise<void> {
+export async function rememberConsent(deps: Deps, req: Pick<AuthorizationRequest, 'client' | 'scopes' | 'resources'>, user: UserRow): Promise<void> {
   const key = consentResourceKey(req.resources);
   const prior = await deps.store.consents.get(user.id, req.client.id, key);
   const scopes = new Set([...(prior?.scope.split(' ').filter(Boolean) ?? []), ...req.scopes]);

@@ -13,6 +13,6 @@ export interface Deps {
   clock: Clock;
   log: Logger;
   keys: KeyRing;
-  limits: { login: RateLimiter };
+  limits: { login: RateLimiter; deviceEntry: RateLimiter };
   upstreams: Upstreams;
 }

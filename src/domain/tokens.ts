@@ -96,24 +96,37 @@ export async function exchangeAuthorizationCode(
   if (!consumed) throw new InvalidGrant('the code was already used');
 
   const scopes = consumed.scope.split(' ').filter(Boolean);
-  const grant: Grant = { client, userId: consumed.userId, scopes, resources: consumed.resource, authTime: consumed.authTime };
+  const issued = await issueUserTokens(deps, { client, userId: consumed.userId, scopes, resources: consumed.resource, authTime: consumed.authTime }, now);
+  await deps.store.codes.recordIssued(row.id, issued.familyId, issued.jti, issued.exp);
+  deps.log.info('tokens issued', { grant: 'authorization_code', client_id: client.id, user_id: consumed.userId });
+  return issued.response;
+}
+
+/**
+ * Tokens for a user grant (code or device): an access token, and a new refresh family when the client has
+ * the refresh_token grant. Returns what was issued so a replayed code can revoke it.
+ */
+export async function issueUserTokens(
+  deps: Deps,
+  grant: { client: ClientRow; userId: string; scopes: string[]; resources: string[]; authTime: number },
+  now: number,
+): Promise<{ response: TokenResponse; familyId: string | null; jti: string; exp: number }> {
+  const { client, userId, scopes, resources, authTime } = grant;
   const at = accessToken(deps, grant);
   let refresh: string | undefined;
   let familyId: string | null = null;
   if (client.grantTypes.includes('refresh_token')) {
     familyId = randomId(16);
-    const r = newRefresh(deps, familyId, scopes, consumed.resource, now);
+    const r = newRefresh(deps, familyId, scopes, resources, now);
     r.row.lastJti = at.jti;
     r.row.lastExp = at.exp;
     await deps.store.refresh.insertFamily(
-      { id: familyId, clientId: client.id, userId: consumed.userId, scope: consumed.scope, resource: consumed.resource, authTime: consumed.authTime, createdAt: now, revokedAt: null, expiresAt: r.row.expiresAt },
+      { id: familyId, clientId: client.id, userId, scope: scopes.join(' '), resource: resources, authTime, createdAt: now, revokedAt: null, expiresAt: r.row.expiresAt },
       r.row,
     );
     refresh = r.token;
   }
-  await deps.store.codes.recordIssued(row.id, familyId, at.jti, at.exp);
-  deps.log.info('tokens issued', { grant: 'authorization_code', client_id: client.id, user_id: consumed.userId });
-  return response(deps, at, scopes, refresh);
+  return { response: response(deps, at, scopes, refresh), familyId, jti: at.jti, exp: at.exp };
 }
 
 /** refresh_token (RFC 6749 §6) with rotation, reuse grace and family revocation. */

@@ -8,6 +8,7 @@ import type {
   ClientRow,
   CodeRow,
   ConsentRow,
+  DeviceCodeRow,
   FamilyRow,
   RefreshRow,
   SessionRow,
@@ -111,6 +112,22 @@ const toRefresh = (r: Row): RefreshRow => ({
   lastExp: r.last_exp,
 });
 
+const toDevice = (r: Row): DeviceCodeRow => ({
+  id: r.id,
+  hash: r.hash,
+  userCode: r.user_code,
+  clientId: r.client_id,
+  scope: r.scope,
+  resource: parseArr(r.resource),
+  pollInterval: r.poll_interval,
+  lastPolledMs: r.last_polled_ms,
+  status: r.status,
+  userId: r.user_id,
+  authTime: r.auth_time,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+});
+
 /** Open (creating if needed) a SQLite database at `path` (':memory:' for tests). */
 export function openSqlite(path: string): SqliteStore {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -182,6 +199,7 @@ export class SqliteStore implements Store {
       upstreamLogins: this.run('DELETE FROM upstream_logins WHERE expires_at < ?', now),
       // Only dynamically registered clients are reaped; operator and seeded clients stay.
       idleClients: this.run("DELETE FROM clients WHERE origin = 'dynamic' AND COALESCE(last_used_at, created_at) < ?", idleBefore),
+      deviceCodes: this.run('DELETE FROM device_codes WHERE expires_at < ?', now),
     }))();
   }
 
@@ -380,6 +398,47 @@ export class SqliteStore implements Store {
       this.run('INSERT INTO revoked_access_tokens (jti, expires_at) VALUES (?, ?) ON CONFLICT (jti) DO NOTHING', jti, expiresAt);
     },
     has: async (jti: string) => this.one('SELECT 1 AS x FROM revoked_access_tokens WHERE jti = ?', jti) !== null,
+  };
+
+  deviceCodes = {
+    insert: async (d: DeviceCodeRow) => {
+      try {
+        this.run(
+          `INSERT INTO device_codes (id, hash, user_code, client_id, scope, resource, poll_interval, last_polled_ms, status, user_id, auth_time, created_at, expires_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          d.id, d.hash, d.userCode, d.clientId, d.scope, json(d.resource), d.pollInterval, d.lastPolledMs, d.status, d.userId, d.authTime, d.createdAt, d.expiresAt,
+        );
+        return true;
+      } catch (e) {
+        if (/UNIQUE constraint failed: device_codes.user_code/.test(String(e))) return false;
+        throw e;
+      }
+    },
+    get: async (id: string) => {
+      const r = this.one('SELECT * FROM device_codes WHERE id = ?', id);
+      return r ? toDevice(r) : null;
+    },
+    getPendingByUserCode: async (userCode: string, now: number) => {
+      const r = this.one("SELECT * FROM device_codes WHERE user_code = ? AND status = 'pending' AND expires_at > ?", userCode, now);
+      return r ? toDevice(r) : null;
+    },
+    poll: async (id: string, nowMs: number) =>
+      // One write transaction (BEGIN IMMEDIATE): concurrent polls, even from other processes, are serialised.
+      this.db.transaction(() => {
+        const r = this.one('SELECT * FROM device_codes WHERE id = ?', id);
+        if (!r) return null;
+        const before = toDevice(r);
+        const tooFast = before.lastPolledMs !== null && nowMs - before.lastPolledMs < before.pollInterval * 1000;
+        const interval = tooFast ? before.pollInterval + 5 : before.pollInterval;
+        this.run('UPDATE device_codes SET poll_interval = ?, last_polled_ms = ? WHERE id = ?', interval, nowMs, id);
+        return { row: { ...before, pollInterval: interval, lastPolledMs: nowMs }, tooFast };
+      }).immediate(),
+    decide: async (id: string, decision: 'approved' | 'denied', userId: string, authTime: number, now: number) =>
+      this.run("UPDATE device_codes SET status = ?, user_id = ?, auth_time = ? WHERE id = ? AND status = 'pending' AND expires_at > ?", decision, userId, authTime, id, now) === 1,
+    consume: async (id: string) => {
+      const r = this.one("UPDATE device_codes SET status = 'consumed' WHERE id = ? AND status = 'approved' RETURNING *", id);
+      return r ? toDevice(r) : null;
+    },
   };
 
   upstreamLogins = {

@@ -108,6 +108,24 @@ export interface UpstreamLoginRow {
   expiresAt: number;
 }
 
+export type DeviceStatus = 'pending' | 'approved' | 'denied' | 'consumed';
+
+export interface DeviceCodeRow {
+  id: string;
+  hash: string;
+  userCode: string;
+  clientId: string;
+  scope: string;
+  resource: string[];
+  pollInterval: number;
+  lastPolledMs: number | null;
+  status: DeviceStatus;
+  userId: string | null;
+  authTime: number | null;
+  createdAt: number;
+  expiresAt: number;
+}
+
 export interface SweepResult {
   codes: number;
   refreshTokens: number;
@@ -116,6 +134,7 @@ export interface SweepResult {
   revokedAccessTokens: number;
   upstreamLogins: number;
   idleClients: number;
+  deviceCodes: number;
 }
 
 export interface Store {
@@ -201,6 +220,23 @@ export interface Store {
   revokedAccessTokens: {
     add(jti: string, expiresAt: number): Promise<void>;
     has(jti: string): Promise<boolean>;
+  };
+
+  deviceCodes: {
+    /** Insert; false when the user code is already taken (the caller draws another). */
+    insert(r: DeviceCodeRow): Promise<boolean>;
+    get(id: string): Promise<DeviceCodeRow | null>;
+    /** The pending, unexpired code with this (normalised) user code. */
+    getPendingByUserCode(userCode: string, now: number): Promise<DeviceCodeRow | null>;
+    /**
+     * Record a poll atomically. When the previous poll was less than the interval ago, the interval grows by
+     * 5 s (RFC 8628 §3.5 slow_down) and `tooFast` is true. Returns the row after the update.
+     */
+    poll(id: string, nowMs: number): Promise<{ row: DeviceCodeRow; tooFast: boolean } | null>;
+    /** pending → approved | denied, only while unexpired. */
+    decide(id: string, decision: 'approved' | 'denied', userId: string, authTime: number, now: number): Promise<boolean>;
+    /** approved → consumed exactly once; returns the row, else null. */
+    consume(id: string): Promise<DeviceCodeRow | null>;
   };
 
   upstreamLogins: {

@@ -1,0 +1,145 @@
+// Device authorization grant (RFC 8628): the device asks for codes (§3.1–3.2), the person enters the user
+// code on another screen and approves or denies (§3.3), the device polls the token endpoint (§3.4–3.5).
+// Improves on AuthGate: slow_down is enforced, Deny exists, device codes are stored only as hashes.
+import { nowS } from '../clock.ts';
+import { matchesHash } from '../security/compare.ts';
+import { randomFromCharset } from '../security/random.ts';
+import { mintSecret, parseSecret } from '../security/token-format.ts';
+import type { ClientRow, DeviceCodeRow, UserRow } from '../store/store.ts';
+import type { Deps } from './deps.ts';
+import { InvalidGrant, InvalidRequest, OAuthError, UnauthorizedClient } from './errors.ts';
+import { resolveScopes, validateResources } from './scopes.ts';
+import { DEVICE_GRANT } from './seed.ts';
+import { issueUserTokens, type TokenResponse } from './tokens.ts';
+
+export const DEVICE_PREFIX = 'dc_';
+/** node-oidc-provider's base-20 alphabet: no vowels (no words), no look-alikes. */
+export const USER_CODE_CHARSET = 'BCDFGHJKLMNPQRSTVWXZ';
+const USER_CODE_LENGTH = 8;
+
+// RFC 8628 §3.5 error codes for polling.
+export const AuthorizationPending = class extends OAuthError {
+  constructor() {
+    super('authorization_pending', 'the user has not yet approved this device');
+  }
+};
+export const SlowDown = class extends OAuthError {
+  constructor(interval: number) {
+    super('slow_down', `polling too fast; wait at least ${interval} seconds between requests`);
+  }
+};
+export const ExpiredToken = class extends OAuthError {
+  constructor() {
+    super('expired_token', 'the device code has expired; start again');
+  }
+};
+
+export interface DeviceAuthorizationResponse {
+  device_code: string;
+  user_code: string;
+  verification_uri: string;
+  verification_uri_complete: string;
+  expires_in: number;
+  interval: number;
+}
+
+/** "XXXX-XXXX" for display. */
+export function formatUserCode(code: string): string {
+  return `${code.slice(0, 4)}-${code.slice(4)}`;
+}
+
+/** Case-, dash- and space-insensitive: "bcdf ghjk", "BCDF-GHJK" → "BCDFGHJK"; null when it cannot be one. */
+export function normalizeUserCode(input: string): string | null {
+  const code = input.toUpperCase().replace(/[\s-]/g, '');
+  if (code.length !== USER_CODE_LENGTH) return null;
+  for (const ch of code) if (!USER_CODE_CHARSET.includes(ch)) return null;
+  return code;
+}
+
+/** POST /device_authorization (RFC 8628 §3.1–3.2). */
+export async function startDeviceAuthorization(deps: Deps, client: ClientRow, input: { scope: string | undefined; resources: string[] }): Promise<DeviceAuthorizationResponse> {
+  if (!client.grantTypes.includes(DEVICE_GRANT)) throw new UnauthorizedClient('this client may not use the device authorization grant');
+  const scopes = resolveScopes(deps.config, client, input.scope);
+  const resources = validateResources(deps.config, input.resources);
+  const now = nowS(deps.clock);
+  const secret = mintSecret(DEVICE_PREFIX);
+  const row: DeviceCodeRow = {
+    id: secret.id,
+    hash: secret.hash,
+    userCode: '',
+    clientId: client.id,
+    scope: scopes.join(' '),
+    resource: resources,
+    pollInterval: deps.config.devicePollInterval,
+    lastPolledMs: null,
+    status: 'pending',
+    userId: null,
+    authTime: null,
+    createdAt: now,
+    expiresAt: now + deps.config.deviceCodeTtl,
+  };
+  // 20^8 ≈ 2.6e10 codes: a collision is rare; the UNIQUE index decides, and we draw again.
+  for (let attempt = 0; ; attempt++) {
+    row.userCode = randomFromCharset(USER_CODE_CHARSET, USER_CODE_LENGTH);
+    if (await deps.store.deviceCodes.insert(row)) break;
+    if (attempt === 10) throw new OAuthError('server_error', 'could not allocate a user code', 500);
+  }
+  const display = formatUserCode(row.userCode);
+  const verificationUri = `${deps.config.baseUrl}/device`;
+  return {
+    device_code: secret.token,
+    user_code: display,
+    verification_uri: verificationUri,
+    verification_uri_complete: `${verificationUri}?user_code=${display}`,
+    expires_in: deps.config.deviceCodeTtl,
+    interval: deps.config.devicePollInterval,
+  };
+}
+
+/** grant_type=urn:ietf:params:oauth:grant-type:device_code (RFC 8628 §3.4–3.5). */
+export async function pollDeviceCode(deps: Deps, client: ClientRow, deviceCode: string | undefined): Promise<TokenResponse> {
+  if (!client.grantTypes.includes(DEVICE_GRANT)) throw new UnauthorizedClient('this client may not use the device authorization grant');
+  if (!deviceCode) throw new InvalidRequest('device_code is missing');
+  const parsed = parseSecret(DEVICE_PREFIX, deviceCode);
+  const stored = parsed ? await deps.store.deviceCodes.get(parsed.id) : null;
+  if (!stored || !matchesHash(deviceCode, stored.hash)) throw new InvalidGrant('invalid device code');
+  if (stored.clientId !== client.id) throw new InvalidGrant('the device code was issued to another client');
+  const nowMs = deps.clock.nowMs();
+  if (stored.expiresAt <= Math.floor(nowMs / 1000)) throw new ExpiredToken();
+  if (stored.status === 'consumed') throw new InvalidGrant('the device code was already used');
+  if (stored.status === 'denied') throw new OAuthError('access_denied', 'the user denied the request');
+  const polled = await deps.store.deviceCodes.poll(stored.id, nowMs);
+  if (!polled) throw new InvalidGrant('invalid device code');
+  if (polled.row.status === 'pending') {
+    // §3.5: a client polling faster than its interval gets slow_down, and its interval grows by 5 s.
+    if (polled.tooFast) throw new SlowDown(polled.row.pollInterval);
+    throw new AuthorizationPending();
+  }
+  // Approved: exactly one poll wins the consume; the others see the code as used.
+  const row = await deps.store.deviceCodes.consume(stored.id);
+  if (!row || !row.userId) throw new InvalidGrant('the device code was already used');
+  const now = Math.floor(nowMs / 1000);
+  const issued = await issueUserTokens(
+    deps,
+    { client, userId: row.userId, scopes: row.scope.split(' ').filter(Boolean), resources: row.resource, authTime: row.authTime ?? now },
+    now,
+  );
+  await deps.store.clients.touch(client.id, now);
+  deps.log.info('tokens issued', { grant: 'device_code', client_id: client.id, user_id: row.userId });
+  return issued.response;
+}
+
+/** The pending code a person typed, with its client; null when there is none (wrong, used or expired). */
+export async function findPendingDevice(deps: Deps, typed: string): Promise<{ row: DeviceCodeRow; client: ClientRow } | null> {
+  const code = normalizeUserCode(typed);
+  if (!code) return null;
+  const row = await deps.store.deviceCodes.getPendingByUserCode(code, nowS(deps.clock));
+  if (!row) return null;
+  const client = await deps.store.clients.get(row.clientId);
+  return client ? { row, client } : null;
+}
+
+/** Approve or deny; approval also remembers consent for the client (the device page is always shown). */
+export async function decideDevice(deps: Deps, row: DeviceCodeRow, user: UserRow, authTime: number, approve: boolean): Promise<boolean> {
+  return deps.store.deviceCodes.decide(row.id, approve ? 'approved' : 'denied', user.id, authTime, nowS(deps.clock));
+}

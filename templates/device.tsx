@@ -1,0 +1,122 @@
+/** @jsxImportSource @kitajs/html */
+// RFC 8628 §3.3 pages: code entry, confirmation (names the client, scopes and resources; Approve / Deny),
+// and the final page that sends the person back to the device.
+import { Layout } from './layout.tsx';
+
+export function DeviceEntryPage(p: { csrf: string; userCode: string; error?: string; username: string }): string {
+  return (
+    <Layout title="Connect a device">
+      <h1>Connect a device</h1>
+      <p>Enter the code shown on your device.</p>
+      {p.error ? (
+        <p class="error" role="alert" safe>
+          {p.error}
+        </p>
+      ) : (
+        ''
+      )}
+      <form method="post" action="/device">
+        <input type="hidden" name="csrf" value={p.csrf} />
+        <label for="user_code">Code</label>
+        <input type="text" id="user_code" name="user_code" class="code" value={p.userCode} placeholder="XXXX-XXXX" autocomplete="off" autocapitalize="characters" spellcheck="false" maxlength="12" required autofocus />
+        <button type="submit">Continue</button>
+      </form>
+      <p class="muted">
+        Signed in as <strong safe>{p.username}</strong>.
+      </p>
+    </Layout>
+  ) as string;
+}
+
+export interface DeviceConfirmProps {
+  csrf: string;
+  userCode: string;
+  clientName: string;
+  clientId: string;
+  scopes: string[];
+  resources: string[];
+  username: string;
+  unverifiedName: boolean;
+}
+
+export function DeviceConfirmPage(p: DeviceConfirmProps): string {
+  return (
+    <Layout title="Approve this device?">
+      <h1>Approve this device?</h1>
+      <p>
+        A device using <strong safe>{p.clientName}</strong> asks to act as <strong safe>{p.username}</strong>.
+      </p>
+      {p.unverifiedName ? <p class="muted">This name was chosen by the application itself and is not verified.</p> : ''}
+      <p>
+        Only approve if the code on your device is <strong class="code" safe>{p.userCode}</strong> and you started this yourself.
+      </p>
+      {p.scopes.length ? (
+        <>
+          <p>It asks for:</p>
+          <ul class="scopes">
+            {p.scopes.map((s) => (
+              <li>
+                <code safe>{s}</code>
+              </li>
+            ))}
+          </ul>
+        </>
+      ) : (
+        ''
+      )}
+      {p.resources.length ? (
+        <>
+          <p>Access will be granted to:</p>
+          <ul class="scopes">
+            {p.resources.map((r) => (
+              <li>
+                <code safe>{r}</code>
+              </li>
+            ))}
+          </ul>
+        </>
+      ) : (
+        ''
+      )}
+      <div class="row">
+        <form method="post" action="/device/confirm">
+          <input type="hidden" name="csrf" value={p.csrf} />
+          <input type="hidden" name="user_code" value={p.userCode} />
+          <input type="hidden" name="decision" value="deny" />
+          <button type="submit" class="secondary">
+            Deny
+          </button>
+        </form>
+        <form method="post" action="/device/confirm">
+          <input type="hidden" name="csrf" value={p.csrf} />
+          <input type="hidden" name="user_code" value={p.userCode} />
+          <input type="hidden" name="decision" value="approve" />
+          <button type="submit">Approve</button>
+        </form>
+      </div>
+      <p class="muted">
+        Client id <code safe>{p.clientId}</code>
+      </p>
+    </Layout>
+  ) as string;
+}
+
+export function DeviceDonePage(p: { approved: boolean; clientName: string }): string {
+  return (
+    <Layout title={p.approved ? 'Device connected' : 'Request denied'}>
+      <h1>{p.approved ? 'Device connected' : 'Request denied'}</h1>
+      {p.approved ? (
+        <p>
+          <strong safe>{p.clientName}</strong> is now signed in. Return to your device; you can close this window.
+        </p>
+      ) : (
+        <p>
+          The request of <strong safe>{p.clientName}</strong> was denied. Return to your device; you can close this window.
+        </p>
+      )}
+      <a class="button secondary" href="/device">
+        Connect another device
+      </a>
+    </Layout>
+  ) as string;
+}
