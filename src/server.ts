@@ -48,7 +48,6 @@ export async function createDeps(config: Config, log: Logger, opts: { clock?: Cl
     },
     upstreams: createUpstreams(config),
   };
-  await ensureSeeds(deps);
   return deps;
 }
 
@@ -140,6 +139,9 @@ export async function startServer(config: Config, log: Logger, opts: { clock?: C
     }, 1000));
   }
   void sweep();
+  // The first admin's argon2id hash costs ~100 ms: done after listening, so start-up is not held up.
+  const seeding = ensureSeeds(deps).catch((e) => log.error('seeding failed', { error: String(e) }));
+  inflight.add(seeding);
 
   const port = server.port ?? config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;

@@ -113,9 +113,10 @@ describe('server process', () => {
       expect(typeof body.uptime_s).toBe('number');
       expect(existsSync(join(d, 'data/auth.db'))).toBe(true);
       // The first start creates admin with a random password in a 0600 file, named in the log.
+      // (created right after listening: its argon2id hash is kept off the start-up path)
+      await srv.waitFor((l) => l.includes('initial-admin-password'));
       const pw = join(d, 'data/initial-admin-password');
       expect(statSync(pw).mode & 0o777).toBe(0o600);
-      expect(srv.lines.some((l) => l.includes('initial-admin-password'))).toBe(true);
       const css = await fetch(`${url}/static/style.css`);
       expect(css.status).toBe(200);
       expect(css.headers.get('content-type')).toContain('text/css');

@@ -1,5 +1,8 @@
 // Human passwords: argon2id via Bun.password (never on the token path: ≈100 ms per hash).
-const DUMMY = Bun.password.hashSync('not a real password, only for constant work', { algorithm: 'argon2id' });
+// A real argon2id hash to verify against when the account does not exist, made on first need (not at
+// start-up: one hash costs ~100 ms).
+let dummy: Promise<string> | null = null;
+const dummyHash = () => (dummy ??= Bun.password.hash('not a real password, only for constant work', { algorithm: 'argon2id' }));
 
 export const MIN_PASSWORD_LENGTH = 8;
 export const MAX_PASSWORD_LENGTH = 1024;
@@ -11,7 +14,7 @@ export function hashPassword(password: string): Promise<string> {
 /** Verify; when there is no stored hash, still spend the same work so timing does not reveal the account. */
 export async function verifyPassword(password: string, hash: string | null): Promise<boolean> {
   if (password.length > MAX_PASSWORD_LENGTH) return false;
-  const ok = await Bun.password.verify(password, hash ?? DUMMY).catch(() => false);
+  const ok = await Bun.password.verify(password, hash ?? (await dummyHash())).catch(() => false);
   return ok && hash !== null;
 }
 
