@@ -10,24 +10,38 @@ import { loginRoutes } from './http/routes/login.ts';
 import { tokenRoutes } from './http/routes/token.ts';
 import { deviceGrant, deviceRoutes } from './http/routes/device.ts';
 import { DEVICE_GRANT } from './domain/seed.ts';
+import { registerRoutes } from './http/routes/register.ts';
+import { introspectRoutes } from './http/routes/introspect.ts';
+import { revokeRoutes } from './http/routes/revoke.ts';
 import { CORS_PATHS, corsPreflight } from './http/headers.ts';
 
 export function createApp(deps: Deps) {
   const https = deps.config.baseUrl.startsWith('https:');
+  const base = deps.config.baseUrl;
   return new Elysia({ name: 'auth' })
     .use(errorHandler({ log: deps.log, issuer: deps.config.baseUrl, https }))
     .use(healthRoutes(deps))
     .use(staticRoutes())
     .use(
       discoveryRoutes(deps, {
-        device_authorization_endpoint: `${deps.config.baseUrl}/device_authorization`,
+        device_authorization_endpoint: `${base}/device_authorization`,
         grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials', DEVICE_GRANT],
+        ...(deps.config.registration !== 'off' ? { registration_endpoint: `${base}/register` } : {}),
+        ...(deps.config.introspectionToken || deps.config.introspectionClientAuth
+          ? { introspection_endpoint: `${base}/introspect`, introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'] }
+          : {}),
+        revocation_endpoint: `${base}/revoke`,
+        revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+        client_id_metadata_document_supported: deps.config.clientMetadataDocuments,
       }),
     )
     .use(authorizeRoutes(deps))
     .use(loginRoutes(deps))
     .use(tokenRoutes(deps, deviceGrant))
     .use(deviceRoutes(deps))
+    .use(registerRoutes(deps))
+    .use(introspectRoutes(deps))
+    .use(revokeRoutes(deps))
     .options('/*', ({ request }) => (CORS_PATHS.has(new URL(request.url).pathname) ? corsPreflight() : new Response(null, { status: 404 })));
 }
 

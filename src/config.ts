@@ -74,6 +74,16 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'loginRateLimit', env: 'LOGIN_RATE_LIMIT', kind: { type: 'int', min: 1, max: 100000 }, default: '10', doc: 'Failed sign-ins allowed per IP and per account in LOGIN_RATE_WINDOW.' },
   { key: 'loginRateWindow', env: 'LOGIN_RATE_WINDOW', kind: dur(1, 86400), default: '15m', doc: 'Window of the sign-in limit.' },
   { key: 'allowedEmailDomains', env: 'ALLOWED_EMAIL_DOMAINS', kind: { type: 'list' }, default: '', doc: 'If set, upstream sign-ins must have a verified email in one of these domains.' },
+  { key: 'registration', env: 'REGISTRATION', kind: { type: 'enum', values: ['open', 'token', 'off'] }, default: 'open', doc: 'Dynamic client registration (RFC 7591): open to anyone, only with REGISTRATION_TOKEN, or off.' },
+  { key: 'registrationToken', env: 'REGISTRATION_TOKEN', kind: { type: 'string' }, default: undefined, doc: 'Initial access token for POST /register (`Authorization: Bearer …`); required when REGISTRATION=token.', secret: true },
+  { key: 'registrationAllowConfidential', env: 'REGISTRATION_ALLOW_CONFIDENTIAL', kind: { type: 'bool' }, default: 'false', doc: 'Let registration create confidential clients (client_secret_basic/post); otherwise only public ones.' },
+  { key: 'registrationRateLimit', env: 'REGISTRATION_RATE_LIMIT', kind: { type: 'int', min: 1, max: 1000000 }, default: '20', doc: 'Registrations allowed per IP in REGISTRATION_RATE_WINDOW (then 429 with Retry-After).' },
+  { key: 'registrationRateWindow', env: 'REGISTRATION_RATE_WINDOW', kind: dur(1, 86400), default: '1h', doc: 'Window of the registration limit.' },
+  { key: 'clientMetadataDocuments', env: 'CLIENT_METADATA_DOCUMENTS', kind: { type: 'bool' }, default: 'true', doc: 'Accept https URLs as client_id and fetch their Client ID Metadata Document.' },
+  { key: 'cimdTimeout', env: 'CIMD_TIMEOUT', kind: dur(1, 30), default: '5s', doc: 'Timeout of fetching a client metadata document.' },
+  { key: 'cimdAllowLoopback', env: 'CIMD_ALLOW_LOOPBACK', kind: { type: 'bool' }, default: 'false', doc: 'Development only: allow metadata documents on http://127.0.0.1 / localhost (tests).' },
+  { key: 'introspectionToken', env: 'INTROSPECTION_TOKEN', kind: { type: 'string' }, default: undefined, doc: 'Shared secret for POST /introspect (`Authorization: Bearer …`).', secret: true },
+  { key: 'introspectionClientAuth', env: 'INTROSPECTION_CLIENT_AUTH', kind: { type: 'bool' }, default: 'true', doc: 'Let confidential clients authenticate to POST /introspect. With this off and no INTROSPECTION_TOKEN, /introspect answers 503.' },
   { key: 'googleClientId', env: 'GOOGLE_CLIENT_ID', kind: { type: 'string' }, default: undefined, doc: 'Enables "Continue with Google".' },
   { key: 'googleClientSecret', env: 'GOOGLE_CLIENT_SECRET', kind: { type: 'string' }, default: undefined, doc: 'Google client secret.', secret: true },
   { key: 'githubClientId', env: 'GITHUB_CLIENT_ID', kind: { type: 'string' }, default: undefined, doc: 'Enables "Continue with GitHub".' },
@@ -115,6 +125,16 @@ const ConfigSchema = Type.Object({
   loginRateLimit: Type.Integer(),
   loginRateWindow: Type.Number(),
   allowedEmailDomains: Type.Array(Type.String()),
+  registration: Type.Union([Type.Literal('open'), Type.Literal('token'), Type.Literal('off')]),
+  registrationToken: Type.Optional(Type.String()),
+  registrationAllowConfidential: Type.Boolean(),
+  registrationRateLimit: Type.Integer(),
+  registrationRateWindow: Type.Number(),
+  clientMetadataDocuments: Type.Boolean(),
+  cimdTimeout: Type.Number(),
+  cimdAllowLoopback: Type.Boolean(),
+  introspectionToken: Type.Optional(Type.String()),
+  introspectionClientAuth: Type.Boolean(),
   googleClientId: Type.Optional(Type.String()),
   googleClientSecret: Type.Optional(Type.String()),
   githubClientId: Type.Optional(Type.String()),
@@ -234,6 +254,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       throw new ConfigError('invalid OIDC_ISSUER: must be https (UPSTREAM_ALLOW_HTTP=true permits http on loopback, for development)');
   }
   if (values.oidcIssuer && !values.oidcClientId) throw new ConfigError('OIDC_CLIENT_ID is required when OIDC_ISSUER is set');
+  if (values.registration === 'token' && !values.registrationToken) throw new ConfigError('REGISTRATION_TOKEN is required when REGISTRATION=token');
+  if (typeof values.registrationToken === 'string' && values.registrationToken.length < 16) throw new ConfigError('invalid REGISTRATION_TOKEN: use at least 16 characters');
+  if (typeof values.introspectionToken === 'string' && values.introspectionToken.length < 16) throw new ConfigError('invalid INTROSPECTION_TOKEN: use at least 16 characters');
   if (values.googleClientId && !values.googleClientSecret) throw new ConfigError('GOOGLE_CLIENT_SECRET is required when GOOGLE_CLIENT_ID is set');
   if (values.githubClientId && !values.githubClientSecret) throw new ConfigError('GITHUB_CLIENT_SECRET is required when GITHUB_CLIENT_ID is set');
   if (!Value.Check(ConfigSchema, values)) {

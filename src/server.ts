@@ -7,6 +7,7 @@ import type { Config } from './config.ts';
 import type { Deps } from './domain/deps.ts';
 import { KeyRing } from './domain/keys.ts';
 import { RateLimiter } from './domain/rate-limit.ts';
+import { ClientDocuments } from './domain/client-documents.ts';
 import { ensureSeeds } from './domain/seed.ts';
 import { createUpstreams } from './domain/upstream.ts';
 import { attachMeta } from './http/context.ts';
@@ -45,7 +46,9 @@ export async function createDeps(config: Config, log: Logger, opts: { clock?: Cl
     limits: {
       login: new RateLimiter(config.loginRateLimit, config.loginRateWindow, clock),
       deviceEntry: new RateLimiter(config.deviceEntryRateLimit, config.deviceEntryRateWindow, clock),
+      registration: new RateLimiter(config.registrationRateLimit, config.registrationRateWindow, clock),
     },
+    clientDocuments: config.clientMetadataDocuments ? new ClientDocuments(store, clock, config) : null,
     upstreams: createUpstreams(config),
   };
   return deps;

@@ -13,6 +13,8 @@ export interface ConsentProps {
   resources: string[];
   username: string;
   unverifiedName: boolean;
+  /** For a Client ID Metadata Document client: the host that publishes its description. */
+  documentHost?: string;
 }
 
 const SCOPE_TEXT: Record<string, string> = {
@@ -30,6 +32,13 @@ export function ConsentPage(p: ConsentProps): string {
         <strong safe>{p.clientName}</strong> wants to access your account <strong safe>{p.username}</strong>.
       </p>
       {p.unverifiedName ? <p class="muted">This name was chosen by the application itself and is not verified.</p> : ''}
+      {p.documentHost ? (
+        <p class="muted">
+          The application is described by <code safe>{p.documentHost}</code>.
+        </p>
+      ) : (
+        ''
+      )}
       <p class="muted">
         After you decide, you will be sent to <code safe>{p.redirectHost}</code>.
       </p>

@@ -14,6 +14,7 @@ import { systemClock } from '../clock.ts';
 import type { Deps } from '../domain/deps.ts';
 import { KeyRing } from '../domain/keys.ts';
 import { RateLimiter } from '../domain/rate-limit.ts';
+import { ClientDocuments } from '../domain/client-documents.ts';
 import { createUpstreams } from '../domain/upstream.ts';
 import { openStore } from '../store/open.ts';
 
@@ -32,7 +33,9 @@ export async function commandDeps(): Promise<{ deps: Deps; close: () => Promise<
     limits: {
       login: new RateLimiter(config.loginRateLimit, config.loginRateWindow, systemClock),
       deviceEntry: new RateLimiter(config.deviceEntryRateLimit, config.deviceEntryRateWindow, systemClock),
+      registration: new RateLimiter(config.registrationRateLimit, config.registrationRateWindow, systemClock),
     },
+    clientDocuments: config.clientMetadataDocuments ? new ClientDocuments(store, systemClock, config) : null,
     upstreams: createUpstreams(config),
   };
   return { deps, close: () => store.close() };

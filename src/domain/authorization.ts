@@ -8,6 +8,8 @@ import { matchRedirectUri } from '../security/redirect-uri.ts';
 import { mintSecret } from '../security/token-format.ts';
 import type { ClientRow, UserRow } from '../store/store.ts';
 import type { Deps } from './deps.ts';
+import { loadClient } from './clients.ts';
+import { ClientDocumentError } from './client-documents.ts';
 import { AuthorizeError, OAuthError } from './errors.ts';
 import { resolveScopes, validateResources } from './scopes.ts';
 
@@ -45,7 +47,13 @@ export async function validateAuthorizationRequest(deps: Deps, p: AuthorizationP
   // 1. Client — unverified: errors are pages.
   const clientId = early(p, 'client_id');
   if (!clientId) throw new AuthorizeError('invalid_request', 'client_id is missing', false);
-  const client = clientId.length <= 256 ? await deps.store.clients.get(clientId) : null;
+  let client: ClientRow | null;
+  try {
+    client = await loadClient(deps, clientId);
+  } catch (e) {
+    if (e instanceof ClientDocumentError) throw new AuthorizeError('invalid_client', `the client's metadata document could not be used: ${e.message}`, false);
+    throw e;
+  }
   if (!client) throw new AuthorizeError('invalid_client', 'unknown client_id', false);
 
   // 2. redirect_uri — exact match, loopback any port (RFC 8252 §7.3). OAuth 2.1 §4.1.1 lets it be

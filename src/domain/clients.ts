@@ -9,6 +9,7 @@ import type { AuthMethod, ClientRow } from '../store/store.ts';
 import type { Deps } from './deps.ts';
 import { InvalidClient, InvalidRequest } from './errors.ts';
 import { DEVICE_GRANT } from './seed.ts';
+import { ClientDocumentError, isClientIdUrl } from './client-documents.ts';
 
 export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', DEVICE_GRANT] as const;
 
@@ -73,6 +74,16 @@ export async function rotateClientSecret(deps: Deps, id: string): Promise<string
   return s.secret;
 }
 
+/**
+ * The client named by `id`: a registered one from the store, or — when CIMD is enabled and the id is an
+ * https URL — the client described by its metadata document (throws ClientDocumentError).
+ */
+export async function loadClient(deps: Deps, id: string): Promise<ClientRow | null> {
+  if (id.length > 2048) return null;
+  if (deps.clientDocuments && isClientIdUrl(id)) return deps.clientDocuments.resolve(id);
+  return id.length <= 256 ? deps.store.clients.get(id) : null;
+}
+
 export interface ClientCredentials {
   /** From the Authorization: Basic header. */
   basic: { id: string; secret: string } | null;
@@ -107,7 +118,13 @@ export async function authenticateClient(deps: Deps, creds: ClientCredentials): 
   }
   const id = basic?.id ?? creds.clientId;
   if (!id) throw new InvalidClient('client_id is required', false);
-  const client = id.length <= 256 ? await deps.store.clients.get(id) : null;
+  let client: ClientRow | null;
+  try {
+    client = await loadClient(deps, id);
+  } catch (e) {
+    if (e instanceof ClientDocumentError) throw new InvalidClient(`client metadata document: ${e.message}`, !!basic);
+    throw e;
+  }
   if (!client) throw new InvalidClient('unknown client', !!basic);
   const method = basic ? 'client_secret_basic' : creds.clientSecret !== undefined ? 'client_secret_post' : 'none';
   if (client.tokenEndpointAuthMethod === 'none') {

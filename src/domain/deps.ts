@@ -6,6 +6,7 @@ import type { Store } from '../store/store.ts';
 import type { KeyRing } from './keys.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import type { Upstreams } from './upstream.ts';
+import type { ClientDocuments } from './client-documents.ts';
 
 export interface Deps {
   config: Config;
@@ -13,6 +14,7 @@ export interface Deps {
   clock: Clock;
   log: Logger;
   keys: KeyRing;
-  limits: { login: RateLimiter; deviceEntry: RateLimiter };
+  limits: { login: RateLimiter; deviceEntry: RateLimiter; registration: RateLimiter };
+  clientDocuments: ClientDocuments | null;
   upstreams: Upstreams;
 }

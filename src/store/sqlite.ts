@@ -198,7 +198,7 @@ export class SqliteStore implements Store {
       revokedAccessTokens: this.run('DELETE FROM revoked_access_tokens WHERE expires_at < ?', now),
       upstreamLogins: this.run('DELETE FROM upstream_logins WHERE expires_at < ?', now),
       // Only dynamically registered clients are reaped; operator and seeded clients stay.
-      idleClients: this.run("DELETE FROM clients WHERE origin = 'dynamic' AND COALESCE(last_used_at, created_at) < ?", idleBefore),
+      idleClients: this.run("DELETE FROM clients WHERE origin IN ('dynamic', 'metadata_document') AND COALESCE(last_used_at, created_at) < ?", idleBefore),
       deviceCodes: this.run('DELETE FROM device_codes WHERE expires_at < ?', now),
     }))();
   }
@@ -221,6 +221,16 @@ export class SqliteStore implements Store {
     setSecretHash: async (id: string, hash: string) => this.run('UPDATE clients SET secret_hash = ? WHERE id = ?', hash, id) > 0,
     touch: async (id: string, now: number) => {
       this.run('UPDATE clients SET last_used_at = ? WHERE id = ?', now, id);
+    },
+    upsertDocument: async (c: ClientRow) => {
+      this.run(
+        `INSERT INTO clients (id, secret_hash, name, redirect_uris, grant_types, scopes, token_endpoint_auth_method, first_party, origin, metadata, created_at, last_used_at)
+         VALUES (?, NULL, ?, ?, ?, ?, 'none', 0, 'metadata_document', ?, ?, NULL)
+         ON CONFLICT (id) DO UPDATE SET name = excluded.name, redirect_uris = excluded.redirect_uris, grant_types = excluded.grant_types,
+           scopes = excluded.scopes, metadata = excluded.metadata
+         WHERE clients.origin = 'metadata_document'`,
+        c.id, c.name, json(c.redirectUris), json(c.grantTypes), json(c.scopes), json(c.metadata), c.createdAt,
+      );
     },
   };
 

@@ -154,6 +154,8 @@ export interface Store {
     remove(id: string): Promise<boolean>;
     setSecretHash(id: string, hash: string): Promise<boolean>;
     touch(id: string, now: number): Promise<void>;
+    /** Insert or refresh a metadata-document client (name, redirects, grants, scopes, metadata). */
+    upsertDocument(c: ClientRow): Promise<void>;
   };
 
   users: {

@@ -50,7 +50,8 @@ function consentPage(ctx: PageContext, req: AuthorizationRequest, query: string)
       scopes: req.scopes,
       resources: req.resources,
       username: ctx.session!.user.username,
-      unverifiedName: req.client.origin === 'dynamic',
+      unverifiedName: req.client.origin === 'dynamic' || req.client.origin === 'metadata_document',
+      documentHost: req.client.origin === 'metadata_document' ? new URL(req.client.id).host : undefined,
     }),
   );
 }

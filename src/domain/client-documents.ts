@@ -1,0 +1,210 @@
+// Client ID Metadata Documents (draft-ietf-oauth-client-id-metadata-document, recommended by MCP
+// 2025-11-25+): a client_id that is an https URL names a JSON document describing the client. We fetch it
+// SSRF-safely (resolve first, refuse special-use addresses, connect to the checked address, no redirects,
+// at most 5 KB, a few seconds), validate it, cache it per Cache-Control within bounds (errors never), and
+// keep a row in `clients` (origin metadata_document) so codes and refresh tokens can refer to it.
+import { lookup } from 'node:dns/promises';
+import http from 'node:http';
+import https from 'node:https';
+import { nowS } from '../clock.ts';
+import type { Clock } from '../clock.ts';
+import type { Config } from '../config.ts';
+import { isLoopbackAddress, isPublicAddress } from '../security/ip.ts';
+import { checkRedirectUri } from '../security/redirect-uri.ts';
+import type { ClientRow, Store } from '../store/store.ts';
+import { DEVICE_GRANT } from './seed.ts';
+
+export const MAX_DOCUMENT_BYTES = 5120;
+const MIN_CACHE_S = 30;
+const MAX_CACHE_S = 86400;
+const DEFAULT_CACHE_S = 300;
+const MAX_ENTRIES = 1000;
+
+export class ClientDocumentError extends Error {
+  override name = 'ClientDocumentError';
+}
+
+/** Could this client_id be a metadata document URL? (Our own ids never start with a scheme.) */
+export function isClientIdUrl(id: string): boolean {
+  return id.startsWith('https://') || id.startsWith('http://');
+}
+
+/** CIMD §3: https, a path, no userinfo, no fragment, no dot segments, compared as a plain string. */
+export function checkClientIdUrl(id: string, allowLoopbackHttp: boolean): URL {
+  let url: URL;
+  try {
+    url = new URL(id);
+  } catch {
+    throw new ClientDocumentError('client_id is not a valid URL');
+  }
+  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+  if (url.protocol !== 'https:' && !(allowLoopbackHttp && url.protocol === 'http:' && loopback)) throw new ClientDocumentError('client_id URL must be https');
+  if (url.username || url.password) throw new ClientDocumentError('client_id URL must not contain credentials');
+  if (id.includes('#')) throw new ClientDocumentError('client_id URL must not contain a fragment');
+  if (url.pathname === '/' || url.pathname === '') throw new ClientDocumentError('client_id URL must have a path');
+  if (/\/\.\.?(\/|$)/.test(id.split('?')[0]!)) throw new ClientDocumentError('client_id URL must not contain . or .. segments');
+  if (url.href !== id) throw new ClientDocumentError('client_id URL is not in canonical form');
+  if (id.length > 2000) throw new ClientDocumentError('client_id URL is too long');
+  return url;
+}
+
+interface Fetched {
+  body: string;
+  maxAge: number | null; // null = do not cache
+}
+
+export class ClientDocuments {
+  private cache = new Map<string, { row: ClientRow; until: number }>();
+  private inflight = new Map<string, Promise<ClientRow>>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly config: Pick<Config, 'cimdTimeout' | 'cimdAllowLoopback' | 'scopes'>,
+  ) {}
+
+  /** The client described by the document at `id`; throws ClientDocumentError with the reason. */
+  async resolve(id: string): Promise<ClientRow> {
+    const hit = this.cache.get(id);
+    if (hit && hit.until > this.clock.nowMs()) return hit.row;
+    let p = this.inflight.get(id);
+    if (!p) {
+      // Concurrent requests for the same document share one fetch.
+      p = this.load(id).finally(() => this.inflight.delete(id));
+      this.inflight.set(id, p);
+    }
+    return p;
+  }
+
+  private async load(id: string): Promise<ClientRow> {
+    const url = checkClientIdUrl(id, this.config.cimdAllowLoopback);
+    const fetched = await this.fetchDocument(url);
+    const row = this.validate(id, fetched.body);
+    const existing = await this.store.clients.get(id);
+    if (existing && existing.origin !== 'metadata_document') throw new ClientDocumentError('client_id is taken by a registered client');
+    await this.store.clients.upsertDocument(row);
+    const stored = (await this.store.clients.get(id)) ?? row;
+    if (fetched.maxAge !== null) {
+      if (this.cache.size >= MAX_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
+      this.cache.set(id, { row: stored, until: this.clock.nowMs() + fetched.maxAge * 1000 });
+    }
+    return stored;
+  }
+
+  /** Resolve, refuse special-use addresses, then connect to exactly the checked address. */
+  private async fetchDocument(url: URL): Promise<Fetched> {
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    let addresses: { address: string; family: number }[];
+    try {
+      addresses = await lookup(host, { all: true, verbatim: true });
+    } catch {
+      throw new ClientDocumentError(`cannot resolve ${host}`);
+    }
+    if (addresses.length === 0) throw new ClientDocumentError(`cannot resolve ${host}`);
+    for (const a of addresses) {
+      const allowed = isPublicAddress(a.address) || (this.config.cimdAllowLoopback && isLoopbackAddress(a.address));
+      if (!allowed) throw new ClientDocumentError(`${host} resolves to a non-public address`);
+    }
+    const pinned = addresses[0]!;
+    const mod = url.protocol === 'https:' ? https : http;
+    return new Promise<Fetched>((resolvePromise, reject) => {
+      const req = mod.get(
+        url,
+        {
+          headers: { Accept: 'application/json', 'User-Agent': 'auth (client metadata fetcher)' },
+          timeout: this.config.cimdTimeout * 1000,
+          agent: false, // no connection reuse across checks
+          lookup: ((_h: string, opts: { all?: boolean }, cb: (...args: unknown[]) => void) =>
+            opts?.all ? cb(null, [pinned]) : cb(null, pinned.address, pinned.family)) as unknown as http.RequestOptions['lookup'],
+        },
+        (res) => {
+          const status = res.statusCode ?? 0;
+          // CIMD §4: only 200; never follow redirects.
+          if (status !== 200) {
+            res.resume();
+            req.destroy();
+            return reject(new ClientDocumentError(status >= 300 && status < 400 ? 'the metadata document URL redirects (not followed)' : `the metadata document answered ${status}`));
+          }
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (c: Buffer) => {
+            size += c.length;
+            if (size > MAX_DOCUMENT_BYTES) {
+              req.destroy();
+              reject(new ClientDocumentError(`the metadata document is larger than ${MAX_DOCUMENT_BYTES} bytes`));
+              return;
+            }
+            chunks.push(c);
+          });
+          res.on('end', () => {
+            if (size <= MAX_DOCUMENT_BYTES) resolvePromise({ body: Buffer.concat(chunks).toString('utf8'), maxAge: cacheSeconds(res.headers['cache-control']) });
+          });
+          res.on('error', () => reject(new ClientDocumentError('the metadata document could not be read')));
+        },
+      );
+      req.on('timeout', () => {
+        req.destroy();
+        reject(new ClientDocumentError(`fetching the metadata document timed out after ${this.config.cimdTimeout}s`));
+      });
+      req.on('error', (e) => reject(e instanceof ClientDocumentError ? e : new ClientDocumentError(`fetching the metadata document failed: ${e.message}`)));
+    });
+  }
+
+  private validate(id: string, body: string): ClientRow {
+    let doc: unknown;
+    try {
+      doc = JSON.parse(body);
+    } catch {
+      throw new ClientDocumentError('the metadata document is not JSON');
+    }
+    if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new ClientDocumentError('the metadata document is not a JSON object');
+    const d = doc as Record<string, unknown>;
+    // CIMD §4.1: client_id must equal the URL exactly.
+    if (d.client_id !== id) throw new ClientDocumentError('the document\'s client_id differs from its URL');
+    if (typeof d.client_name !== 'string' || !d.client_name.trim() || d.client_name.length > 200) throw new ClientDocumentError('the document needs a client_name');
+    if (!Array.isArray(d.redirect_uris) || d.redirect_uris.length === 0 || d.redirect_uris.length > 20) throw new ClientDocumentError('the document needs redirect_uris');
+    for (const u of d.redirect_uris) {
+      if (typeof u !== 'string' || checkRedirectUri(u)) throw new ClientDocumentError(`invalid redirect URI in the document: ${String(u).slice(0, 100)}`);
+    }
+    // CIMD §4.2: no shared secrets; only public clients here (private_key_jwt is not supported).
+    const method = d.token_endpoint_auth_method ?? 'none';
+    if (method !== 'none') throw new ClientDocumentError(`token_endpoint_auth_method ${String(method)} is not supported for metadata documents (use none)`);
+    if ('client_secret' in d) throw new ClientDocumentError('a metadata document must not contain client_secret');
+    const grants = d.grant_types === undefined ? ['authorization_code', 'refresh_token'] : d.grant_types;
+    if (!Array.isArray(grants) || grants.some((g) => !['authorization_code', 'refresh_token', DEVICE_GRANT].includes(g as string))) {
+      throw new ClientDocumentError('unsupported grant_types in the document');
+    }
+    let scopes: string[] = [];
+    if (d.scope !== undefined) {
+      if (typeof d.scope !== 'string') throw new ClientDocumentError('scope must be a string');
+      scopes = d.scope.split(' ').filter(Boolean);
+      const unknown = scopes.filter((s) => !this.config.scopes.includes(s));
+      if (unknown.length) throw new ClientDocumentError(`unknown scope in the document: ${unknown.join(' ')}`);
+    }
+    const meta: Record<string, unknown> = {};
+    for (const k of ['client_uri', 'logo_uri', 'application_type', 'software_id', 'software_version']) if (typeof d[k] === 'string') meta[k] = (d[k] as string).slice(0, 500);
+    return {
+      id,
+      secretHash: null,
+      name: d.client_name.trim(),
+      redirectUris: d.redirect_uris as string[],
+      grantTypes: grants as string[],
+      scopes,
+      tokenEndpointAuthMethod: 'none',
+      firstParty: false,
+      origin: 'metadata_document',
+      metadata: meta,
+      createdAt: nowS(this.clock),
+      lastUsedAt: null,
+    };
+  }
+}
+
+/** max-age from Cache-Control, bounded to [30 s, 1 day]; no-store → not cached. */
+function cacheSeconds(header: string | string[] | undefined): number | null {
+  const v = (Array.isArray(header) ? header.join(',') : header ?? '').toLowerCase();
+  if (/no-store/.test(v)) return null;
+  const m = /max-age=(\d+)/.exec(v);
+  const s = m ? Number(m[1]) : /no-cache/.test(v) ? MIN_CACHE_S : DEFAULT_CACHE_S;
+  return Math.min(MAX_CACHE_S, Math.max(MIN_CACHE_S, s));
+}

@@ -1,0 +1,134 @@
+// Dynamic client registration (RFC 7591 §2–3): validate the metadata, create a public client (or a
+// confidential one when allowed), answer with the full metadata. Unknown fields are ignored (§2).
+import { nowS } from '../clock.ts';
+import { sha256Hex } from '../security/hash.ts';
+import { randomToken } from '../security/random.ts';
+import { checkRedirectUri, isLoopbackHost } from '../security/redirect-uri.ts';
+import type { AuthMethod, ClientRow } from '../store/store.ts';
+import type { Deps } from './deps.ts';
+import { OAuthError } from './errors.ts';
+import { DEVICE_GRANT } from './seed.ts';
+
+export class InvalidClientMetadata extends OAuthError {
+  constructor(description: string) {
+    super('invalid_client_metadata', description, 400); // RFC 7591 §3.2.2
+  }
+}
+export class InvalidRedirectUri extends OAuthError {
+  constructor(description: string) {
+    super('invalid_redirect_uri', description, 400); // RFC 7591 §3.2.2
+  }
+}
+
+const AUTH_METHODS: AuthMethod[] = ['none', 'client_secret_basic', 'client_secret_post'];
+const GRANTS = ['authorization_code', 'refresh_token', 'client_credentials', DEVICE_GRANT];
+
+const str = (v: unknown, field: string, max = 2000): string | undefined => {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string' || v.length > max) throw new InvalidClientMetadata(`${field} must be a string of at most ${max} characters`);
+  return v;
+};
+
+const strArray = (v: unknown, field: string): string[] | undefined => {
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v) || v.length > 20 || v.some((x) => typeof x !== 'string' || x.length > 2000)) throw new InvalidClientMetadata(`${field} must be an array of strings`);
+  return [...new Set(v as string[])];
+};
+
+function httpsUrl(v: string | undefined, field: string): string | undefined {
+  if (v === undefined) return undefined;
+  try {
+    const u = new URL(v);
+    if (u.protocol === 'https:' || (u.protocol === 'http:' && isLoopbackHost(u.hostname))) return v;
+  } catch {
+    // fall through
+  }
+  throw new InvalidClientMetadata(`${field} must be an https URL`);
+}
+
+export interface RegisteredClient {
+  client: ClientRow;
+  secret: string | null;
+  response: Record<string, unknown>;
+}
+
+export async function registerClient(deps: Deps, body: unknown): Promise<RegisteredClient> {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new InvalidClientMetadata('the body must be a JSON object');
+  const m = body as Record<string, unknown>;
+
+  const allowConfidential = deps.config.registrationAllowConfidential;
+  const method = (str(m.token_endpoint_auth_method, 'token_endpoint_auth_method', 64) ?? (allowConfidential ? 'client_secret_basic' : 'none')) as AuthMethod;
+  if (!AUTH_METHODS.includes(method)) throw new InvalidClientMetadata(`token_endpoint_auth_method must be one of ${AUTH_METHODS.join(', ')}`);
+  if (method !== 'none' && !allowConfidential) throw new InvalidClientMetadata('only public clients (token_endpoint_auth_method "none") may register here');
+
+  const grants = strArray(m.grant_types, 'grant_types') ?? ['authorization_code'];
+  for (const g of grants) if (!GRANTS.includes(g)) throw new InvalidClientMetadata(`unsupported grant type ${g}`);
+  if (method === 'none' && grants.includes('client_credentials')) throw new InvalidClientMetadata('a public client cannot use client_credentials');
+  const responseTypes = strArray(m.response_types, 'response_types') ?? (grants.includes('authorization_code') ? ['code'] : []);
+  for (const r of responseTypes) if (r !== 'code') throw new InvalidClientMetadata(`unsupported response type ${r}`);
+  // RFC 7591 §2.1: response_types and grant_types must agree.
+  if (responseTypes.includes('code') !== grants.includes('authorization_code')) throw new InvalidClientMetadata('response_type "code" goes with the authorization_code grant, and only with it');
+
+  const redirectUris = strArray(m.redirect_uris, 'redirect_uris') ?? [];
+  if (grants.includes('authorization_code') && redirectUris.length === 0) throw new InvalidRedirectUri('redirect_uris is required for the authorization_code grant');
+  for (const u of redirectUris) {
+    const problem = checkRedirectUri(u);
+    if (problem) throw new InvalidRedirectUri(`${u.slice(0, 200)}: ${problem.replace(/_/g, ' ')}`);
+  }
+
+  const scope = str(m.scope, 'scope');
+  const scopes = scope ? [...new Set(scope.split(' ').filter(Boolean))] : [];
+  const unknown = scopes.filter((s) => !deps.config.scopes.includes(s));
+  if (unknown.length) throw new InvalidClientMetadata(`unknown scope: ${unknown.join(' ')}`);
+
+  const name = str(m.client_name, 'client_name', 200)?.trim() || 'Unnamed client';
+  const clientUri = httpsUrl(str(m.client_uri, 'client_uri'), 'client_uri');
+  const logoUri = httpsUrl(str(m.logo_uri, 'logo_uri'), 'logo_uri');
+  let applicationType = str(m.application_type, 'application_type', 16) ?? 'web';
+  if (applicationType !== 'web' && applicationType !== 'native') throw new InvalidClientMetadata('application_type must be web or native');
+  // Cursor and others send "web" with loopback or private-use redirects: those are native apps (MCP SEP-837).
+  if (redirectUris.length && redirectUris.every((u) => !u.startsWith('https:'))) applicationType = 'native';
+
+  const secret = method === 'none' ? null : `cs_${randomToken(32)}`;
+  const now = nowS(deps.clock);
+  const metadata: Record<string, unknown> = { application_type: applicationType, response_types: responseTypes };
+  if (clientUri) metadata.client_uri = clientUri;
+  if (logoUri) metadata.logo_uri = logoUri;
+  for (const k of ['software_id', 'software_version']) {
+    const v = str(m[k], k, 200);
+    if (v) metadata[k] = v;
+  }
+  const client: ClientRow = {
+    id: `c_${randomToken(12)}`,
+    secretHash: secret ? sha256Hex(secret) : null,
+    name,
+    redirectUris,
+    grantTypes: grants,
+    scopes,
+    tokenEndpointAuthMethod: method,
+    firstParty: false,
+    origin: 'dynamic',
+    metadata,
+    createdAt: now,
+    lastUsedAt: null,
+  };
+  await deps.store.clients.insert(client);
+  deps.log.info('client registered', { client_id: client.id, auth_method: method });
+  // RFC 7591 §3.2.1: the response carries every registered metadata value.
+  const response: Record<string, unknown> = {
+    client_id: client.id,
+    client_id_issued_at: now,
+    client_name: name,
+    redirect_uris: redirectUris,
+    grant_types: grants,
+    response_types: responseTypes,
+    token_endpoint_auth_method: method,
+    application_type: applicationType,
+    ...(scopes.length ? { scope: scopes.join(' ') } : {}),
+    ...(clientUri ? { client_uri: clientUri } : {}),
+    ...(logoUri ? { logo_uri: logoUri } : {}),
+  };
+  // Honour "none": never answer a public client with a secret.
+  if (secret) Object.assign(response, { client_secret: secret, client_secret_expires_at: 0 });
+  return { client, secret, response };
+}

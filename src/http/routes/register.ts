@@ -1,0 +1,56 @@
+// POST /register — dynamic client registration (RFC 7591 §3). JSON in, 201 with the full metadata out.
+// REGISTRATION=open|token|off; per-IP limit with 429 + Retry-After; optional initial access token.
+import { Elysia } from 'elysia';
+import type { Deps } from '../../domain/deps.ts';
+import { NotFound, OAuthError, TooManyRequests } from '../../domain/errors.ts';
+import { InvalidClientMetadata, registerClient } from '../../domain/registration.ts';
+import { equalSecrets } from '../../security/compare.ts';
+import { requestMeta } from '../context.ts';
+import { CORS, JSON_NO_STORE } from '../headers.ts';
+import { PayloadTooLarge } from '../params.ts';
+
+const MAX_BODY = 16 * 1024;
+
+class InvalidToken extends OAuthError {
+  constructor(description: string) {
+    super('invalid_token', description, 401); // RFC 6750 §3.1
+    this.headers['WWW-Authenticate'] = `Bearer error="invalid_token", error_description="${description}"`;
+  }
+}
+
+async function readJson(request: Request): Promise<unknown> {
+  if (!/^application\/json\s*(;|$)/i.test(request.headers.get('content-type') ?? '')) throw new InvalidClientMetadata('the body must be application/json');
+  if (Number(request.headers.get('content-length') ?? 0) > MAX_BODY) throw new PayloadTooLarge(MAX_BODY);
+  const buf = await request.arrayBuffer();
+  if (buf.byteLength > MAX_BODY) throw new PayloadTooLarge(MAX_BODY);
+  try {
+    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(buf));
+  } catch {
+    throw new InvalidClientMetadata('the body is not valid JSON');
+  }
+}
+
+export function registerRoutes(deps: Deps) {
+  const { config } = deps;
+  return new Elysia({ name: 'register' }).post(
+    '/register',
+    async ({ request }) => {
+      if (config.registration === 'off') throw new NotFound('dynamic client registration is disabled');
+      if (config.registration === 'token') {
+        // RFC 7591 §3: the initial access token, compared in constant time.
+        const auth = request.headers.get('authorization') ?? '';
+        const given = /^Bearer\s+(.+)$/i.exec(auth)?.[1];
+        if (!given || !equalSecrets(given, config.registrationToken!)) throw new InvalidToken('a valid initial access token is required');
+      }
+      const ip = requestMeta(request).ip;
+      const wait = deps.limits.registration.hit(`ip:${ip}`);
+      if (wait > 0) {
+        deps.log.warn('registration rate limited', { ip });
+        throw new TooManyRequests(wait, 'registration rate limit exceeded; retry later');
+      }
+      const { response } = await registerClient(deps, await readJson(request));
+      return new Response(JSON.stringify(response), { status: 201, headers: { ...JSON_NO_STORE, ...CORS } });
+    },
+    { parse: 'none' },
+  );
+}

@@ -1,0 +1,24 @@
+// POST /revoke (also /oauth/revoke, AuthGate): RFC 7009 §2, form-encoded; public clients by client_id,
+// confidential clients authenticated; 200 for unknown tokens.
+import { Elysia } from 'elysia';
+import { authenticateClient } from '../../domain/clients.ts';
+import type { Deps } from '../../domain/deps.ts';
+import { InvalidRequest } from '../../domain/errors.ts';
+import { revokeToken } from '../../domain/revocation.ts';
+import { CORS, JSON_NO_STORE } from '../headers.ts';
+import { formParams, type ParamSpec } from '../params.ts';
+import { clientCredentialsOf } from './token.ts';
+
+const REVOKE_PARAMS: ParamSpec = { token: { max: 4096 }, token_type_hint: { max: 64 }, client_id: { max: 2048 }, client_secret: { max: 512 } };
+
+export function revokeRoutes(deps: Deps) {
+  const handler = async ({ request }: { request: Request }) => {
+    const p = await formParams(request, REVOKE_PARAMS);
+    const client = await authenticateClient(deps, clientCredentialsOf(request, p));
+    const token = p.get('token');
+    if (!token) throw new InvalidRequest('token is missing');
+    await revokeToken(deps, client, token, p.get('token_type_hint'));
+    return new Response(null, { status: 200, headers: { ...JSON_NO_STORE, ...CORS } });
+  };
+  return new Elysia({ name: 'revoke' }).post('/revoke', handler, { parse: 'none' }).post('/oauth/revoke', handler, { parse: 'none' });
+}

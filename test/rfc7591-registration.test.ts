@@ -1,0 +1,316 @@
+// RFC 7591 dynamic client registration, the per-IP limit, initial access tokens, idle reaping, and
+// Client ID Metadata Documents (draft-ietf-oauth-client-id-metadata-document) served by a local server.
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { addUser, Browser, codeFrom, hiddenValue, pkcePair, postForm } from './helpers/oauth.ts';
+import { startTestServer, type TestServer } from './helpers/server.ts';
+import { checkClientIdUrl } from '../src/domain/client-documents.ts';
+
+let srv: TestServer;
+beforeAll(async () => {
+  srv = await startTestServer({ REGISTRATION_RATE_LIMIT: '1000' });
+});
+afterAll(() => srv.close());
+
+const register = (body: unknown, headers: Record<string, string> = {}, base = srv.base) =>
+  fetch(`${base}/register`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+
+const MCP_CLIENT = {
+  client_name: 'MCP Inspector',
+  redirect_uris: ['http://localhost:6274/oauth/callback'],
+  grant_types: ['authorization_code', 'refresh_token'],
+  response_types: ['code'],
+  token_endpoint_auth_method: 'none',
+  application_type: 'native',
+};
+
+describe('registration (RFC 7591 §3)', () => {
+  test('a public MCP client registers: 201 with the full metadata, no secret, no-store and CORS', async () => {
+    const r = await register(MCP_CLIENT);
+    expect(r.status).toBe(201);
+    expect(r.headers.get('cache-control')).toBe('no-store');
+    expect(r.headers.get('access-control-allow-origin')).toBe('*');
+    const body = await r.json();
+    expect(body).toMatchObject({ ...MCP_CLIENT });
+    expect(body.client_id).toMatch(/^c_/);
+    expect(typeof body.client_id_issued_at).toBe('number');
+    expect(body.client_secret).toBeUndefined();
+    const row = await srv.deps.store.clients.get(body.client_id);
+    expect(row).toMatchObject({ origin: 'dynamic', tokenEndpointAuthMethod: 'none', firstParty: false, secretHash: null });
+  });
+
+  test('the registered client runs the code flow with PKCE, consent and a loopback port of its choice', async () => {
+    const { client_id } = await (await register(MCP_CLIENT)).json();
+    await addUser(srv, 'mia', 'mia password!');
+    const b = new Browser(srv.base);
+    await b.login('mia', 'mia password!');
+    const { verifier, challenge } = pkcePair();
+    const redirect = 'http://localhost:51000/oauth/callback';
+    const consent = await b.authorize({ response_type: 'code', client_id, redirect_uri: redirect, code_challenge: challenge, code_challenge_method: 'S256', resource: 'https://mcp.example/mcp' });
+    const html = await consent.text();
+    expect(html).toContain('not verified'); // a dynamic client's name is its own claim
+    expect(html).toContain('localhost:51000');
+    const res = await b.post('/consent', { csrf: hiddenValue(html, 'csrf')!, request: hiddenValue(html, 'request')!, decision: 'allow' });
+    const t = await postForm(`${srv.base}/token`, { grant_type: 'authorization_code', code: codeFrom(res).code, redirect_uri: redirect, client_id, code_verifier: verifier, resource: 'https://mcp.example/mcp' });
+    expect(t.status).toBe(200);
+    expect((await t.json()).refresh_token).toMatch(/^rt_/);
+    expect((await srv.deps.store.clients.get(client_id))!.lastUsedAt).not.toBeNull();
+  });
+
+  test('private-use schemes (cursor://) are accepted and "web" with such redirects becomes native', async () => {
+    const r = await register({ ...MCP_CLIENT, application_type: 'web', redirect_uris: ['cursor://anysphere.cursor-mcp/oauth/callback'] });
+    expect(r.status).toBe(201);
+    expect((await r.json()).application_type).toBe('native');
+  });
+
+  test('defaults: no token_endpoint_auth_method means a public client; grant_types default to authorization_code', async () => {
+    const body = await (await register({ redirect_uris: ['https://app.example/cb'] })).json();
+    expect(body).toMatchObject({ token_endpoint_auth_method: 'none', grant_types: ['authorization_code'], response_types: ['code'], client_name: 'Unnamed client' });
+  });
+
+  const rejections: [string, unknown, string][] = [
+    ['a fragment in a redirect URI', { ...MCP_CLIENT, redirect_uris: ['https://a.example/cb#x'] }, 'invalid_redirect_uri'],
+    ['http on a public host', { ...MCP_CLIENT, redirect_uris: ['http://a.example/cb'] }, 'invalid_redirect_uri'],
+    ['javascript: redirect', { ...MCP_CLIENT, redirect_uris: ['javascript:alert(1)'] }, 'invalid_redirect_uri'],
+    ['no redirect URIs for the code grant', { ...MCP_CLIENT, redirect_uris: [] }, 'invalid_redirect_uri'],
+    ['redirect_uris not an array', { ...MCP_CLIENT, redirect_uris: 'https://a.example/cb' }, 'invalid_client_metadata'],
+    ['a confidential method when not allowed', { ...MCP_CLIENT, token_endpoint_auth_method: 'client_secret_basic' }, 'invalid_client_metadata'],
+    ['an unknown auth method', { ...MCP_CLIENT, token_endpoint_auth_method: 'private_key_jwt' }, 'invalid_client_metadata'],
+    ['an unknown grant', { ...MCP_CLIENT, grant_types: ['password'] }, 'invalid_client_metadata'],
+    ['response_type token', { ...MCP_CLIENT, response_types: ['token'] }, 'invalid_client_metadata'],
+    ['code without the authorization_code grant', { ...MCP_CLIENT, grant_types: ['refresh_token'] }, 'invalid_client_metadata'],
+    ['an unknown scope', { ...MCP_CLIENT, scope: 'openid admin' }, 'invalid_client_metadata'],
+    ['an http client_uri', { ...MCP_CLIENT, client_uri: 'http://evil.example' }, 'invalid_client_metadata'],
+    ['a wrong application_type', { ...MCP_CLIENT, application_type: 'tv' }, 'invalid_client_metadata'],
+    ['an oversized client_name', { ...MCP_CLIENT, client_name: 'x'.repeat(500) }, 'invalid_client_metadata'],
+    ['a JSON array', [MCP_CLIENT], 'invalid_client_metadata'],
+    ['malformed JSON', '{"client_name":', 'invalid_client_metadata'],
+  ];
+  for (const [name, body, error] of rejections) {
+    test(`rejects ${name} (400 ${error}) and creates nothing`, async () => {
+      const before = (await srv.deps.store.clients.list()).length;
+      const r = await register(body);
+      expect(r.status).toBe(400);
+      expect((await r.json()).error).toBe(error);
+      expect((await srv.deps.store.clients.list()).length).toBe(before);
+    });
+  }
+
+  test('form-encoded bodies and oversized bodies are refused', async () => {
+    const form = await fetch(`${srv.base}/register`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'client_name=x' });
+    expect(form.status).toBe(400);
+    expect((await register({ ...MCP_CLIENT, pad: 'x'.repeat(20000) })).status).toBe(413);
+  });
+});
+
+describe('registration policy', () => {
+  test('per-IP limit: 429 with Retry-After after REGISTRATION_RATE_LIMIT', async () => {
+    const s = await startTestServer({ REGISTRATION_RATE_LIMIT: '3', REGISTRATION_RATE_WINDOW: '1h' });
+    try {
+      for (let i = 0; i < 3; i++) expect((await register(MCP_CLIENT, {}, s.base)).status).toBe(201);
+      const r = await register(MCP_CLIENT, {}, s.base);
+      expect(r.status).toBe(429);
+      expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(3000);
+      expect(await r.json()).toEqual({ error: 'too_many_requests', error_description: 'registration rate limit exceeded; retry later' });
+      s.clock.advance(3601);
+      expect((await register(MCP_CLIENT, {}, s.base)).status).toBe(201);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('REGISTRATION=token requires the initial access token (constant-time compare)', async () => {
+    const s = await startTestServer({ REGISTRATION: 'token', REGISTRATION_TOKEN: 'initial-access-token-0123456789' });
+    try {
+      const none = await register(MCP_CLIENT, {}, s.base);
+      expect(none.status).toBe(401);
+      expect(none.headers.get('www-authenticate')).toContain('invalid_token');
+      expect((await register(MCP_CLIENT, { Authorization: 'Bearer wrong-token-000000000000' }, s.base)).status).toBe(401);
+      expect((await register(MCP_CLIENT, { Authorization: 'Bearer initial-access-token-0123456789' }, s.base)).status).toBe(201);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('REGISTRATION=off: 404 and not advertised', async () => {
+    const s = await startTestServer({ REGISTRATION: 'off' });
+    try {
+      expect((await register(MCP_CLIENT, {}, s.base)).status).toBe(404);
+      const md = await (await fetch(`${s.base}/.well-known/oauth-authorization-server`)).json();
+      expect(md.registration_endpoint).toBeUndefined();
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('REGISTRATION_ALLOW_CONFIDENTIAL: a confidential client gets its secret once, stored hashed', async () => {
+    const s = await startTestServer({ REGISTRATION_ALLOW_CONFIDENTIAL: 'true' });
+    try {
+      const body = await (await register({ ...MCP_CLIENT, token_endpoint_auth_method: 'client_secret_post', grant_types: ['client_credentials'], response_types: [], redirect_uris: [] }, {}, s.base)).json();
+      expect(body.client_secret).toMatch(/^cs_/);
+      expect(body.client_secret_expires_at).toBe(0);
+      const row = await s.deps.store.clients.get(body.client_id);
+      expect(row!.secretHash).not.toContain(body.client_secret);
+      const t = await postForm(`${s.base}/token`, { grant_type: 'client_credentials', client_id: body.client_id, client_secret: body.client_secret });
+      expect(t.status).toBe(200);
+      // "none" is still honoured with no secret.
+      expect((await (await register(MCP_CLIENT, {}, s.base)).json()).client_secret).toBeUndefined();
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('idle registered clients are reaped after CLIENT_IDLE_TTL; operator and seeded clients never', async () => {
+    const s = await startTestServer({ CLIENT_IDLE_TTL: '2d' });
+    try {
+      const idle = (await (await register(MCP_CLIENT, {}, s.base)).json()).client_id;
+      const used = (await (await register(MCP_CLIENT, {}, s.base)).json()).client_id;
+      const { addClient } = await import('./helpers/oauth.ts');
+      const op = await addClient(s, { name: 'operator' });
+      s.clock.advance(86400 + 10);
+      await s.deps.store.clients.touch(used, Math.floor(s.clock.nowMs() / 1000));
+      s.clock.advance(86400 + 10);
+      const now = Math.floor(s.clock.nowMs() / 1000);
+      await s.deps.store.sweep(now, now - s.deps.config.clientIdleTtl);
+      expect(await s.deps.store.clients.get(idle)).toBeNull();
+      expect(await s.deps.store.clients.get(used)).not.toBeNull();
+      expect(await s.deps.store.clients.get(op.client.id)).not.toBeNull();
+      expect(await s.deps.store.clients.get('auth-cli')).not.toBeNull();
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe('Client ID Metadata Documents', () => {
+  let docs: ReturnType<typeof Bun.serve>;
+  let cimd: TestServer;
+  let fetches = 0;
+  let docBase = '';
+  const documents: Record<string, () => Response | Promise<Response>> = {};
+  beforeAll(async () => {
+    docs = Bun.serve({
+      port: 0,
+      hostname: '127.0.0.1',
+      async fetch(req) {
+        fetches++;
+        const h = documents[new URL(req.url).pathname];
+        return h ? h() : new Response('no', { status: 404 });
+      },
+    });
+    docBase = `http://127.0.0.1:${docs.port}`;
+    const doc = (path: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}) => () =>
+      Response.json({ client_id: `${docBase}${path}`, client_name: 'Claude Code', redirect_uris: ['http://localhost/callback', 'http://127.0.0.1/callback'], token_endpoint_auth_method: 'none', ...extra }, { headers });
+    documents['/good.json'] = doc('/good.json', {}, { 'Cache-Control': 'max-age=60' });
+    documents['/nocache.json'] = doc('/nocache.json', {}, { 'Cache-Control': 'no-store' });
+    documents['/mismatch.json'] = doc('/other.json');
+    documents['/secret.json'] = doc('/secret.json', { token_endpoint_auth_method: 'client_secret_basic' });
+    documents['/noname.json'] = doc('/noname.json', { client_name: undefined });
+    documents['/redirect.json'] = () => new Response(null, { status: 302, headers: { Location: `${docBase}/good.json` } });
+    documents['/big.json'] = doc('/big.json', { pad: 'x'.repeat(6000) });
+    documents['/slow.json'] = async () => {
+      await Bun.sleep(2500);
+      return doc('/slow.json')();
+    };
+    documents['/broken.json'] = () => new Response('{not json', { headers: { 'Content-Type': 'application/json' } });
+    cimd = await startTestServer({ CIMD_ALLOW_LOOPBACK: 'true', CIMD_TIMEOUT: '1s' });
+    await addUser(cimd, 'cara', 'cara password!');
+  });
+  afterAll(async () => {
+    docs.stop(true);
+    await cimd.close();
+  });
+
+  test('advertised in metadata', async () => {
+    const md = await (await fetch(`${cimd.base}/.well-known/oauth-authorization-server`)).json();
+    expect(md.client_id_metadata_document_supported).toBe(true);
+  });
+
+  test('a valid document: the code flow works, consent shows the document host, and it is cached per Cache-Control', async () => {
+    const clientId = `${docBase}/good.json`;
+    const b = new Browser(cimd.base);
+    await b.login('cara', 'cara password!');
+    const { verifier, challenge } = pkcePair();
+    const redirect = 'http://localhost:49200/callback';
+    const before = fetches;
+    const consent = await b.authorize({ response_type: 'code', client_id: clientId, redirect_uri: redirect, code_challenge: challenge, code_challenge_method: 'S256' });
+    expect(consent.status).toBe(200);
+    const html = await consent.text();
+    expect(html).toContain('Claude Code');
+    expect(html).toContain(`described by <code>127.0.0.1:${docs.port}</code>`);
+    const res = await b.post('/consent', { csrf: hiddenValue(html, 'csrf')!, request: hiddenValue(html, 'request')!, decision: 'allow' });
+    const t = await postForm(`${cimd.base}/token`, { grant_type: 'authorization_code', code: codeFrom(res).code, redirect_uri: redirect, client_id: clientId, code_verifier: verifier });
+    expect(t.status).toBe(200);
+    expect(fetches - before).toBe(1); // one fetch for authorize, consent and token: cached for 60 s
+    cimd.clock.advance(61);
+    await b.authorize({ response_type: 'code', client_id: clientId, redirect_uri: redirect, code_challenge: challenge, code_challenge_method: 'S256' });
+    expect(fetches - before).toBe(2);
+  });
+
+  test('redirect URIs are checked against the document', async () => {
+    const res = await new Browser(cimd.base).authorize({ response_type: 'code', client_id: `${docBase}/good.json`, redirect_uri: 'https://evil.example/cb', code_challenge: pkcePair().challenge, code_challenge_method: 'S256' });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain('redirect_uri is not registered');
+  });
+
+  const bad: [string, string][] = [
+    ['/mismatch.json', 'client_id differs'],
+    ['/secret.json', 'not supported for metadata documents'],
+    ['/noname.json', 'client_name'],
+    ['/redirect.json', 'redirects (not followed)'],
+    ['/big.json', 'larger than 5120 bytes'],
+    ['/slow.json', 'timed out'],
+    ['/broken.json', 'not JSON'],
+    ['/missing.json', 'answered 404'],
+  ];
+  for (const [path, reason] of bad) {
+    test(`a bad document (${path}) is an error page naming the reason, never cached`, async () => {
+      const before = fetches;
+      for (let i = 0; i < 2; i++) {
+        const res = await new Browser(cimd.base).authorize({ response_type: 'code', client_id: `${docBase}${path}`, redirect_uri: 'http://localhost/callback', code_challenge: pkcePair().challenge, code_challenge_method: 'S256' });
+        expect(res.status).toBe(400);
+        expect(res.headers.get('location')).toBeNull();
+        expect(await res.text()).toContain(reason);
+      }
+      expect(fetches - before).toBe(2); // errors are not cached
+    });
+  }
+
+  test('no-store documents are fetched every time', async () => {
+    const before = fetches;
+    for (let i = 0; i < 2; i++) await new Browser(cimd.base).authorize({ response_type: 'code', client_id: `${docBase}/nocache.json`, redirect_uri: 'http://localhost/callback', code_challenge: pkcePair().challenge, code_challenge_method: 'S256' });
+    expect(fetches - before).toBe(2);
+  });
+
+  test('at the token endpoint a bad document is invalid_client (401)', async () => {
+    const r = await postForm(`${cimd.base}/token`, { grant_type: 'authorization_code', code: 'ac_x', client_id: `${docBase}/mismatch.json` });
+    expect(r.status).toBe(401);
+    expect((await r.json()).error).toBe('invalid_client');
+  });
+
+  test('without the development switch, loopback and private addresses are refused (SSRF)', async () => {
+    const s = await startTestServer();
+    try {
+      for (const id of [`${docBase.replace('http:', 'https:')}/good.json`, 'https://localhost/x.json', 'https://10.0.0.1/x.json', 'https://169.254.169.254/latest/meta-data', 'https://[::1]/x.json']) {
+        const res = await new Browser(s.base).authorize({ response_type: 'code', client_id: id, redirect_uri: 'http://localhost/callback' });
+        expect(res.status).toBe(400);
+        expect(await res.text()).toContain('non-public address');
+      }
+      const http = await new Browser(s.base).authorize({ response_type: 'code', client_id: `${docBase}/good.json`, redirect_uri: 'http://localhost/callback' });
+      expect(await http.text()).toContain('must be https');
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('client_id URL rules: https, a path, no credentials, fragment or dot segments, canonical', () => {
+    expect(() => checkClientIdUrl('https://a.example/c.json', false)).not.toThrow();
+    for (const [id, why] of [
+      ['http://a.example/c.json', 'https'],
+      ['https://a.example/', 'path'],
+      ['https://u:p@a.example/c', 'credentials'],
+      ['https://a.example/c#f', 'fragment'],
+      ['https://a.example/x/../c', '. or ..'],
+      ['https://A.example/c', 'canonical'],
+    ] as const) expect(() => checkClientIdUrl(id, false)).toThrow(why);
+  });
+});
