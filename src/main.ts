@@ -22,6 +22,10 @@ Operators (against the configured database):
   users list [--json] | remove NAME | passwd NAME
   keys list [--json] | rotate
 
+Resource server:
+  proxy --upstream URL [--resource URL] [--scope S]… [--port 8081] [--host H] [--issuer URL] [--name N]
+                                 an OAuth gate (RFC 9728 metadata, JWT checks) in front of an MCP/HTTP server
+
 Other:
   version, --version, -v         print the version
   help, --help, -h               print this help
@@ -38,6 +42,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   clients: async () => (await import('./cli/clients.ts')).clientsCommand,
   users: async () => (await import('./cli/users.ts')).usersCommand,
   keys: async () => (await import('./cli/keys.ts')).keysCommand,
+  proxy: async () => (await import('./cli/proxy.ts')).proxyCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

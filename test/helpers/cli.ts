@@ -35,10 +35,10 @@ export async function runAuth(args: string[], opts: { env?: Record<string, strin
   return { code, stdout, stderr };
 }
 
-/** Start `auth server` as a process; resolves when its "listening" log line appears. */
-export async function spawnServer(opts: { env: Record<string, string>; cwd: string; bin?: string }) {
+/** Start `auth server` (or `auth ARGS`) as a process; `waitFor` resolves when a log line matches. */
+export async function spawnServer(opts: { env: Record<string, string>; cwd: string; bin?: string; args?: string[] }) {
   await ensureBinary();
-  const proc = Bun.spawn([opts.bin ?? BINARY, 'server'], {
+  const proc = Bun.spawn([opts.bin ?? BINARY, ...(opts.args ?? ['server'])], {
     cwd: opts.cwd,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LOG_FORMAT: 'json', ...opts.env },
     stdout: 'pipe',

@@ -1,0 +1,154 @@
+// The resource-server side: an OAuth gate in front of an existing MCP (or any HTTP) server.
+// Serves RFC 9728 protected-resource metadata, answers unauthenticated requests with 401 and
+// `WWW-Authenticate: Bearer resource_metadata=…, scope=…` (RFC 6750 §3, RFC 9728 §5.1), missing scopes
+// with 403 insufficient_scope, verifies JWT access tokens locally against the issuer's JWKS with
+// audience = the resource (RFC 8707, RFC 9068 §4), strips the caller's token (no passthrough) and
+// streams the upstream response back (SSE included).
+import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
+
+export interface GateOptions {
+  upstream: string;
+  resource: string;
+  issuer: string;
+  scopes: string[];
+  resourceName?: string;
+  fetchTimeoutS?: number;
+}
+
+export interface Identity {
+  sub: string;
+  clientId: string;
+  scope: string[];
+}
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'content-length']);
+/** Identity headers the gate sets; anything a caller sends under these names is dropped. */
+export const IDENTITY_HEADERS = { subject: 'X-Auth-Subject', clientId: 'X-Auth-Client-Id', scope: 'X-Auth-Scope' } as const;
+
+const CORS_HEADERS: Record<string, string> = {
+  'Access-Control-Allow-Origin': '*',
+  'Access-Control-Allow-Methods': 'GET, POST, PUT, PATCH, DELETE, OPTIONS',
+  'Access-Control-Allow-Headers': 'Authorization, Content-Type, Accept, Mcp-Session-Id, MCP-Protocol-Version, Last-Event-ID',
+  'Access-Control-Expose-Headers': 'WWW-Authenticate, Mcp-Session-Id',
+  'Access-Control-Max-Age': '86400',
+};
+
+function quote(v: string): string {
+  return `"${v.replace(/["\\]/g, '')}"`;
+}
+
+export function createGate(opts: GateOptions) {
+  const resource = new URL(opts.resource);
+  const resourcePath = resource.pathname === '/' ? '' : resource.pathname.replace(/\/$/, '');
+  const prmPath = `/.well-known/oauth-protected-resource${resourcePath}`;
+  const prmUrl = `${resource.origin}${prmPath}`;
+  const prm = JSON.stringify({
+    resource: opts.resource,
+    authorization_servers: [opts.issuer],
+    scopes_supported: opts.scopes,
+    bearer_methods_supported: ['header'],
+    ...(opts.resourceName ? { resource_name: opts.resourceName } : {}),
+  });
+  const upstream = opts.upstream.replace(/\/$/, '');
+
+  let jwks: ReturnType<typeof createRemoteJWKSet> | null = null;
+  let jwksLoading: Promise<ReturnType<typeof createRemoteJWKSet>> | null = null;
+  const getJwks = () => {
+    if (jwks) return Promise.resolve(jwks);
+    jwksLoading ??= (async () => {
+      // RFC 8414 §3.3: the metadata's issuer must be the issuer we were told to trust.
+      const res = await fetch(`${opts.issuer}/.well-known/oauth-authorization-server`, { signal: AbortSignal.timeout((opts.fetchTimeoutS ?? 5) * 1000) });
+      const md = (await res.json()) as { issuer?: string; jwks_uri?: string };
+      if (md.issuer !== opts.issuer || typeof md.jwks_uri !== 'string') throw new Error('authorization server metadata does not match the issuer');
+      jwks = createRemoteJWKSet(new URL(md.jwks_uri), { timeoutDuration: (opts.fetchTimeoutS ?? 5) * 1000 });
+      return jwks;
+    })().finally(() => {
+      jwksLoading = null;
+    });
+    return jwksLoading;
+  };
+
+  const challenge = (status: 401 | 403, error?: string, description?: string) => {
+    const parts = [`resource_metadata=${quote(prmUrl)}`];
+    if (opts.scopes.length) parts.push(`scope=${quote(opts.scopes.join(' '))}`);
+    if (error) parts.unshift(`error=${quote(error)}`);
+    if (description) parts.push(`error_description=${quote(description)}`);
+    const body = error ? { error, error_description: description } : { error: 'unauthorized', error_description: 'an access token is required' };
+    return new Response(JSON.stringify(body), {
+      status,
+      headers: { 'Content-Type': 'application/json', 'WWW-Authenticate': `Bearer ${parts.join(', ')}`, 'Cache-Control': 'no-store', ...CORS_HEADERS },
+    });
+  };
+
+  async function authenticate(request: Request): Promise<Identity | Response> {
+    const auth = request.headers.get('authorization');
+    if (!auth) return challenge(401);
+    const m = /^Bearer\s+([A-Za-z0-9\-._~+/]+=*)$/.exec(auth);
+    if (!m) return challenge(401, 'invalid_request', 'malformed Authorization header');
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(m[1]!, await getJwks(), { issuer: opts.issuer, audience: opts.resource, typ: 'at+jwt', algorithms: ['ES256', 'EdDSA'] }));
+    } catch (e) {
+      const msg = (e as { code?: string }).code === 'ERR_JWT_EXPIRED' ? 'the access token has expired' : (e as { code?: string }).code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' ? 'the access token is not for this resource' : 'the access token is invalid';
+      if (!(e as { code?: string }).code) return new Response(JSON.stringify({ error: 'temporarily_unavailable', error_description: 'cannot reach the authorization server' }), { status: 503, headers: { 'Content-Type': 'application/json', ...CORS_HEADERS } });
+      return challenge(401, 'invalid_token', msg);
+    }
+    const granted = typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : [];
+    const missing = opts.scopes.filter((s) => !granted.includes(s));
+    if (missing.length) return challenge(403, 'insufficient_scope', `missing scope: ${missing.join(' ')}`);
+    return { sub: String(payload.sub ?? ''), clientId: String(payload.client_id ?? ''), scope: granted };
+  }
+
+  async function forward(request: Request, who: Identity): Promise<Response> {
+    const url = new URL(request.url);
+    const headers = new Headers();
+    const identityNames = new Set(Object.values(IDENTITY_HEADERS).map((h) => h.toLowerCase()));
+    request.headers.forEach((v, k) => {
+      const key = k.toLowerCase();
+      // No token passthrough (MCP security: the upstream never sees the caller's token).
+      if (HOP_BY_HOP.has(key) || key === 'authorization' || identityNames.has(key) || key === 'cookie') return;
+      headers.set(k, v);
+    });
+    headers.set(IDENTITY_HEADERS.subject, who.sub);
+    headers.set(IDENTITY_HEADERS.clientId, who.clientId);
+    headers.set(IDENTITY_HEADERS.scope, who.scope.join(' '));
+    headers.set('X-Forwarded-Host', url.host);
+    headers.set('X-Forwarded-Proto', url.protocol.replace(':', ''));
+    const hasBody = request.method !== 'GET' && request.method !== 'HEAD';
+    let res: Response;
+    try {
+      res = await fetch(`${upstream}${url.pathname}${url.search}`, {
+        method: request.method,
+        headers,
+        body: hasBody ? request.body : undefined,
+        redirect: 'manual',
+        // @ts-expect-error Bun/undici: stream the request body
+        duplex: 'half',
+        decompress: false,
+      });
+    } catch {
+      return new Response(JSON.stringify({ error: 'bad_gateway', error_description: 'the upstream server did not answer' }), { status: 502, headers: { 'Content-Type': 'application/json', ...CORS_HEADERS } });
+    }
+    const out = new Headers();
+    res.headers.forEach((v, k) => {
+      if (!HOP_BY_HOP.has(k.toLowerCase())) out.set(k, v);
+    });
+    for (const [k, v] of Object.entries(CORS_HEADERS)) out.set(k, v);
+    return new Response(res.body, { status: res.status, statusText: res.statusText, headers: out });
+  }
+
+  return {
+    prmPath,
+    async fetch(request: Request): Promise<Response> {
+      const path = new URL(request.url).pathname;
+      if (request.method === 'OPTIONS') return new Response(null, { status: 204, headers: CORS_HEADERS });
+      // RFC 9728 §3: path-suffixed and root forms.
+      if (request.method === 'GET' && (path === prmPath || path === '/.well-known/oauth-protected-resource')) {
+        return new Response(prm, { headers: { 'Content-Type': 'application/json', 'Cache-Control': 'public, max-age=3600', ...CORS_HEADERS } });
+      }
+      const who = await authenticate(request);
+      if (who instanceof Response) return who;
+      return forward(request, who);
+    },
+  };
+}
