@@ -13,6 +13,7 @@ import { DEVICE_GRANT } from './domain/seed.ts';
 import { registerRoutes } from './http/routes/register.ts';
 import { introspectRoutes } from './http/routes/introspect.ts';
 import { revokeRoutes } from './http/routes/revoke.ts';
+import { tempTokenRoutes } from './http/routes/temp-tokens.ts';
 import { CORS_PATHS, corsPreflight } from './http/headers.ts';
 
 export function createApp(deps: Deps) {
@@ -42,6 +43,7 @@ export function createApp(deps: Deps) {
     .use(registerRoutes(deps))
     .use(introspectRoutes(deps))
     .use(revokeRoutes(deps))
+    .use(tempTokenRoutes(deps))
     .options('/*', ({ request }) => (CORS_PATHS.has(new URL(request.url).pathname) ? corsPreflight() : new Response(null, { status: 404 })));
 }
 

@@ -84,6 +84,8 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'cimdAllowLoopback', env: 'CIMD_ALLOW_LOOPBACK', kind: { type: 'bool' }, default: 'false', doc: 'Development only: allow metadata documents on http://127.0.0.1 / localhost (tests).' },
   { key: 'introspectionToken', env: 'INTROSPECTION_TOKEN', kind: { type: 'string' }, default: undefined, doc: 'Shared secret for POST /introspect (`Authorization: Bearer …`).', secret: true },
   { key: 'introspectionClientAuth', env: 'INTROSPECTION_CLIENT_AUTH', kind: { type: 'bool' }, default: 'true', doc: 'Let confidential clients authenticate to POST /introspect. With this off and no INTROSPECTION_TOKEN, /introspect answers 503.' },
+  { key: 'adminToken', env: 'ADMIN_TOKEN', kind: { type: 'string' }, default: undefined, doc: 'Bearer token of the temp-token HTTP API (`/temp-tokens`); unset: the API answers 503.', secret: true },
+  { key: 'tempTokenScopes', env: 'TEMP_TOKEN_SCOPES', kind: { type: 'string' }, default: '[]', doc: 'Temp-token scopes for resource servers: a JSON array (or `@/path/to/file.json`) of `{"name","routes":[{"method","path"}],"max_ttl","single_use"}`.' },
   { key: 'googleClientId', env: 'GOOGLE_CLIENT_ID', kind: { type: 'string' }, default: undefined, doc: 'Enables "Continue with Google".' },
   { key: 'googleClientSecret', env: 'GOOGLE_CLIENT_SECRET', kind: { type: 'string' }, default: undefined, doc: 'Google client secret.', secret: true },
   { key: 'githubClientId', env: 'GITHUB_CLIENT_ID', kind: { type: 'string' }, default: undefined, doc: 'Enables "Continue with GitHub".' },
@@ -135,6 +137,8 @@ const ConfigSchema = Type.Object({
   cimdAllowLoopback: Type.Boolean(),
   introspectionToken: Type.Optional(Type.String()),
   introspectionClientAuth: Type.Boolean(),
+  adminToken: Type.Optional(Type.String()),
+  tempTokenScopes: Type.String(),
   googleClientId: Type.Optional(Type.String()),
   googleClientSecret: Type.Optional(Type.String()),
   githubClientId: Type.Optional(Type.String()),
@@ -256,6 +260,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (values.oidcIssuer && !values.oidcClientId) throw new ConfigError('OIDC_CLIENT_ID is required when OIDC_ISSUER is set');
   if (values.registration === 'token' && !values.registrationToken) throw new ConfigError('REGISTRATION_TOKEN is required when REGISTRATION=token');
   if (typeof values.registrationToken === 'string' && values.registrationToken.length < 16) throw new ConfigError('invalid REGISTRATION_TOKEN: use at least 16 characters');
+  if (typeof values.adminToken === 'string' && values.adminToken.length < 16) throw new ConfigError('invalid ADMIN_TOKEN: use at least 16 characters');
   if (typeof values.introspectionToken === 'string' && values.introspectionToken.length < 16) throw new ConfigError('invalid INTROSPECTION_TOKEN: use at least 16 characters');
   if (values.googleClientId && !values.googleClientSecret) throw new ConfigError('GOOGLE_CLIENT_SECRET is required when GOOGLE_CLIENT_ID is set');
   if (values.githubClientId && !values.githubClientSecret) throw new ConfigError('GITHUB_CLIENT_SECRET is required when GITHUB_CLIENT_ID is set');

@@ -20,6 +20,7 @@ Operators (against the configured database):
   clients list [--json] | show ID | remove ID | rotate-secret ID
   users add NAME [--email E] [--admin]   (password from stdin, or prompted on a terminal)
   users list [--json] | remove NAME | passwd NAME
+  users invite NAME [--email E] [--ttl 24h] | reset-password NAME [--ttl 1h]   print a one-time link
   keys list [--json] | rotate
 
 Resource server:

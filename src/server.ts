@@ -5,11 +5,8 @@ import { createApp } from './app.ts';
 import { systemClock, nowS, type Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import type { Deps } from './domain/deps.ts';
-import { KeyRing } from './domain/keys.ts';
-import { RateLimiter } from './domain/rate-limit.ts';
-import { ClientDocuments } from './domain/client-documents.ts';
 import { ensureSeeds } from './domain/seed.ts';
-import { createUpstreams } from './domain/upstream.ts';
+import { buildDeps } from './deps.ts';
 import { attachMeta } from './http/context.ts';
 import type { Logger } from './log.ts';
 import { openStore } from './store/open.ts';
@@ -35,22 +32,8 @@ export async function createDeps(config: Config, log: Logger, opts: { clock?: Cl
   const store = opts.store ?? openStore(config);
   const applied = await store.migrate();
   if (applied.length) log.info('migrations applied', { versions: applied });
-  const keys = new KeyRing(store, clock, config.baseUrl, config.accessTokenTtl);
-  await keys.load(config.signingAlg);
-  const deps: Deps = {
-    config,
-    store,
-    clock,
-    log,
-    keys,
-    limits: {
-      login: new RateLimiter(config.loginRateLimit, config.loginRateWindow, clock),
-      deviceEntry: new RateLimiter(config.deviceEntryRateLimit, config.deviceEntryRateWindow, clock),
-      registration: new RateLimiter(config.registrationRateLimit, config.registrationRateWindow, clock),
-    },
-    clientDocuments: config.clientMetadataDocuments ? new ClientDocuments(store, clock, config) : null,
-    upstreams: createUpstreams(config),
-  };
+  const deps = buildDeps(config, log, clock, store);
+  await deps.keys.load(config.signingAlg);
   return deps;
 }
 

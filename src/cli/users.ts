@@ -4,6 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { nowS } from '../clock.ts';
 import { hashPassword, passwordProblem } from '../domain/passwords.ts';
 import { randomId } from '../security/random.ts';
+import { parseDuration } from '../config.ts';
+import { SET_PASSWORD_SCOPE, TempTokenError } from '../domain/temp-tokens.ts';
 import { CommandError, parse, UsageError } from './args.ts';
 import { commandDeps, printJson } from './env.ts';
 
@@ -78,8 +80,44 @@ export async function usersCommand(args: string[]): Promise<number> {
         await close();
       }
     }
+    case 'invite':
+    case 'reset-password': {
+      const invite = sub === 'invite';
+      const { values, positionals } = parse(rest, invite ? { email: { type: 'string' }, ttl: { type: 'string' }, json: { type: 'boolean' } } : { ttl: { type: 'string' }, json: { type: 'boolean' } }, 1);
+      const name = positionals[0];
+      if (!name) throw new UsageError(`usage: auth users ${sub} NAME${invite ? ' [--email E]' : ''} [--ttl ${invite ? '24h' : '1h'}]`);
+      const ttl = parseDuration((values.ttl as string | undefined) ?? (invite ? '24h' : '1h'));
+      if (ttl === null) throw new UsageError('--ttl is a duration such as 30m, 24h or 7d');
+      const email = (values as { email?: string }).email;
+      if (email !== undefined && !EMAIL_RE.test(email)) throw new CommandError(`invalid email ${email}`);
+      const { deps, close } = await commandDeps();
+      try {
+        let user = await deps.store.users.getByUsername(name);
+        if (invite) {
+          if (!USERNAME_RE.test(name)) throw new CommandError('a user name is 1–64 characters: letters, digits, . _ @ -');
+          if (user) throw new CommandError(`user ${name} exists; use auth users reset-password ${name}`);
+          user = { id: randomId(), username: name, email: email ?? null, emailVerified: email !== undefined, passwordHash: null, isAdmin: false, createdAt: nowS(deps.clock) };
+          await deps.store.users.insert(user);
+        } else if (!user) throw new CommandError(`no user ${name}`);
+        let minted;
+        try {
+          minted = await deps.tempTokens.mint(SET_PASSWORD_SCOPE.name, user.id, ttl);
+        } catch (e) {
+          if (e instanceof TempTokenError) throw new CommandError(e.message);
+          throw e;
+        }
+        // The token travels in the fragment: browsers never send it to the server or in Referer.
+        const link = `${deps.config.baseUrl}/set-password/${user.id}#t=${minted.token}`;
+        const expires = new Date(minted.expiresAt * 1000).toISOString();
+        if ((values as { json?: boolean }).json) printJson({ username: user.username, link, expires_at: expires });
+        else process.stdout.write(`${link}\n(works once, until ${expires}; ${invite ? 'lets ' + user.username + ' choose a password' : 'sets a new password for ' + user.username})\n`);
+        return 0;
+      } finally {
+        await close();
+      }
+    }
     default:
-      throw new UsageError(sub ? `unknown users command: ${sub}` : 'users needs a command: add, list, remove, passwd');
+      throw new UsageError(sub ? `unknown users command: ${sub}` : 'users needs a command: add, list, remove, passwd, invite, reset-password');
   }
 }
 

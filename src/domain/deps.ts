@@ -7,6 +7,7 @@ import type { KeyRing } from './keys.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import type { Upstreams } from './upstream.ts';
 import type { ClientDocuments } from './client-documents.ts';
+import type { TempTokenService } from './temp-tokens.ts';
 
 export interface Deps {
   config: Config;
@@ -16,5 +17,6 @@ export interface Deps {
   keys: KeyRing;
   limits: { login: RateLimiter; deviceEntry: RateLimiter; registration: RateLimiter };
   clientDocuments: ClientDocuments | null;
+  tempTokens: TempTokenService;
   upstreams: Upstreams;
 }

@@ -4,6 +4,7 @@ import m0001 from '../../schema/0001_clients_users.sql' with { type: 'text' };
 import m0002 from '../../schema/0002_grants.sql' with { type: 'text' };
 import m0003 from '../../schema/0003_seed_cli_client.sql' with { type: 'text' };
 import m0004 from '../../schema/0004_device_codes.sql' with { type: 'text' };
+import m0005 from '../../schema/0005_temp_tokens.sql' with { type: 'text' };
 
 export interface Migration {
   version: number;
@@ -16,6 +17,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 2, name: '0002_grants', sql: m0002 },
   { version: 3, name: '0003_seed_cli_client', sql: m0003 },
   { version: 4, name: '0004_device_codes', sql: m0004 },
+  { version: 5, name: '0005_temp_tokens', sql: m0005 },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

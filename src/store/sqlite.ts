@@ -9,6 +9,7 @@ import type {
   CodeRow,
   ConsentRow,
   DeviceCodeRow,
+  TempTokenRow,
   FamilyRow,
   RefreshRow,
   SessionRow,
@@ -200,6 +201,7 @@ export class SqliteStore implements Store {
       // Only dynamically registered clients are reaped; operator and seeded clients stay.
       idleClients: this.run("DELETE FROM clients WHERE origin IN ('dynamic', 'metadata_document') AND COALESCE(last_used_at, created_at) < ?", idleBefore),
       deviceCodes: this.run('DELETE FROM device_codes WHERE expires_at < ?', now),
+      tempTokens: this.run('DELETE FROM temp_tokens WHERE expires_at < ?', now),
     }))();
   }
 
@@ -286,6 +288,7 @@ export class SqliteStore implements Store {
     remove: async (id: string) => {
       this.run('DELETE FROM sessions WHERE id = ?', id);
     },
+    removeForUser: async (userId: string) => this.run('DELETE FROM sessions WHERE user_id = ?', userId),
   };
 
   consents = {
@@ -449,6 +452,24 @@ export class SqliteStore implements Store {
       const r = this.one("UPDATE device_codes SET status = 'consumed' WHERE id = ? AND status = 'approved' RETURNING *", id);
       return r ? toDevice(r) : null;
     },
+  };
+
+  tempTokens = {
+    insert: async (t: TempTokenRow) => {
+      this.run(
+        'INSERT INTO temp_tokens (id, hash, scope, resource_id, created_at, expires_at, consumed_at) VALUES (?, ?, ?, ?, ?, ?, NULL)',
+        t.id, t.hash, t.scope, t.resourceId, t.createdAt, t.expiresAt,
+      );
+    },
+    get: async (id: string) => {
+      const r = this.one('SELECT * FROM temp_tokens WHERE id = ?', id);
+      return r
+        ? { id: r.id, hash: r.hash, scope: r.scope, resourceId: r.resource_id, createdAt: r.created_at, expiresAt: r.expires_at, consumedAt: r.consumed_at }
+        : null;
+    },
+    consume: async (id: string, now: number) => this.run('UPDATE temp_tokens SET consumed_at = ? WHERE id = ? AND consumed_at IS NULL AND expires_at > ?', now, id, now) === 1,
+    deleteByResource: async (scope: string, resourceId: string) => this.run('DELETE FROM temp_tokens WHERE scope = ? AND resource_id = ?', scope, resourceId),
+    deleteExpired: async (before: number) => this.run('DELETE FROM temp_tokens WHERE expires_at < ?', before),
   };
 
   upstreamLogins = {

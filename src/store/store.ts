@@ -126,6 +126,16 @@ export interface DeviceCodeRow {
   expiresAt: number;
 }
 
+export interface TempTokenRow {
+  id: string;
+  hash: string;
+  scope: string;
+  resourceId: string;
+  createdAt: number;
+  expiresAt: number;
+  consumedAt: number | null;
+}
+
 export interface SweepResult {
   codes: number;
   refreshTokens: number;
@@ -135,6 +145,7 @@ export interface SweepResult {
   upstreamLogins: number;
   idleClients: number;
   deviceCodes: number;
+  tempTokens: number;
 }
 
 export interface Store {
@@ -176,6 +187,7 @@ export interface Store {
     get(id: string): Promise<SessionRow | null>;
     touch(id: string, now: number): Promise<void>;
     remove(id: string): Promise<void>;
+    removeForUser(userId: string): Promise<number>;
   };
 
   consents: {
@@ -239,6 +251,15 @@ export interface Store {
     decide(id: string, decision: 'approved' | 'denied', userId: string, authTime: number, now: number): Promise<boolean>;
     /** approved → consumed exactly once; returns the row, else null. */
     consume(id: string): Promise<DeviceCodeRow | null>;
+  };
+
+  tempTokens: {
+    insert(t: TempTokenRow): Promise<void>;
+    get(id: string): Promise<TempTokenRow | null>;
+    /** Single use: mark consumed iff unconsumed and unexpired; true for the one caller that won. */
+    consume(id: string, now: number): Promise<boolean>;
+    deleteByResource(scope: string, resourceId: string): Promise<number>;
+    deleteExpired(before: number): Promise<number>;
   };
 
   upstreamLogins: {

@@ -1,0 +1,42 @@
+// Building the dependencies every entry point shares (server and operator commands): limiters, key ring,
+// upstream providers, metadata-document resolver, temp-token scopes. The store is opened and migrated by
+// the caller.
+import { readFileSync } from 'node:fs';
+import type { Clock } from './clock.ts';
+import { ConfigError, parseDuration, type Config } from './config.ts';
+import { ClientDocuments } from './domain/client-documents.ts';
+import type { Deps } from './domain/deps.ts';
+import { KeyRing } from './domain/keys.ts';
+import { RateLimiter } from './domain/rate-limit.ts';
+import { buildRegistry, parseScopeDeclarations, TempTokenService } from './domain/temp-tokens.ts';
+import { createUpstreams } from './domain/upstream.ts';
+import type { Logger } from './log.ts';
+import type { Store } from './store/store.ts';
+
+function tempTokenRegistry(config: Config) {
+  try {
+    let raw = config.tempTokenScopes.trim();
+    if (raw.startsWith('@')) raw = readFileSync(raw.slice(1), 'utf8');
+    return buildRegistry(parseScopeDeclarations(raw, parseDuration));
+  } catch (e) {
+    throw new ConfigError(`invalid TEMP_TOKEN_SCOPES: ${(e as Error).message}`);
+  }
+}
+
+export function buildDeps(config: Config, log: Logger, clock: Clock, store: Store): Deps {
+  return {
+    config,
+    store,
+    clock,
+    log,
+    keys: new KeyRing(store, clock, config.baseUrl, config.accessTokenTtl),
+    limits: {
+      login: new RateLimiter(config.loginRateLimit, config.loginRateWindow, clock),
+      deviceEntry: new RateLimiter(config.deviceEntryRateLimit, config.deviceEntryRateWindow, clock),
+      registration: new RateLimiter(config.registrationRateLimit, config.registrationRateWindow, clock),
+    },
+    upstreams: createUpstreams(config),
+    clientDocuments: config.clientMetadataDocuments ? new ClientDocuments(store, clock, config) : null,
+    tempTokens: new TempTokenService(store, clock, tempTokenRegistry(config)),
+  };
+}

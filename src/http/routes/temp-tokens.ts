@@ -1,0 +1,125 @@
+// The temp-token HTTP API for resource servers (guarded by ADMIN_TOKEN; 503 when unset) and the
+// invitation / password-reset page that temp tokens open.
+//   POST   /temp-tokens            {scope, resource_id, ttl} → {token, expires_at}
+//   POST   /temp-tokens/validate   {token, method, path}     → {id, scope, resource_id} | 401
+//   DELETE /temp-tokens?scope=…&resource_id=…               → {deleted}
+//   GET    /set-password/:id       the page;  POST /set-password/:id  {password, confirm} with X-Temp-Token
+import { Elysia } from 'elysia';
+import { SetPasswordPage } from '../../../templates/set-password.tsx';
+import { parseDuration } from '../../config.ts';
+import type { Deps } from '../../domain/deps.ts';
+import { InvalidRequest, OAuthError, TemporarilyUnavailable } from '../../domain/errors.ts';
+import { hashPassword, passwordProblem } from '../../domain/passwords.ts';
+import { SET_PASSWORD_SCOPE, TempTokenError } from '../../domain/temp-tokens.ts';
+import { equalSecrets } from '../../security/compare.ts';
+import { JSON_NO_STORE } from '../headers.ts';
+import { queryParams } from '../params.ts';
+import { page } from '../render.ts';
+import { requireTempToken, TempTokenUnauthorized } from '../temp-token-auth.ts';
+
+const MAX_BODY = 8 * 1024;
+
+async function jsonBody(request: Request): Promise<Record<string, unknown>> {
+  if (!/^application\/json\s*(;|$)/i.test(request.headers.get('content-type') ?? '')) throw new InvalidRequest('the body must be application/json');
+  const buf = await request.arrayBuffer();
+  if (buf.byteLength > MAX_BODY) throw new OAuthError('invalid_request', `request body too large (at most ${MAX_BODY} bytes)`, 413);
+  let v: unknown;
+  try {
+    v = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(buf));
+  } catch {
+    throw new InvalidRequest('the body is not valid JSON');
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new InvalidRequest('the body must be a JSON object');
+  return v as Record<string, unknown>;
+}
+
+const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: JSON_NO_STORE });
+
+export function tempTokenRoutes(deps: Deps) {
+  const admin = (request: Request) => {
+    const configured = deps.config.adminToken;
+    if (!configured) throw new TemporarilyUnavailable('the temp-token API is disabled (set ADMIN_TOKEN)');
+    const given = /^Bearer\s+(.+)$/i.exec(request.headers.get('authorization') ?? '')?.[1];
+    if (!given || !equalSecrets(given, configured)) {
+      const e = new OAuthError('invalid_token', 'a valid admin token is required', 401);
+      e.headers['WWW-Authenticate'] = 'Bearer realm="auth-admin"';
+      throw e;
+    }
+  };
+  const typed = (e: unknown) => {
+    if (e instanceof TempTokenError) return new OAuthError(e.code, e.message, e.code === 'route_not_allowed' || e.code === 'not_found' || e.code === 'expired' ? 401 : 400);
+    return e;
+  };
+
+  return new Elysia({ name: 'temp-tokens' })
+    .post(
+      '/temp-tokens',
+      async ({ request }) => {
+        admin(request);
+        const b = await jsonBody(request);
+        if (typeof b.scope !== 'string' || typeof b.resource_id !== 'string') throw new InvalidRequest('scope and resource_id are required strings');
+        if (b.scope === SET_PASSWORD_SCOPE.name) throw new InvalidRequest('set_password tokens are minted by `auth users invite` only');
+        const ttl = typeof b.ttl === 'number' ? b.ttl : typeof b.ttl === 'string' ? parseDuration(b.ttl) : null;
+        if (ttl === null) throw new InvalidRequest('ttl must be seconds or a duration such as 15m');
+        try {
+          const t = await deps.tempTokens.mint(b.scope, b.resource_id, ttl);
+          return json({ token: t.token, expires_at: t.expiresAt }, 201);
+        } catch (e) {
+          throw typed(e);
+        }
+      },
+      { parse: 'none' },
+    )
+    .post(
+      '/temp-tokens/validate',
+      async ({ request }) => {
+        admin(request);
+        const b = await jsonBody(request);
+        if (typeof b.token !== 'string' || typeof b.method !== 'string' || typeof b.path !== 'string') throw new InvalidRequest('token, method and path are required strings');
+        try {
+          const v = await deps.tempTokens.validate(b.token, b.method, b.path);
+          return json({ id: v.id, scope: v.scope, resource_id: v.resourceId });
+        } catch (e) {
+          if (e instanceof TempTokenError) return json({ error: e.code, error_description: e.message }, 401);
+          throw e;
+        }
+      },
+      { parse: 'none' },
+    )
+    .delete('/temp-tokens', async ({ request }) => {
+      admin(request);
+      const q = queryParams(request, { scope: { max: 64 }, resource_id: { max: 200 } });
+      const scope = q.get('scope');
+      const resourceId = q.get('resource_id');
+      if (!scope || !resourceId) throw new InvalidRequest('scope and resource_id are required');
+      return json({ deleted: await deps.tempTokens.deleteByResource(scope, resourceId) });
+    })
+    .get('/set-password/:id', ({ params }) => page(SetPasswordPage({ userId: params.id }), deps.config.baseUrl.startsWith('https:')))
+    .post(
+      '/set-password/:id',
+      async ({ request, params }) => {
+        const b = await jsonBody(request);
+        const password = typeof b.password === 'string' ? b.password : '';
+        // Check the password before the single-use token is spent on it.
+        const problem = passwordProblem(password);
+        if (problem) return json({ error: 'invalid_request', error_description: problem }, 400);
+        if (b.confirm !== undefined && b.confirm !== password) return json({ error: 'invalid_request', error_description: 'the two passwords differ' }, 400);
+        let userId: string;
+        try {
+          userId = (await requireTempToken(deps, request)).resourceId;
+        } catch (e) {
+          if (e instanceof TempTokenUnauthorized) return json({ error: 'unauthorized', error_description: e.description }, 401);
+          throw e;
+        }
+        const user = await deps.store.users.get(userId);
+        if (!user || user.id !== params.id) return json({ error: 'unauthorized', error_description: 'this link is invalid' }, 401);
+        await deps.store.users.setPasswordHash(user.id, await hashPassword(password));
+        // Every other link for this account dies, and so do its sessions (a reset ends old sign-ins).
+        await deps.tempTokens.deleteByResource(SET_PASSWORD_SCOPE.name, user.id);
+        await deps.store.sessions.removeForUser(user.id);
+        deps.log.info('password set from link', { user_id: user.id });
+        return json({ ok: true, username: user.username, message: `Password set for ${user.username}. You can sign in now.` });
+      },
+      { parse: 'none' },
+    );
+}
