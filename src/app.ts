@@ -34,6 +34,8 @@ export function createApp(deps: Deps) {
         revocation_endpoint: `${base}/revoke`,
         revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
         client_id_metadata_document_supported: deps.config.clientMetadataDocuments,
+        // Non-standard (RFC 8414 §2 allows extensions): the public client `auth login` may use here.
+        ...(deps.config.cliClientId ? { auth_cli_client_id: deps.config.cliClientId } : {}),
       }),
     )
     .use(authorizeRoutes(deps))

@@ -11,13 +11,20 @@ export function nowS(clock: Clock): number {
   return Math.floor(clock.nowMs() / 1000);
 }
 
-/** A clock for tests: starts at real time (or `start`), moves only when told. */
+/**
+ * A clock for tests: starts at real time and moves only when told — or, when `live`, follows real time
+ * and can still jump forward (for tests where other processes poll on wall-clock time).
+ */
 export class TestClock implements Clock {
-  constructor(private ms: number = Date.now()) {}
+  private offset = 0;
+  private readonly frozenAt: number;
+  constructor(private readonly live = false) {
+    this.frozenAt = Date.now();
+  }
   nowMs(): number {
-    return this.ms;
+    return (this.live ? Date.now() : this.frozenAt) + this.offset;
   }
   advance(seconds: number): void {
-    this.ms += seconds * 1000;
+    this.offset += seconds * 1000;
   }
 }

@@ -40,6 +40,8 @@ interface Setting {
   default: string | undefined;
   doc: string;
   secret?: boolean;
+  /** An empty value means empty, not the default. */
+  allowEmpty?: boolean;
 }
 
 const dur = (min: number, max: number): Kind => ({ type: 'duration', min, max });
@@ -74,6 +76,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'loginRateLimit', env: 'LOGIN_RATE_LIMIT', kind: { type: 'int', min: 1, max: 100000 }, default: '10', doc: 'Failed sign-ins allowed per IP and per account in LOGIN_RATE_WINDOW.' },
   { key: 'loginRateWindow', env: 'LOGIN_RATE_WINDOW', kind: dur(1, 86400), default: '15m', doc: 'Window of the sign-in limit.' },
   { key: 'allowedEmailDomains', env: 'ALLOWED_EMAIL_DOMAINS', kind: { type: 'list' }, default: '', doc: 'If set, upstream sign-ins must have a verified email in one of these domains.' },
+  { key: 'cliClientId', env: 'CLI_CLIENT_ID', kind: { type: 'string' }, default: 'auth-cli', allowEmpty: true, doc: 'Public client that `auth login` uses against this server, advertised in metadata as `auth_cli_client_id`; empty: not advertised (clients register).' },
   { key: 'registration', env: 'REGISTRATION', kind: { type: 'enum', values: ['open', 'token', 'off'] }, default: 'open', doc: 'Dynamic client registration (RFC 7591): open to anyone, only with REGISTRATION_TOKEN, or off.' },
   { key: 'registrationToken', env: 'REGISTRATION_TOKEN', kind: { type: 'string' }, default: undefined, doc: 'Initial access token for POST /register (`Authorization: Bearer …`); required when REGISTRATION=token.', secret: true },
   { key: 'registrationAllowConfidential', env: 'REGISTRATION_ALLOW_CONFIDENTIAL', kind: { type: 'bool' }, default: 'false', doc: 'Let registration create confidential clients (client_secret_basic/post); otherwise only public ones.' },
@@ -127,6 +130,7 @@ const ConfigSchema = Type.Object({
   loginRateLimit: Type.Integer(),
   loginRateWindow: Type.Number(),
   allowedEmailDomains: Type.Array(Type.String()),
+  cliClientId: Type.String(),
   registration: Type.Union([Type.Literal('open'), Type.Literal('token'), Type.Literal('off')]),
   registrationToken: Type.Optional(Type.String()),
   registrationAllowConfidential: Type.Boolean(),
@@ -240,7 +244,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   for (const s of SETTINGS) {
     let raw = env[s.env];
     for (const a of s.aliases ?? []) if (raw === undefined || raw === '') raw = env[a];
-    if (raw === undefined || (raw === '' && s.kind.type !== 'list')) raw = s.default;
+    if (raw === undefined || (raw === '' && s.kind.type !== 'list' && !s.allowEmpty)) raw = s.default;
     if (raw === undefined) continue;
     values[s.key] = convert(s, raw);
   }

@@ -23,6 +23,12 @@ Operators (against the configured database):
   users invite NAME [--email E] [--ttl 24h] | reset-password NAME [--ttl 1h]   print a one-time link
   keys list [--json] | rotate
 
+Client (any OAuth 2.1 / MCP server):
+  login TARGET [--name N] [--device] [--no-browser] [--port P] [--scope S]… [--client-id ID] [--resource R]
+                                 sign in; TARGET is an issuer or a protected resource (MCP server) URL
+  token [NAME] [--json]          print a valid access token, refreshing it when needed
+  logout [NAME]                  revoke and forget;   status [--json]   list credentials
+
 Resource server:
   proxy --upstream URL [--resource URL] [--scope S]… [--port 8081] [--host H] [--issuer URL] [--name N]
                                  an OAuth gate (RFC 9728 metadata, JWT checks) in front of an MCP/HTTP server
@@ -44,6 +50,10 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   users: async () => (await import('./cli/users.ts')).usersCommand,
   keys: async () => (await import('./cli/keys.ts')).keysCommand,
   proxy: async () => (await import('./cli/proxy.ts')).proxyCommand,
+  login: async () => (await import('./cli/login.ts')).loginCommand,
+  token: async () => (await import('./cli/token.ts')).tokenCommand,
+  logout: async () => (await import('./cli/logout.ts')).logoutCommand,
+  status: async () => (await import('./cli/logout.ts')).statusCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -29,12 +29,12 @@ export function freePort(): number {
   return p;
 }
 
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(env: Record<string, string> = {}, opts: { liveClock?: boolean } = {}): Promise<TestServer> {
   const dir = tempDir();
   const port = freePort();
   const base = `http://127.0.0.1:${port}`;
   const config = loadConfig({ PORT: String(port), HOST: '127.0.0.1', BASE_URL: base, DATA_DIR: dir, LOG_LEVEL: 'debug', ...env });
-  const clock = new TestClock();
+  const clock = new TestClock(opts.liveClock);
   const logs: string[] = [];
   const log = createLogger('debug', 'json', (l) => logs.push(l));
   const running = await startServer(config, log, { clock });

@@ -1,0 +1,101 @@
+// `auth login TARGET [--name N] [--device] [--no-browser] [--port P] [--scope S]… [--client-id ID]
+//  [--resource R] [--timeout 5m]` — get a token for any OAuth 2.1 / MCP server and keep it per name.
+import { discover, DiscoveryError, type Discovery } from '../client/discovery.ts';
+import { codeFlow, deviceFlow, OAuthClientError, registerPublicClient, startLoopback, type TokenResponse } from '../client/flows.ts';
+import { CredentialsError } from '../client/credentials.ts';
+import { parseDuration } from '../config.ts';
+import { CommandError, parse, UsageError } from './args.ts';
+import { clientStore, noDisplay } from './client-env.ts';
+
+const say = (line: string) => process.stderr.write(line + '\n');
+
+export async function loginCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse(
+    args,
+    {
+      name: { type: 'string' },
+      device: { type: 'boolean' },
+      'no-browser': { type: 'boolean' },
+      port: { type: 'string' },
+      scope: { type: 'string', multiple: true },
+      'client-id': { type: 'string' },
+      resource: { type: 'string' },
+      timeout: { type: 'string', default: '5m' },
+    },
+    1,
+  );
+  const target = positionals[0];
+  if (!target) throw new UsageError('usage: auth login TARGET (an issuer or a protected resource URL)');
+  const port = values.port === undefined ? 0 : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be a port number');
+  const timeoutS = parseDuration(values.timeout!);
+  if (!timeoutS) throw new UsageError('--timeout is a duration such as 5m');
+
+  const store = clientStore();
+  let d: Discovery;
+  try {
+    d = await discover(target);
+  } catch (e) {
+    if (e instanceof DiscoveryError) throw new CommandError(e.message);
+    throw e;
+  }
+  const name = values.name ?? new URL(target).host;
+  const resource = values.resource ?? d.resource;
+  const scopes = values.scope?.flatMap((s) => s.split(/\s+/)).filter(Boolean) ?? d.resourceScopes;
+  const offersDevice = !!d.metadata.device_authorization_endpoint;
+  const useDevice = values.device || (!values['no-browser'] && values.port === undefined && noDisplay() && offersDevice);
+  if (values.device && !offersDevice) throw new CommandError(`${d.issuer} does not offer the device flow`);
+  say(`Signing in to ${d.issuer}${resource ? ` for ${resource}` : ''}${useDevice ? ' (device flow)' : ''}`);
+
+  const cached = store.read().servers[d.issuer];
+  let clientId = values['client-id'] ?? cached?.client_id ?? d.metadata.auth_cli_client_id;
+  let registered = !values['client-id'] && !!cached?.registered && clientId === cached?.client_id;
+  const loopback = useDevice ? null : startLoopback(port);
+  if (loopback && port) say(`Listening on 127.0.0.1:${loopback.port}. If your browser runs on another machine: ssh -L ${loopback.port}:127.0.0.1:${loopback.port} <this host>`);
+  const register = async () => {
+    const uris = loopback ? ['http://127.0.0.1/callback', loopback.redirectUri] : ['http://127.0.0.1/callback'];
+    clientId = await registerPublicClient(d.metadata, uris, useDevice);
+    registered = true;
+    say(`Registered client ${clientId}`);
+  };
+  try {
+    if (!clientId) await register();
+    const run = (): Promise<TokenResponse> =>
+      useDevice
+        ? deviceFlow({ metadata: d.metadata, clientId: clientId!, scopes, resource, say, tty: !!process.stderr.isTTY })
+        : codeFlow({ metadata: d.metadata, issuer: d.issuer, clientId: clientId!, scopes, resource, port, browser: !values['no-browser'], timeoutMs: timeoutS * 1000, say }, loopback!);
+    let tokens: TokenResponse;
+    try {
+      tokens = await run();
+    } catch (e) {
+      // A cached or registered client the server no longer knows: register again, once.
+      if (!(e instanceof OAuthClientError && e.error === 'invalid_client') || values['client-id'] || !d.metadata.registration_endpoint) throw e;
+      say('The server does not know this client any more; registering again.');
+      await register();
+      tokens = await run();
+    }
+    const now = Math.floor(Date.now() / 1000);
+    store.update((data) => {
+      data.servers[d.issuer] = { metadata: d.metadata, client_id: clientId, registered };
+      data.credentials[name] = {
+        target,
+        issuer: d.issuer,
+        client_id: clientId!,
+        ...(resource ? { resource } : {}),
+        scope: tokens.scope ?? scopes.join(' '),
+        access_token: tokens.access_token,
+        ...(tokens.refresh_token ? { refresh_token: tokens.refresh_token } : {}),
+        expires_at: now + (tokens.expires_in ?? 3600),
+        token_type: tokens.token_type ?? 'Bearer',
+        obtained_at: now,
+      };
+    });
+    say(`Signed in. Credentials saved as "${name}" in ${store.file}; print a token with: auth token ${name}`);
+    return 0;
+  } catch (e) {
+    if (e instanceof OAuthClientError || e instanceof CredentialsError) throw new CommandError(e.message);
+    throw e;
+  } finally {
+    await loopback?.stop();
+  }
+}
