@@ -33,7 +33,6 @@ export function buildDeps(config: Config, log: Logger, clock: Clock, store: Stor
     limits: {
       login: new RateLimiter(config.loginRateLimit, config.loginRateWindow, clock),
       deviceEntry: new RateLimiter(config.deviceEntryRateLimit, config.deviceEntryRateWindow, clock),
-      registration: new RateLimiter(config.registrationRateLimit, config.registrationRateWindow, clock),
     },
     upstreams: createUpstreams(config),
     clientDocuments: config.clientMetadataDocuments ? new ClientDocuments(store, clock, config) : null,

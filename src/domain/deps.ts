@@ -15,7 +15,7 @@ export interface Deps {
   clock: Clock;
   log: Logger;
   keys: KeyRing;
-  limits: { login: RateLimiter; deviceEntry: RateLimiter; registration: RateLimiter };
+  limits: { login: RateLimiter; deviceEntry: RateLimiter };
   clientDocuments: ClientDocuments | null;
   tempTokens: TempTokenService;
   upstreams: Upstreams;

@@ -5,6 +5,7 @@ import m0002 from '../../schema/0002_grants.sql' with { type: 'text' };
 import m0003 from '../../schema/0003_seed_cli_client.sql' with { type: 'text' };
 import m0004 from '../../schema/0004_device_codes.sql' with { type: 'text' };
 import m0005 from '../../schema/0005_temp_tokens.sql' with { type: 'text' };
+import m0006 from '../../schema/0006_rate_limits.sql' with { type: 'text' };
 
 export interface Migration {
   version: number;
@@ -18,6 +19,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 3, name: '0003_seed_cli_client', sql: m0003 },
   { version: 4, name: '0004_device_codes', sql: m0004 },
   { version: 5, name: '0005_temp_tokens', sql: m0005 },
+  { version: 6, name: '0006_rate_limits', sql: m0006 },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

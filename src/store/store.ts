@@ -146,6 +146,31 @@ export interface SweepResult {
   idleClients: number;
   deviceCodes: number;
   tempTokens: number;
+  rateLimits: number;
+}
+
+export interface IdentityRow {
+  provider: string;
+  subject: string;
+  userId: string;
+  email: string | null;
+  createdAt: number;
+}
+
+/** What `auth export` writes and `auth import` reads: enough to move a deployment between stores. */
+export interface StoreDump {
+  clients: ClientRow[];
+  users: UserRow[];
+  identities: IdentityRow[];
+  keys: SigningKeyRow[];
+  /** Live refresh families and their live (unconsumed, unexpired) tokens. */
+  families: FamilyRow[];
+  refreshTokens: RefreshRow[];
+}
+
+/** A store that cannot be reached right now (connection lost, locked, read-only, full): 503, not 500. */
+export class StoreUnavailableError extends Error {
+  override name = 'StoreUnavailableError';
 }
 
 export interface Store {
@@ -261,6 +286,16 @@ export interface Store {
     deleteByResource(scope: string, resourceId: string): Promise<number>;
     deleteExpired(before: number): Promise<number>;
   };
+
+  rateLimits: {
+    /** Count one event for `key` in a fixed window of `windowS`; returns the count and the window start. */
+    hit(key: string, windowS: number, now: number): Promise<{ count: number; windowStart: number }>;
+  };
+
+  /** Everything `auth export` carries (see StoreDump). */
+  dump(now: number): Promise<StoreDump>;
+  /** Insert a dump; rows that already exist are kept. Returns how many rows of each kind were inserted. */
+  restore(d: StoreDump): Promise<Record<keyof StoreDump, number>>;
 
   upstreamLogins: {
     insert(r: UpstreamLoginRow): Promise<void>;

@@ -2,6 +2,7 @@
 // REGISTRATION=open|token|off; per-IP limit with 429 + Retry-After; optional initial access token.
 import { Elysia } from 'elysia';
 import type { Deps } from '../../domain/deps.ts';
+import { nowS } from '../../clock.ts';
 import { NotFound, OAuthError, TooManyRequests } from '../../domain/errors.ts';
 import { InvalidClientMetadata, registerClient } from '../../domain/registration.ts';
 import { equalSecrets } from '../../security/compare.ts';
@@ -42,11 +43,14 @@ export function registerRoutes(deps: Deps) {
         const given = /^Bearer\s+(.+)$/i.exec(auth)?.[1];
         if (!given || !equalSecrets(given, config.registrationToken!)) throw new InvalidToken('a valid initial access token is required');
       }
+      // Per-IP limit kept in the store, so it holds across instances.
       const ip = requestMeta(request).ip;
-      const wait = deps.limits.registration.hit(`ip:${ip}`);
-      if (wait > 0) {
+      const now = nowS(deps.clock);
+      const window = config.registrationRateWindow;
+      const { count, windowStart } = await deps.store.rateLimits.hit(`register:${ip}`, window, now);
+      if (count > config.registrationRateLimit) {
         deps.log.warn('registration rate limited', { ip });
-        throw new TooManyRequests(wait, 'registration rate limit exceeded; retry later');
+        throw new TooManyRequests(windowStart + window - now, 'registration rate limit exceeded; retry later');
       }
       const { response } = await registerClient(deps, await readJson(request));
       return new Response(JSON.stringify(response), { status: 201, headers: { ...JSON_NO_STORE, ...CORS } });

@@ -1,0 +1,162 @@
+// Row ↔ domain mapping shared by the SQLite and PostgreSQL stores. Numbers are coerced because
+// PostgreSQL returns BIGINT as strings; JSON columns are TEXT.
+import type {
+  ClientRow,
+  CodeRow,
+  ConsentRow,
+  DeviceCodeRow,
+  FamilyRow,
+  RefreshRow,
+  SessionRow,
+  SigningKeyRow,
+  TempTokenRow,
+  UpstreamLoginRow,
+  UserRow,
+} from './store.ts';
+
+export type Row = Record<string, any>;
+
+export const json = (v: unknown) => JSON.stringify(v);
+const arr = (v: string): string[] => JSON.parse(v) as string[];
+const num = (v: unknown): number => Number(v);
+const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+export const toClient = (r: Row): ClientRow => ({
+  id: r.id,
+  secretHash: r.secret_hash,
+  name: r.name,
+  redirectUris: arr(r.redirect_uris),
+  grantTypes: arr(r.grant_types),
+  scopes: arr(r.scopes),
+  tokenEndpointAuthMethod: r.token_endpoint_auth_method,
+  firstParty: !!Number(r.first_party),
+  origin: r.origin,
+  metadata: JSON.parse(r.metadata),
+  createdAt: num(r.created_at),
+  lastUsedAt: numOrNull(r.last_used_at),
+});
+
+export const toUser = (r: Row): UserRow => ({
+  id: r.id,
+  username: r.username,
+  email: r.email,
+  emailVerified: !!Number(r.email_verified),
+  passwordHash: r.password_hash,
+  isAdmin: !!Number(r.is_admin),
+  createdAt: num(r.created_at),
+});
+
+export const toSession = (r: Row): SessionRow => ({
+  id: r.id,
+  hash: r.hash,
+  userId: r.user_id,
+  authTime: num(r.auth_time),
+  lastSeenAt: num(r.last_seen_at),
+  expiresAt: num(r.expires_at),
+});
+
+export const toConsent = (r: Row): ConsentRow => ({ userId: r.user_id, clientId: r.client_id, resource: r.resource, scope: r.scope, createdAt: num(r.created_at) });
+
+export const toKey = (r: Row): SigningKeyRow => ({
+  kid: r.kid,
+  alg: r.alg,
+  privateJwk: r.private_jwk,
+  publicJwk: r.public_jwk,
+  createdAt: num(r.created_at),
+  retiredAt: numOrNull(r.retired_at),
+  expiresAt: numOrNull(r.expires_at),
+});
+
+export const toCode = (r: Row): CodeRow => ({
+  id: r.id,
+  hash: r.hash,
+  clientId: r.client_id,
+  userId: r.user_id,
+  redirectUri: r.redirect_uri,
+  codeChallenge: r.code_challenge,
+  scope: r.scope,
+  resource: arr(r.resource),
+  authTime: num(r.auth_time),
+  expiresAt: num(r.expires_at),
+  consumedAt: numOrNull(r.consumed_at),
+  issuedFamilyId: r.issued_family_id,
+  issuedJti: r.issued_jti,
+  issuedExp: numOrNull(r.issued_exp),
+});
+
+export const toFamily = (r: Row): FamilyRow => ({
+  id: r.id,
+  clientId: r.client_id,
+  userId: r.user_id,
+  scope: r.scope,
+  resource: arr(r.resource),
+  authTime: num(r.auth_time),
+  createdAt: num(r.created_at),
+  revokedAt: numOrNull(r.revoked_at),
+  expiresAt: num(r.expires_at),
+});
+
+export const toRefresh = (r: Row): RefreshRow => ({
+  id: r.id,
+  hash: r.hash,
+  familyId: r.family_id,
+  scope: r.scope,
+  resource: arr(r.resource),
+  createdAt: num(r.created_at),
+  expiresAt: num(r.expires_at),
+  consumedAt: numOrNull(r.consumed_at),
+  lastJti: r.last_jti,
+  lastExp: numOrNull(r.last_exp),
+});
+
+export const toDevice = (r: Row): DeviceCodeRow => ({
+  id: r.id,
+  hash: r.hash,
+  userCode: r.user_code,
+  clientId: r.client_id,
+  scope: r.scope,
+  resource: arr(r.resource),
+  pollInterval: num(r.poll_interval),
+  lastPolledMs: numOrNull(r.last_polled_ms),
+  status: r.status,
+  userId: r.user_id,
+  authTime: numOrNull(r.auth_time),
+  createdAt: num(r.created_at),
+  expiresAt: num(r.expires_at),
+});
+
+export const toTempToken = (r: Row): TempTokenRow => ({
+  id: r.id,
+  hash: r.hash,
+  scope: r.scope,
+  resourceId: r.resource_id,
+  createdAt: num(r.created_at),
+  expiresAt: num(r.expires_at),
+  consumedAt: numOrNull(r.consumed_at),
+});
+
+export const toUpstreamLogin = (r: Row): UpstreamLoginRow => ({
+  stateHash: r.state_hash,
+  provider: r.provider,
+  nonce: r.nonce,
+  codeVerifier: r.code_verifier,
+  nextPath: r.next_path,
+  expiresAt: num(r.expires_at),
+});
+
+// Parameter lists in column order, so both stores bind the same way.
+export const clientParams = (c: ClientRow) => [
+  c.id, c.secretHash, c.name, json(c.redirectUris), json(c.grantTypes), json(c.scopes), c.tokenEndpointAuthMethod,
+  c.firstParty ? 1 : 0, c.origin, json(c.metadata), c.createdAt, c.lastUsedAt,
+];
+export const userParams = (u: UserRow) => [u.id, u.username, u.email, u.emailVerified ? 1 : 0, u.passwordHash, u.isAdmin ? 1 : 0, u.createdAt];
+export const sessionParams = (s: SessionRow) => [s.id, s.hash, s.userId, s.authTime, s.lastSeenAt, s.expiresAt];
+export const keyParams = (k: SigningKeyRow) => [k.kid, k.alg, k.privateJwk, k.publicJwk, k.createdAt, k.retiredAt, k.expiresAt];
+export const codeParams = (c: CodeRow) => [c.id, c.hash, c.clientId, c.userId, c.redirectUri, c.codeChallenge, c.scope, json(c.resource), c.authTime, c.expiresAt];
+export const familyParams = (f: FamilyRow) => [f.id, f.clientId, f.userId, f.scope, json(f.resource), f.authTime, f.createdAt, f.expiresAt];
+export const refreshParams = (t: RefreshRow) => [t.id, t.hash, t.familyId, t.scope, json(t.resource), t.createdAt, t.expiresAt, t.lastJti, t.lastExp];
+export const deviceParams = (d: DeviceCodeRow) => [
+  d.id, d.hash, d.userCode, d.clientId, d.scope, json(d.resource), d.pollInterval, d.lastPolledMs, d.status, d.userId, d.authTime, d.createdAt, d.expiresAt,
+];
+export const tempTokenParams = (t: TempTokenRow) => [t.id, t.hash, t.scope, t.resourceId, t.createdAt, t.expiresAt];
+export const upstreamLoginParams = (r: UpstreamLoginRow) => [r.stateHash, r.provider, r.nonce, r.codeVerifier, r.nextPath, r.expiresAt];

@@ -1,0 +1,121 @@
+// Every SQL statement of the stores, written once in the dialect subset SQLite and PostgreSQL share, with
+// `?` placeholders (the PostgreSQL store numbers them). Single-use rows are consumed by one conditional
+// UPDATE … RETURNING, never read-then-write.
+export const Q = {
+  ping: 'SELECT 1 AS ok',
+
+  clientInsert: `INSERT INTO clients (id, secret_hash, name, redirect_uris, grant_types, scopes, token_endpoint_auth_method, first_party, origin, metadata, created_at, last_used_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  clientImport: `INSERT INTO clients (id, secret_hash, name, redirect_uris, grant_types, scopes, token_endpoint_auth_method, first_party, origin, metadata, created_at, last_used_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+  clientGet: 'SELECT * FROM clients WHERE id = ?',
+  clientList: 'SELECT * FROM clients ORDER BY created_at, id',
+  clientRemove: 'DELETE FROM clients WHERE id = ?',
+  clientSetSecret: 'UPDATE clients SET secret_hash = ? WHERE id = ?',
+  clientTouch: 'UPDATE clients SET last_used_at = ? WHERE id = ?',
+  clientUpsertDocument: `INSERT INTO clients (id, secret_hash, name, redirect_uris, grant_types, scopes, token_endpoint_auth_method, first_party, origin, metadata, created_at, last_used_at)
+    VALUES (?, NULL, ?, ?, ?, ?, 'none', 0, 'metadata_document', ?, ?, NULL)
+    ON CONFLICT (id) DO UPDATE SET name = excluded.name, redirect_uris = excluded.redirect_uris, grant_types = excluded.grant_types,
+      scopes = excluded.scopes, metadata = excluded.metadata
+    WHERE clients.origin = 'metadata_document'`,
+
+  userInsert: 'INSERT INTO users (id, username, email, email_verified, password_hash, is_admin, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  userImport: 'INSERT INTO users (id, username, email, email_verified, password_hash, is_admin, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
+  userGet: 'SELECT * FROM users WHERE id = ?',
+  userByName: 'SELECT * FROM users WHERE username = ?',
+  userByVerifiedEmail: 'SELECT * FROM users WHERE lower(email) = lower(?) AND email_verified = 1 ORDER BY created_at LIMIT 1',
+  userList: 'SELECT * FROM users ORDER BY created_at, username',
+  userCount: 'SELECT COUNT(*) AS n FROM users',
+  userRemove: 'DELETE FROM users WHERE username = ?',
+  userSetPassword: 'UPDATE users SET password_hash = ? WHERE id = ?',
+  identityLink: `INSERT INTO identities (provider, subject, user_id, email, created_at) VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT (provider, subject) DO UPDATE SET email = excluded.email`,
+  identityImport: 'INSERT INTO identities (provider, subject, user_id, email, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (provider, subject) DO NOTHING',
+  identityList: 'SELECT * FROM identities ORDER BY created_at, provider, subject',
+  userByIdentity: 'SELECT u.* FROM identities i JOIN users u ON u.id = i.user_id WHERE i.provider = ? AND i.subject = ?',
+
+  sessionInsert: 'INSERT INTO sessions (id, hash, user_id, auth_time, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)',
+  sessionGet: 'SELECT * FROM sessions WHERE id = ?',
+  sessionTouch: 'UPDATE sessions SET last_seen_at = ? WHERE id = ?',
+  sessionRemove: 'DELETE FROM sessions WHERE id = ?',
+  sessionRemoveForUser: 'DELETE FROM sessions WHERE user_id = ?',
+
+  consentGet: 'SELECT * FROM consents WHERE user_id = ? AND client_id = ? AND resource = ?',
+  consentUpsert: `INSERT INTO consents (user_id, client_id, resource, scope, created_at) VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT (user_id, client_id, resource) DO UPDATE SET scope = excluded.scope, created_at = excluded.created_at`,
+  consentList: 'SELECT * FROM consents WHERE user_id = ? ORDER BY created_at',
+  consentRemove: 'DELETE FROM consents WHERE user_id = ? AND client_id = ?',
+
+  keyInsert: 'INSERT INTO signing_keys (kid, alg, private_jwk, public_jwk, created_at, retired_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  keyImport: 'INSERT INTO signing_keys (kid, alg, private_jwk, public_jwk, created_at, retired_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kid) DO NOTHING',
+  keyListPublished: 'SELECT * FROM signing_keys WHERE expires_at IS NULL OR expires_at > ? ORDER BY (retired_at IS NOT NULL), created_at DESC, kid',
+  keyRetireOthers: 'UPDATE signing_keys SET retired_at = ?, expires_at = ? WHERE kid <> ? AND retired_at IS NULL',
+
+  codeInsert: `INSERT INTO authorization_codes (id, hash, client_id, user_id, redirect_uri, code_challenge, scope, resource, auth_time, expires_at, consumed_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)`,
+  codeGet: 'SELECT * FROM authorization_codes WHERE id = ?',
+  // RFC 6749 §4.1.2: single use, decided by this one statement.
+  codeConsume: 'UPDATE authorization_codes SET consumed_at = ? WHERE id = ? AND consumed_at IS NULL AND expires_at > ? RETURNING *',
+  codeRecordIssued: 'UPDATE authorization_codes SET issued_family_id = ?, issued_jti = ?, issued_exp = ? WHERE id = ?',
+
+  familyInsert: 'INSERT INTO refresh_families (id, client_id, user_id, scope, resource, auth_time, created_at, revoked_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?)',
+  familyImport: 'INSERT INTO refresh_families (id, client_id, user_id, scope, resource, auth_time, created_at, revoked_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?) ON CONFLICT (id) DO NOTHING',
+  familyGet: 'SELECT * FROM refresh_families WHERE id = ?',
+  familySlide: 'UPDATE refresh_families SET expires_at = ? WHERE id = ?',
+  familySlideIfLive: 'UPDATE refresh_families SET expires_at = ? WHERE id = ? AND revoked_at IS NULL AND expires_at > ?',
+  familyRevoke: 'UPDATE refresh_families SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL',
+  familyLiveForUser: 'SELECT * FROM refresh_families WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ? ORDER BY created_at',
+  familyLiveAll: 'SELECT * FROM refresh_families WHERE revoked_at IS NULL AND expires_at > ? ORDER BY created_at',
+  refreshInsert: 'INSERT INTO refresh_tokens (id, hash, family_id, scope, resource, created_at, expires_at, consumed_at, last_jti, last_exp) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)',
+  refreshImport: 'INSERT INTO refresh_tokens (id, hash, family_id, scope, resource, created_at, expires_at, consumed_at, last_jti, last_exp) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?) ON CONFLICT (id) DO NOTHING',
+  refreshGet: 'SELECT * FROM refresh_tokens WHERE id = ?',
+  refreshConsume: `UPDATE refresh_tokens SET consumed_at = ? WHERE id = ? AND consumed_at IS NULL AND expires_at > ?
+    AND EXISTS (SELECT 1 FROM refresh_families f WHERE f.id = refresh_tokens.family_id AND f.revoked_at IS NULL)`,
+  refreshSetLastJti: 'UPDATE refresh_tokens SET last_jti = ?, last_exp = ? WHERE id = ?',
+  refreshLiveAll: `SELECT t.* FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id
+    WHERE t.consumed_at IS NULL AND t.expires_at > ? AND f.revoked_at IS NULL ORDER BY t.created_at`,
+  // Access tokens minted from a revoked family are remembered as revoked until they expire.
+  revokeFamilyAccessTokens: `INSERT INTO revoked_access_tokens (jti, expires_at)
+    SELECT last_jti, last_exp FROM refresh_tokens WHERE family_id = ? AND last_jti IS NOT NULL AND last_exp > ?
+    ON CONFLICT (jti) DO NOTHING`,
+  revokedAdd: 'INSERT INTO revoked_access_tokens (jti, expires_at) VALUES (?, ?) ON CONFLICT (jti) DO NOTHING',
+  revokedHas: 'SELECT 1 AS x FROM revoked_access_tokens WHERE jti = ?',
+
+  deviceInsert: `INSERT INTO device_codes (id, hash, user_code, client_id, scope, resource, poll_interval, last_polled_ms, status, user_id, auth_time, created_at, expires_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  deviceGet: 'SELECT * FROM device_codes WHERE id = ?',
+  deviceByUserCode: "SELECT * FROM device_codes WHERE user_code = ? AND status = 'pending' AND expires_at > ?",
+  devicePollUpdate: 'UPDATE device_codes SET poll_interval = ?, last_polled_ms = ? WHERE id = ?',
+  deviceDecide: "UPDATE device_codes SET status = ?, user_id = ?, auth_time = ? WHERE id = ? AND status = 'pending' AND expires_at > ?",
+  deviceConsume: "UPDATE device_codes SET status = 'consumed' WHERE id = ? AND status = 'approved' RETURNING *",
+
+  tempInsert: 'INSERT INTO temp_tokens (id, hash, scope, resource_id, created_at, expires_at, consumed_at) VALUES (?, ?, ?, ?, ?, ?, NULL)',
+  tempGet: 'SELECT * FROM temp_tokens WHERE id = ?',
+  tempConsume: 'UPDATE temp_tokens SET consumed_at = ? WHERE id = ? AND consumed_at IS NULL AND expires_at > ?',
+  tempDeleteByResource: 'DELETE FROM temp_tokens WHERE scope = ? AND resource_id = ?',
+  tempDeleteExpired: 'DELETE FROM temp_tokens WHERE expires_at < ?',
+
+  upstreamInsert: 'INSERT INTO upstream_logins (state_hash, provider, nonce, code_verifier, next_path, expires_at) VALUES (?, ?, ?, ?, ?, ?)',
+  upstreamTake: 'DELETE FROM upstream_logins WHERE state_hash = ? AND expires_at > ? RETURNING *',
+
+  // Fixed windows shared by every instance (registration per IP): one upsert counts and resets.
+  rateHit: `INSERT INTO rate_limits (key, window_start, count) VALUES (?, ?, 1)
+    ON CONFLICT (key) DO UPDATE SET
+      count = CASE WHEN rate_limits.window_start <= ? THEN 1 ELSE rate_limits.count + 1 END,
+      window_start = CASE WHEN rate_limits.window_start <= ? THEN excluded.window_start ELSE rate_limits.window_start END
+    RETURNING count, window_start`,
+
+  sweep: {
+    codes: 'DELETE FROM authorization_codes WHERE expires_at < ?',
+    refreshTokens: 'DELETE FROM refresh_tokens WHERE expires_at < ?',
+    families: 'DELETE FROM refresh_families WHERE expires_at < ? OR (revoked_at IS NOT NULL AND revoked_at < ?)',
+    sessions: 'DELETE FROM sessions WHERE expires_at < ?',
+    revokedAccessTokens: 'DELETE FROM revoked_access_tokens WHERE expires_at < ?',
+    upstreamLogins: 'DELETE FROM upstream_logins WHERE expires_at < ?',
+    // Only registered and metadata-document clients are reaped; operator and seeded clients stay.
+    idleClients: "DELETE FROM clients WHERE origin IN ('dynamic', 'metadata_document') AND COALESCE(last_used_at, created_at) < ?",
+    deviceCodes: 'DELETE FROM device_codes WHERE expires_at < ?',
+    tempTokens: 'DELETE FROM temp_tokens WHERE expires_at < ?',
+    rateLimits: 'DELETE FROM rate_limits WHERE window_start < ?',
+  },
+} as const;
