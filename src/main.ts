@@ -22,6 +22,8 @@ Operators (against the configured database):
   users list [--json] | remove NAME | passwd NAME
   users invite NAME [--email E] [--ttl 24h] | reset-password NAME [--ttl 1h]   print a one-time link
   keys list [--json] | rotate
+  export [--output FILE]         clients, users, identities, keys, live refresh tokens as JSON lines
+  import [--input FILE]          load an export into the configured database (e.g. SQLite → PostgreSQL)
 
 Client (any OAuth 2.1 / MCP server):
   login TARGET [--name N] [--device] [--no-browser] [--port P] [--scope S]… [--client-id ID] [--resource R]
@@ -50,6 +52,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   users: async () => (await import('./cli/users.ts')).usersCommand,
   keys: async () => (await import('./cli/keys.ts')).keysCommand,
   proxy: async () => (await import('./cli/proxy.ts')).proxyCommand,
+  export: async () => (await import('./cli/export.ts')).exportCommand,
+  import: async () => (await import('./cli/export.ts')).importCommand,
   login: async () => (await import('./cli/login.ts')).loginCommand,
   token: async () => (await import('./cli/token.ts')).tokenCommand,
   logout: async () => (await import('./cli/logout.ts')).logoutCommand,

@@ -29,7 +29,7 @@ export class PortInUseError extends Error {
 /** Build the dependencies: store (migrated), keys, limiters, upstream providers. */
 export async function createDeps(config: Config, log: Logger, opts: { clock?: Clock; store?: Store } = {}): Promise<Deps> {
   const clock = opts.clock ?? systemClock;
-  const store = opts.store ?? openStore(config);
+  const store = opts.store ?? (await openStore(config, log));
   const applied = await store.migrate();
   if (applied.length) log.info('migrations applied', { versions: applied });
   const deps = buildDeps(config, log, clock, store);

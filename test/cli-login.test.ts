@@ -6,6 +6,7 @@ import { statSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeJwt } from 'jose';
 import { BINARY, ensureBinary, spawnServer } from './helpers/cli.ts';
+import { rawQuery } from './helpers/db.ts';
 import { addUser, Browser, hiddenValue, postForm } from './helpers/oauth.ts';
 import { freePort, startTestServer, tempDir, type TestServer } from './helpers/server.ts';
 
@@ -236,9 +237,8 @@ describe('auth token, status, logout', () => {
     // Exactly one rotation on the server: the old refresh token has one successor.
     const { parseSecret } = await import('../src/security/token-format.ts');
     const old = await srv.deps.store.refresh.get(parseSecret('rt_', rt)!.id);
-    const { SqliteStore } = await import('../src/store/sqlite.ts');
-    const n = ((srv.deps.store as InstanceType<typeof SqliteStore>).db.query('SELECT COUNT(*) AS n FROM refresh_tokens WHERE family_id = ? AND id <> ? AND created_at >= ?').get(old!.familyId, old!.id, old!.createdAt) as { n: number }).n;
-    expect(n).toBe(1);
+    const rows = await rawQuery(srv.deps.store, 'SELECT COUNT(*) AS n FROM refresh_tokens WHERE family_id = ? AND id <> ? AND created_at >= ?', old!.familyId, old!.id, old!.createdAt);
+    expect(Number(rows[0]!.n)).toBe(1);
   });
 
   test('status lists names, servers, scopes and expiry', async () => {

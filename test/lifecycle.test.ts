@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { BINARY, ROOT, runAuth, spawnServer, ensureBinary } from './helpers/cli.ts';
 import { freePort, startTestServer, tempDir } from './helpers/server.ts';
 import { SqliteStore } from '../src/store/sqlite.ts';
+import type { PostgresStore } from '../src/store/postgres.ts';
 import { MIGRATIONS } from '../src/store/migrations.ts';
 
 const dirs: string[] = [];
@@ -228,7 +229,9 @@ describe('health', () => {
     try {
       const ok = await fetch(`${srv.base}/health`);
       expect(ok.status).toBe(200);
-      (srv.deps.store as SqliteStore).db.close();
+      // Take the database away under the running server.
+      if (srv.deps.store instanceof SqliteStore) srv.deps.store.db.close();
+      else await (srv.deps.store as PostgresStore).sql.close();
       const res = await fetch(`${srv.base}/health`);
       expect(res.status).toBe(503);
       expect(await res.json()).toMatchObject({ status: 'unavailable', database: 'error' });

@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { addClient, addUser, Browser, hiddenValue } from './helpers/oauth.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
+import { rawQuery } from './helpers/db.ts';
 
 let srv: TestServer;
 let alice: Awaited<ReturnType<typeof addUser>>;
@@ -22,8 +23,7 @@ describe('sign-in and sessions', () => {
     expect(cookie).toContain('HttpOnly');
     expect(cookie).toContain('SameSite=Lax');
     const value = b.cookies.get('auth_session')!;
-    const { SqliteStore } = await import('../src/store/sqlite.ts');
-    const rows = (srv.deps.store as InstanceType<typeof SqliteStore>).db.query('SELECT hash FROM sessions').all() as { hash: string }[];
+    const rows = (await rawQuery(srv.deps.store, 'SELECT hash FROM sessions')) as { hash: string }[];
     expect(rows.some((r) => r.hash.includes(value) || value.includes(r.hash))).toBe(false);
     const home = await (await b.get('/')).text();
     expect(home).toContain('Signed in as');

@@ -7,6 +7,7 @@ import type { Browser as Chromium } from 'playwright-core';
 import { launchChromium } from './helpers/browser.ts';
 import { addClient, addUser, basic, Browser, hiddenValue, postForm } from './helpers/oauth.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
+import { rawQuery } from './helpers/db.ts';
 import { normalizeUserCode, USER_CODE_CHARSET } from '../src/domain/device.ts';
 import { DEVICE_GRANT } from '../src/domain/seed.ts';
 
@@ -58,8 +59,7 @@ describe('device authorization endpoint (RFC 8628 §3.1–3.2)', () => {
     expect(body.verification_uri_complete).toBe(`${srv.base}/device?user_code=${body.user_code}`);
     expect(body.expires_in).toBe(600);
     expect(body.interval).toBe(5);
-    const { SqliteStore } = await import('../src/store/sqlite.ts');
-    const stored = (srv.deps.store as InstanceType<typeof SqliteStore>).db.query('SELECT hash FROM device_codes').all() as { hash: string }[];
+    const stored = (await rawQuery(srv.deps.store, 'SELECT hash FROM device_codes')) as { hash: string }[];
     expect(stored.some((s) => body.device_code.includes(s.hash))).toBe(false);
     // AuthGate's path works too.
     expect((await postForm(`${srv.base}/oauth/device/code`, { client_id: tv.client.id })).status).toBe(200);

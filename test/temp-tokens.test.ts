@@ -158,7 +158,7 @@ describe('invitation and password-reset links', () => {
   });
   afterAll(() => srv.close());
 
-  const cli = (args: string[]) => runAuth(args, { env: { DATA_DIR: srv.dir, BASE_URL: srv.base } });
+  const cli = (args: string[]) => runAuth(args, { env: srv.cliEnv });
   const linkOf = (out: string) => {
     const url = new URL(out.split('\n')[0]!);
     return { path: url.pathname, token: url.hash.slice('#t='.length), url };

@@ -18,7 +18,7 @@ import { buildDeps } from '../deps.ts';
 /** Dependencies for operator commands: the configured store, migrated; nothing listens. */
 export async function commandDeps(): Promise<{ deps: Deps; close: () => Promise<void> }> {
   const config = await commandConfig();
-  const store = openStore(config);
+  const store = await openStore(config, createLogger('warn', config.logFormat));
   await store.migrate();
   const deps = buildDeps(config, createLogger('warn', config.logFormat), systemClock, store);
   return { deps, close: () => store.close() };

@@ -4,6 +4,7 @@
 import { Elysia } from 'elysia';
 import { AuthorizeError, OAuthError } from '../domain/errors.ts';
 import type { Logger } from '../log.ts';
+import { StoreUnavailableError } from '../store/store.ts';
 import { requestMeta } from './context.ts';
 import { CORS, CORS_PATHS, JSON_NO_STORE } from './headers.ts';
 import { errorPage } from './render.ts';
@@ -34,6 +35,14 @@ export function errorHandler(opts: { log: Logger; issuer: string; https: boolean
     if (error instanceof AuthorizeError) {
       if (error.redirectable && error.redirectUri) return authorizeErrorRedirect(error, opts.issuer);
       return errorPage(opts.https, error.status, error.error, error.description, requestMeta(request).id);
+    }
+    if (error instanceof StoreUnavailableError) {
+      // The database is down, locked, read-only or full: tell the client to retry; the server recovers by itself.
+      opts.log.warn('store unavailable', { request_id: requestMeta(request).id, error: error.message });
+      const unavailable = new OAuthError('temporarily_unavailable', 'the service is temporarily unavailable; retry shortly', 503);
+      unavailable.headers['Retry-After'] = '5';
+      if (wantsHtml(request)) return errorPage(opts.https, 503, unavailable.error, unavailable.description, requestMeta(request).id);
+      return oauthErrorResponse(unavailable, request);
     }
     if (error instanceof OAuthError) {
       if (wantsHtml(request) && request.method === 'GET') return errorPage(opts.https, error.status, error.error, error.description);

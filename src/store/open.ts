@@ -1,6 +1,8 @@
-// Choose and open the store named by the configuration.
+// Choose and open the store named by the configuration: SQLite by default, PostgreSQL for postgres:// URLs.
 import { join } from 'node:path';
 import { ConfigError, type Config } from '../config.ts';
+import type { Logger } from '../log.ts';
+import { openPostgres } from './postgres.ts';
 import { openSqlite } from './sqlite.ts';
 import type { Store } from './store.ts';
 
@@ -15,11 +17,10 @@ export function sqlitePath(config: Pick<Config, 'databaseUrl' | 'dataDir'>): str
   return url;
 }
 
-export function openStore(config: Pick<Config, 'databaseUrl' | 'dataDir'>): Store {
+export async function openStore(config: Pick<Config, 'databaseUrl' | 'dataDir' | 'dbPoolSize' | 'dbConnectTimeout'>, log: Logger): Promise<Store> {
   const path = sqlitePath(config);
-  if (path === null) {
-    const scheme = config.databaseUrl!.split(':')[0];
-    throw new ConfigError(`invalid DATABASE_URL: scheme ${scheme}:// is not supported by this build (SQLite only; PostgreSQL is planned)`);
-  }
-  return openSqlite(path);
+  if (path !== null) return openSqlite(path);
+  const url = config.databaseUrl!;
+  if (/^postgres(ql)?:\/\//i.test(url)) return openPostgres(url, { poolSize: config.dbPoolSize, connectTimeoutS: config.dbConnectTimeout, log });
+  throw new ConfigError(`invalid DATABASE_URL: scheme ${url.split(':')[0]}:// is not supported (sqlite:// or postgres://)`);
 }

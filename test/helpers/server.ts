@@ -7,8 +7,11 @@ import { TestClock } from '../../src/clock.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
+import { createPgDatabase, ON_POSTGRES } from './db.ts';
 
 export interface TestServer extends RunningServer {
+  /** Environment for `auth` commands that must reach the same store (DATA_DIR, BASE_URL, DATABASE_URL). */
+  cliEnv: Record<string, string>;
   /** The issuer: http://127.0.0.1:<port> */
   base: string;
   clock: TestClock;
@@ -33,7 +36,9 @@ export async function startTestServer(env: Record<string, string> = {}, opts: { 
   const dir = tempDir();
   const port = freePort();
   const base = `http://127.0.0.1:${port}`;
-  const config = loadConfig({ PORT: String(port), HOST: '127.0.0.1', BASE_URL: base, DATA_DIR: dir, LOG_LEVEL: 'debug', ...env });
+  const pg = ON_POSTGRES && !env.DATABASE_URL ? await createPgDatabase() : null;
+  const storeEnv: Record<string, string> = pg ? { DATABASE_URL: pg.url } : {};
+  const config = loadConfig({ PORT: String(port), HOST: '127.0.0.1', BASE_URL: base, DATA_DIR: dir, LOG_LEVEL: 'debug', ...storeEnv, ...env });
   const clock = new TestClock(opts.liveClock);
   const logs: string[] = [];
   const log = createLogger('debug', 'json', (l) => logs.push(l));
@@ -44,8 +49,10 @@ export async function startTestServer(env: Record<string, string> = {}, opts: { 
     clock,
     dir,
     logs,
+    cliEnv: { DATA_DIR: dir, BASE_URL: base, ...storeEnv, ...(env.DATABASE_URL ? { DATABASE_URL: env.DATABASE_URL } : {}) },
     async close() {
-      await running.stop(1);
+      await running.stop(1).catch(() => {});
+      await pg?.drop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -1,0 +1,398 @@
+// PostgreSQL implementation of the Store on Bun.SQL, for several instances sharing one database. The SQL
+// is the same as SQLite's (statements.ts, `?` numbered to `$n`); transactions use sql.begin (READ
+// COMMITTED: a conditional UPDATE re-checks its WHERE after waiting, so single use holds across
+// instances); migrations run under an advisory lock so instances starting together apply each once.
+import { SQL } from 'bun';
+import type { Logger } from '../log.ts';
+import { MIGRATIONS, LATEST_VERSION, SchemaTooNewError } from './migrations.ts';
+import * as R from './rows.ts';
+import { Q } from './statements.ts';
+import {
+  StoreUnavailableError,
+  type ClientRow,
+  type CodeRow,
+  type ConsentRow,
+  type DeviceCodeRow,
+  type FamilyRow,
+  type RefreshRow,
+  type SessionRow,
+  type SigningKeyRow,
+  type Store,
+  type StoreDump,
+  type SweepResult,
+  type TempTokenRow,
+  type UpstreamLoginRow,
+  type UserRow,
+} from './store.ts';
+
+type Row = R.Row;
+type Runner = { unsafe(query: string, params?: unknown[]): Promise<Row[] & { count?: number }> };
+
+const MIGRATION_LOCK = 727_368_001; // pg_advisory_lock key of `auth migrate`
+
+const numbered = new Map<string, string>();
+/** `?` → `$1, $2, …` (our statements have no `?` inside literals). */
+function pg(sql: string): string {
+  let out = numbered.get(sql);
+  if (!out) {
+    let i = 0;
+    out = sql.replace(/\?/g, () => `$${++i}`);
+    numbered.set(sql, out);
+  }
+  return out;
+}
+
+/** Connection-level failures become StoreUnavailableError (503); everything else is a real error. */
+function classify(e: unknown): never {
+  const code = String((e as { code?: string }).code ?? '');
+  const errno = String((e as { errno?: string }).errno ?? '');
+  if (/CONNECTION|ECONNREFUSED|ECONNRESET|ETIMEDOUT|CLOSED|TLS/i.test(code) || /^(08|53|57P)/.test(errno)) {
+    throw new StoreUnavailableError(`database unavailable: ${(e as Error).message}`);
+  }
+  throw e;
+}
+
+export function describeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname}:${u.port || 5432}${u.pathname}`;
+  } catch {
+    return 'the configured host';
+  }
+}
+
+export interface PostgresOptions {
+  poolSize: number;
+  connectTimeoutS: number;
+  log: Logger;
+}
+
+/** Connect, retrying with backoff for `connectTimeoutS`; then fail naming the host. */
+export async function openPostgres(url: string, opts: PostgresOptions): Promise<PostgresStore> {
+  const sql = new SQL(url, { max: opts.poolSize, idleTimeout: 60, connectionTimeout: 5 });
+  const deadline = Date.now() + opts.connectTimeoutS * 1000;
+  let delay = 100;
+  for (;;) {
+    try {
+      await sql.unsafe(Q.ping);
+      return new PostgresStore(sql);
+    } catch (e) {
+      if (Date.now() + delay > deadline) {
+        await sql.close().catch(() => {});
+        throw new StoreUnavailableError(`cannot connect to PostgreSQL at ${describeUrl(url)} after ${opts.connectTimeoutS}s: ${(e as Error).message}`);
+      }
+      opts.log.warn('waiting for PostgreSQL', { host: describeUrl(url), retry_in_ms: delay, error: (e as Error).message });
+      await Bun.sleep(delay);
+      delay = Math.min(delay * 2, 2000);
+    }
+  }
+}
+
+export class PostgresStore implements Store {
+  readonly kind = 'postgres' as const;
+  constructor(readonly sql: SQL) {}
+
+  private async q(runner: Runner, text: string, params: unknown[]): Promise<Row[] & { count?: number }> {
+    try {
+      return await runner.unsafe(pg(text), params);
+    } catch (e) {
+      return classify(e);
+    }
+  }
+  private async one(text: string, ...params: unknown[]): Promise<Row | null> {
+    return (await this.q(this.sql as unknown as Runner, text, params))[0] ?? null;
+  }
+  private async all(text: string, ...params: unknown[]): Promise<Row[]> {
+    return this.q(this.sql as unknown as Runner, text, params);
+  }
+  private async run(text: string, ...params: unknown[]): Promise<number> {
+    return (await this.q(this.sql as unknown as Runner, text, params)).count ?? 0;
+  }
+  /** A transaction; `t.run/one` inside it use the same connection. */
+  private async tx<T>(fn: (t: { one: (s: string, ...p: unknown[]) => Promise<Row | null>; run: (s: string, ...p: unknown[]) => Promise<number> }) => Promise<T>): Promise<T> {
+    try {
+      return await this.sql.begin(async (tx) => {
+        const runner = tx as unknown as Runner;
+        return fn({
+          one: async (s, ...p) => (await this.q(runner, s, p))[0] ?? null,
+          run: async (s, ...p) => (await this.q(runner, s, p)).count ?? 0,
+        });
+      });
+    } catch (e) {
+      if (e instanceof StoreUnavailableError) throw e;
+      return classify(e);
+    }
+  }
+
+  async migrate(): Promise<number[]> {
+    let reserved;
+    try {
+      reserved = await this.sql.reserve();
+    } catch (e) {
+      return classify(e);
+    }
+    const r = reserved as unknown as Runner;
+    const applied: number[] = [];
+    try {
+      await r.unsafe(`SELECT pg_advisory_lock(${MIGRATION_LOCK})`);
+      await r.unsafe('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
+      const max = Number((await r.unsafe('SELECT MAX(version) AS v FROM schema_migrations'))[0]?.v ?? 0);
+      if (max > LATEST_VERSION) throw new SchemaTooNewError(max);
+      for (const m of MIGRATIONS) {
+        if ((await r.unsafe('SELECT 1 AS x FROM schema_migrations WHERE version = $1', [m.version])).length) continue;
+        await r.unsafe('BEGIN');
+        try {
+          await r.unsafe(m.sql);
+          await r.unsafe('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, Math.floor(Date.now() / 1000)]);
+          await r.unsafe('COMMIT');
+        } catch (e) {
+          await r.unsafe('ROLLBACK').catch(() => {});
+          throw e;
+        }
+        applied.push(m.version);
+      }
+    } finally {
+      await r.unsafe(`SELECT pg_advisory_unlock(${MIGRATION_LOCK})`).catch(() => {});
+      reserved.release();
+    }
+    return applied;
+  }
+
+  async ping(): Promise<void> {
+    await this.one(Q.ping);
+  }
+
+  async close(): Promise<void> {
+    await this.sql.close({ timeout: 5 });
+  }
+
+  async sweep(now: number, idleBefore: number): Promise<SweepResult> {
+    // Plain idempotent deletes: every instance may run the sweeper without harm.
+    const S = Q.sweep;
+    return {
+      codes: await this.run(S.codes, now - 3600),
+      refreshTokens: await this.run(S.refreshTokens, now),
+      families: await this.run(S.families, now, now - 86400),
+      sessions: await this.run(S.sessions, now),
+      revokedAccessTokens: await this.run(S.revokedAccessTokens, now),
+      upstreamLogins: await this.run(S.upstreamLogins, now),
+      idleClients: await this.run(S.idleClients, idleBefore),
+      deviceCodes: await this.run(S.deviceCodes, now),
+      tempTokens: await this.run(S.tempTokens, now),
+      rateLimits: await this.run(S.rateLimits, now - 86400),
+    };
+  }
+
+  clients = {
+    insert: async (c: ClientRow) => void (await this.run(Q.clientInsert, ...R.clientParams(c))),
+    get: async (id: string) => {
+      const r = await this.one(Q.clientGet, id);
+      return r ? R.toClient(r) : null;
+    },
+    list: async () => (await this.all(Q.clientList)).map(R.toClient),
+    remove: async (id: string) => (await this.run(Q.clientRemove, id)) > 0,
+    setSecretHash: async (id: string, hash: string) => (await this.run(Q.clientSetSecret, hash, id)) > 0,
+    touch: async (id: string, now: number) => void (await this.run(Q.clientTouch, now, id)),
+    upsertDocument: async (c: ClientRow) =>
+      void (await this.run(Q.clientUpsertDocument, c.id, c.name, R.json(c.redirectUris), R.json(c.grantTypes), R.json(c.scopes), R.json(c.metadata), c.createdAt)),
+  };
+
+  users = {
+    insert: async (u: UserRow) => void (await this.run(Q.userInsert, ...R.userParams(u))),
+    get: async (id: string) => {
+      const r = await this.one(Q.userGet, id);
+      return r ? R.toUser(r) : null;
+    },
+    getByUsername: async (username: string) => {
+      const r = await this.one(Q.userByName, username);
+      return r ? R.toUser(r) : null;
+    },
+    getByVerifiedEmail: async (email: string) => {
+      const r = await this.one(Q.userByVerifiedEmail, email);
+      return r ? R.toUser(r) : null;
+    },
+    list: async () => (await this.all(Q.userList)).map(R.toUser),
+    count: async () => Number((await this.one(Q.userCount))?.n ?? 0),
+    remove: async (username: string) => (await this.run(Q.userRemove, username)) > 0,
+    setPasswordHash: async (id: string, hash: string) => (await this.run(Q.userSetPassword, hash, id)) > 0,
+    linkIdentity: async (provider: string, subject: string, userId: string, email: string | null, now: number) =>
+      void (await this.run(Q.identityLink, provider, subject, userId, email, now)),
+    getByIdentity: async (provider: string, subject: string) => {
+      const r = await this.one(Q.userByIdentity, provider, subject);
+      return r ? R.toUser(r) : null;
+    },
+  };
+
+  sessions = {
+    insert: async (s: SessionRow) => void (await this.run(Q.sessionInsert, ...R.sessionParams(s))),
+    get: async (id: string) => {
+      const r = await this.one(Q.sessionGet, id);
+      return r ? R.toSession(r) : null;
+    },
+    touch: async (id: string, now: number) => void (await this.run(Q.sessionTouch, now, id)),
+    remove: async (id: string) => void (await this.run(Q.sessionRemove, id)),
+    removeForUser: async (userId: string) => this.run(Q.sessionRemoveForUser, userId),
+  };
+
+  consents = {
+    get: async (userId: string, clientId: string, resource: string) => {
+      const r = await this.one(Q.consentGet, userId, clientId, resource);
+      return r ? R.toConsent(r) : null;
+    },
+    upsert: async (c: ConsentRow) => void (await this.run(Q.consentUpsert, c.userId, c.clientId, c.resource, c.scope, c.createdAt)),
+    listForUser: async (userId: string) => (await this.all(Q.consentList, userId)).map(R.toConsent),
+    remove: async (userId: string, clientId: string) => this.run(Q.consentRemove, userId, clientId),
+  };
+
+  keys = {
+    insert: async (k: SigningKeyRow) => void (await this.run(Q.keyInsert, ...R.keyParams(k))),
+    listPublished: async (now: number) => (await this.all(Q.keyListPublished, now)).map(R.toKey),
+    retireOthers: async (kid: string, now: number, expiresAt: number) => void (await this.run(Q.keyRetireOthers, now, expiresAt, kid)),
+  };
+
+  codes = {
+    insert: async (c: CodeRow) => void (await this.run(Q.codeInsert, ...R.codeParams(c))),
+    get: async (id: string) => {
+      const r = await this.one(Q.codeGet, id);
+      return r ? R.toCode(r) : null;
+    },
+    consume: async (id: string, now: number) => {
+      const r = await this.one(Q.codeConsume, now, id, now);
+      return r ? R.toCode(r) : null;
+    },
+    recordIssued: async (id: string, familyId: string | null, jti: string, exp: number) => void (await this.run(Q.codeRecordIssued, familyId, jti, exp, id)),
+  };
+
+  refresh = {
+    insertFamily: async (f: FamilyRow, first: RefreshRow) =>
+      this.tx(async (t) => {
+        await t.run(Q.familyInsert, ...R.familyParams(f));
+        await t.run(Q.refreshInsert, ...R.refreshParams(first));
+      }),
+    getFamily: async (id: string) => {
+      const r = await this.one(Q.familyGet, id);
+      return r ? R.toFamily(r) : null;
+    },
+    get: async (id: string) => {
+      const r = await this.one(Q.refreshGet, id);
+      return r ? R.toRefresh(r) : null;
+    },
+    rotate: async (oldId: string, now: number, next: RefreshRow, familyExpiresAt: number) =>
+      this.tx(async (t) => {
+        if ((await t.run(Q.refreshConsume, now, oldId, now)) !== 1) return false;
+        await t.run(Q.refreshInsert, ...R.refreshParams(next));
+        await t.run(Q.familySlide, familyExpiresAt, next.familyId);
+        return true;
+      }),
+    insertIntoFamily: async (next: RefreshRow, now: number, familyExpiresAt: number) =>
+      this.tx(async (t) => {
+        if ((await t.run(Q.familySlideIfLive, familyExpiresAt, next.familyId, now)) !== 1) return false;
+        await t.run(Q.refreshInsert, ...R.refreshParams(next));
+        return true;
+      }),
+    setLastJti: async (id: string, jti: string, exp: number) => void (await this.run(Q.refreshSetLastJti, jti, exp, id)),
+    revokeFamily: async (id: string, now: number) =>
+      this.tx(async (t) => {
+        const n = await t.run(Q.familyRevoke, now, id);
+        await t.run(Q.revokeFamilyAccessTokens, id, now);
+        return n > 0;
+      }),
+    listLiveFamiliesForUser: async (userId: string, now: number) => (await this.all(Q.familyLiveForUser, userId, now)).map(R.toFamily),
+  };
+
+  revokedAccessTokens = {
+    add: async (jti: string, expiresAt: number) => void (await this.run(Q.revokedAdd, jti, expiresAt)),
+    has: async (jti: string) => (await this.one(Q.revokedHas, jti)) !== null,
+  };
+
+  deviceCodes = {
+    insert: async (d: DeviceCodeRow) => {
+      try {
+        await (this.sql as unknown as Runner).unsafe(pg(Q.deviceInsert), R.deviceParams(d));
+        return true;
+      } catch (e) {
+        if (String((e as { errno?: string }).errno) === '23505') return false; // unique_violation: the user code is taken
+        return classify(e);
+      }
+    },
+    get: async (id: string) => {
+      const r = await this.one(Q.deviceGet, id);
+      return r ? R.toDevice(r) : null;
+    },
+    getPendingByUserCode: async (userCode: string, now: number) => {
+      const r = await this.one(Q.deviceByUserCode, userCode, now);
+      return r ? R.toDevice(r) : null;
+    },
+    poll: async (id: string, nowMs: number) =>
+      // The row is locked (FOR UPDATE) for the read-then-update, so concurrent polls serialise.
+      this.tx(async (t) => {
+        const r = await t.one(`${Q.deviceGet} FOR UPDATE`, id);
+        if (!r) return null;
+        const before = R.toDevice(r);
+        const tooFast = before.lastPolledMs !== null && nowMs - before.lastPolledMs < before.pollInterval * 1000;
+        const interval = tooFast ? before.pollInterval + 5 : before.pollInterval;
+        await t.run(Q.devicePollUpdate, interval, nowMs, id);
+        return { row: { ...before, pollInterval: interval, lastPolledMs: nowMs }, tooFast };
+      }),
+    decide: async (id: string, decision: 'approved' | 'denied', userId: string, authTime: number, now: number) => (await this.run(Q.deviceDecide, decision, userId, authTime, id, now)) === 1,
+    consume: async (id: string) => {
+      const r = await this.one(Q.deviceConsume, id);
+      return r ? R.toDevice(r) : null;
+    },
+  };
+
+  tempTokens = {
+    insert: async (t: TempTokenRow) => void (await this.run(Q.tempInsert, ...R.tempTokenParams(t))),
+    get: async (id: string) => {
+      const r = await this.one(Q.tempGet, id);
+      return r ? R.toTempToken(r) : null;
+    },
+    consume: async (id: string, now: number) => (await this.run(Q.tempConsume, now, id, now)) === 1,
+    deleteByResource: async (scope: string, resourceId: string) => this.run(Q.tempDeleteByResource, scope, resourceId),
+    deleteExpired: async (before: number) => this.run(Q.tempDeleteExpired, before),
+  };
+
+  rateLimits = {
+    hit: async (key: string, windowS: number, now: number) => {
+      const r = (await this.one(Q.rateHit, key, now, now - windowS, now - windowS))!;
+      return { count: Number(r.count), windowStart: Number(r.window_start) };
+    },
+  };
+
+  upstreamLogins = {
+    insert: async (r: UpstreamLoginRow) => void (await this.run(Q.upstreamInsert, ...R.upstreamLoginParams(r))),
+    take: async (stateHash: string, now: number) => {
+      const r = await this.one(Q.upstreamTake, stateHash, now);
+      return r ? R.toUpstreamLogin(r) : null;
+    },
+  };
+
+  async dump(now: number): Promise<StoreDump> {
+    return {
+      clients: (await this.all(Q.clientList)).map(R.toClient),
+      users: (await this.all(Q.userList)).map(R.toUser),
+      identities: (await this.all(Q.identityList)).map((r) => ({ provider: r.provider, subject: r.subject, userId: r.user_id, email: r.email, createdAt: Number(r.created_at) })),
+      keys: (await this.all(Q.keyListPublished, now)).map(R.toKey),
+      families: (await this.all(Q.familyLiveAll, now)).map(R.toFamily),
+      refreshTokens: (await this.all(Q.refreshLiveAll, now)).map(R.toRefresh),
+    };
+  }
+
+  async restore(d: StoreDump): Promise<Record<keyof StoreDump, number>> {
+    return this.tx(async (t) => {
+      const each = async <T>(rows: T[], f: (x: T) => Promise<number>) => {
+        let n = 0;
+        for (const x of rows) n += await f(x);
+        return n;
+      };
+      return {
+        clients: await each(d.clients, (c) => t.run(Q.clientImport, ...R.clientParams(c))),
+        users: await each(d.users, (u) => t.run(Q.userImport, ...R.userParams(u))),
+        identities: await each(d.identities, (i) => t.run(Q.identityImport, i.provider, i.subject, i.userId, i.email, i.createdAt)),
+        keys: await each(d.keys, (k) => t.run(Q.keyImport, ...R.keyParams(k))),
+        families: await each(d.families, (f) => t.run(Q.familyImport, ...R.familyParams(f))),
+        refreshTokens: await each(d.refreshTokens, (x) => t.run(Q.refreshImport, ...R.refreshParams(x))),
+      };
+    });
+  }
+}

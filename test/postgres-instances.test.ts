@@ -1,0 +1,210 @@
+// Several instances on one PostgreSQL: the compiled binary started twice on one database. A code made on
+// one instance is exchanged on the other; 50 concurrent refreshes of one token spread over both give one
+// rotation; a database restart fails requests cleanly and the server recovers by itself; a SQLite
+// deployment exported and imported into PostgreSQL keeps its refresh tokens working.
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decodeJwt } from 'jose';
+import { ensureBinary, ROOT, runAuth, spawnServer } from './helpers/cli.ts';
+import { createPgDatabase, PG_URL } from './helpers/db.ts';
+import { Browser, codeFrom, pkcePair, postForm } from './helpers/oauth.ts';
+import { freePort, startTestServer, tempDir } from './helpers/server.ts';
+
+type Proc = Awaited<ReturnType<typeof spawnServer>>;
+
+async function instance(env: Record<string, string>): Promise<{ proc: Proc; url: string }> {
+  const port = freePort();
+  const proc = await spawnServer({ cwd: tempDir(), env: { HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...env } });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 200; i++) {
+    if ((await fetch(`${url}/health`).catch(() => null))?.status === 200) break;
+    await Bun.sleep(25);
+  }
+  return { proc, url };
+}
+
+async function stop(p: Proc) {
+  p.proc.kill('SIGTERM');
+  await p.proc.exited;
+}
+
+/** An operator client and a user through the CLI, against the same database. */
+async function seed(env: Record<string, string>) {
+  const { client_id, client_secret } = JSON.parse((await runAuth(['clients', 'add', '--name', 'Multi', '--redirect-uri', 'https://app.example/cb', '--first-party', '--json'], { env })).stdout);
+  await runAuth(['users', 'add', 'olga'], { env, stdin: 'olga password!\n' });
+  return { clientId: client_id as string, secret: client_secret as string };
+}
+
+const basicAuth = (id: string, secret: string) => ({ Authorization: `Basic ${btoa(`${id}:${secret}`)}` });
+
+async function codeOn(base: string, clientId: string) {
+  const b = new Browser(base);
+  await b.login('olga', 'olga password!');
+  const { verifier, challenge } = pkcePair();
+  const res = await b.authorize({ response_type: 'code', client_id: clientId, redirect_uri: 'https://app.example/cb', code_challenge: challenge, code_challenge_method: 'S256' });
+  return { code: codeFrom(res).code, verifier };
+}
+
+if (!PG_URL) {
+  test.skip('multi-instance tests need AUTH_TEST_PG_URL (run ./scripts/test)', () => {});
+} else {
+  describe('two instances on one PostgreSQL', () => {
+    const ISSUER = 'http://auth.test.example';
+    let env: Record<string, string>;
+    let a: { proc: Proc; url: string };
+    let b: { proc: Proc; url: string };
+    let client: { clientId: string; secret: string };
+    let drop: () => Promise<void>;
+    beforeAll(async () => {
+      await ensureBinary();
+      const db = await createPgDatabase();
+      drop = db.drop;
+      env = { DATABASE_URL: db.url, BASE_URL: ISSUER, DATA_DIR: tempDir(), REFRESH_REUSE_GRACE: '10s' };
+      // Both start at once on an empty database: migrations run once (advisory lock).
+      [a, b] = await Promise.all([instance(env), instance(env)]);
+      client = await seed(env);
+    });
+    afterAll(async () => {
+      await stop(a.proc);
+      await stop(b.proc);
+      await drop();
+    });
+
+    test('authorize on one instance, exchange the code on the other; the JWKS is the same on both', async () => {
+      const { code, verifier } = await codeOn(a.url, client.clientId);
+      const t = await postForm(`${b.url}/token`, { grant_type: 'authorization_code', code, redirect_uri: 'https://app.example/cb', code_verifier: verifier }, basicAuth(client.clientId, client.secret));
+      expect(t.status).toBe(200);
+      const body = await t.json();
+      expect(decodeJwt(body.access_token).iss).toBe(ISSUER);
+      expect(await (await fetch(`${a.url}/jwks.json`)).text()).toBe(await (await fetch(`${b.url}/jwks.json`)).text());
+      // A session made on A works on B (sessions live in the database).
+      const browser = new Browser(a.url);
+      await browser.login('olga', 'olga password!');
+      const onB = new Browser(b.url);
+      onB.cookies = browser.cookies;
+      expect(await (await onB.get('/')).text()).toContain('Signed in as');
+      // The code cannot be exchanged again on A.
+      const replay = await postForm(`${a.url}/token`, { grant_type: 'authorization_code', code, redirect_uri: 'https://app.example/cb', code_verifier: verifier }, basicAuth(client.clientId, client.secret));
+      expect((await replay.json()).error).toBe('invalid_grant');
+    });
+
+    test('50 concurrent refreshes of one token over both instances: one rotation; the grace policy gives every caller a pair in one family', async () => {
+      const { code, verifier } = await codeOn(a.url, client.clientId);
+      const first = await (await postForm(`${a.url}/token`, { grant_type: 'authorization_code', code, redirect_uri: 'https://app.example/cb', code_verifier: verifier }, basicAuth(client.clientId, client.secret))).json();
+      const results = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => postForm(`${(i % 2 ? a : b).url}/token`, { grant_type: 'refresh_token', refresh_token: first.refresh_token }, basicAuth(client.clientId, client.secret))),
+      );
+      expect(results.map((r) => r.status)).toEqual(Array(50).fill(200));
+      const tokens = await Promise.all(results.map((r) => r.json()));
+      expect(new Set(tokens.map((t) => t.refresh_token)).size).toBe(50);
+      // All still live (inside the grace), all in the first token's family.
+      const intro = await Promise.all(tokens.slice(0, 5).map((t) => postForm(`${b.url}/token`, { grant_type: 'refresh_token', refresh_token: t.refresh_token }, basicAuth(client.clientId, client.secret))));
+      expect(intro.map((r) => r.status)).toEqual(Array(5).fill(200));
+    });
+
+    test('with a strict policy (grace 0) on both: exactly one of 50 concurrent refreshes wins, and reuse revokes the family', async () => {
+      const strictEnv = { ...env, REFRESH_REUSE_GRACE: '0' };
+      const [s1, s2] = await Promise.all([instance(strictEnv), instance(strictEnv)]);
+      try {
+        const { code, verifier } = await codeOn(s1.url, client.clientId);
+        const first = await (await postForm(`${s1.url}/token`, { grant_type: 'authorization_code', code, redirect_uri: 'https://app.example/cb', code_verifier: verifier }, basicAuth(client.clientId, client.secret))).json();
+        const results = await Promise.all(
+          Array.from({ length: 50 }, (_, i) => postForm(`${(i % 2 ? s1 : s2).url}/token`, { grant_type: 'refresh_token', refresh_token: first.refresh_token }, basicAuth(client.clientId, client.secret))),
+        );
+        const ok = results.filter((r) => r.status === 200);
+        expect(ok.length).toBe(1);
+        const winner = await ok[0]!.json();
+        // The losers were reuse: the family is revoked, the winner's token with it.
+        const after = await postForm(`${s1.url}/token`, { grant_type: 'refresh_token', refresh_token: winner.refresh_token }, basicAuth(client.clientId, client.secret));
+        expect((await after.json()).error).toBe('invalid_grant');
+      } finally {
+        await stop(s1.proc);
+        await stop(s2.proc);
+      }
+    });
+  });
+
+  describe('database restart while serving', () => {
+    test.skipIf(process.getuid?.() !== 0)('requests fail cleanly with 503 while PostgreSQL is down, then the server recovers without a restart', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'auth-pgr-'));
+      chmodSync(dir, 0o755); // the cluster runs as the postgres user
+      const cluster = join(ROOT, 'scripts/pg-cluster');
+      const port = freePort();
+      const start = Bun.spawnSync(['bash', cluster, 'start', join(dir, 'pg'), String(port)]);
+      const url = start.stdout.toString().trim();
+      if (!url) throw new Error(`pg-cluster start failed: ${start.stderr.toString()}`);
+      expect(url).toContain(`127.0.0.1:${port}`);
+      const srv = await startTestServer({ DATABASE_URL: url });
+      try {
+        expect((await fetch(`${srv.base}/health`)).status).toBe(200);
+        Bun.spawnSync(['bash', cluster, 'stop', join(dir, 'pg')]);
+        const health = await fetch(`${srv.base}/health`);
+        expect(health.status).toBe(503);
+        expect((await health.json()).database).toBe('error');
+        const tok = await postForm(`${srv.base}/token`, { grant_type: 'client_credentials', client_id: 'x', client_secret: 'y' });
+        expect(tok.status).toBe(503);
+        expect(await tok.json()).toMatchObject({ error: 'temporarily_unavailable' });
+        expect(tok.headers.get('retry-after')).toBe('5');
+        const page = await fetch(`${srv.base}/authorize?client_id=auth-cli&response_type=code`, { headers: { Accept: 'text/html' } });
+        expect(page.status).toBe(503);
+        expect(page.headers.get('content-type')).toContain('text/html');
+        Bun.spawnSync(['bash', cluster, 'start', join(dir, 'pg'), String(port)]);
+        let status = 0;
+        for (let i = 0; i < 100 && status !== 200; i++) {
+          status = (await fetch(`${srv.base}/health`)).status;
+          if (status !== 200) await Bun.sleep(100);
+        }
+        expect(status).toBe(200);
+        expect((await fetch(`${srv.base}/.well-known/oauth-authorization-server`)).status).toBe(200);
+        expect((await postForm(`${srv.base}/token`, { grant_type: 'client_credentials', client_id: 'x', client_secret: 'y' })).status).toBe(401);
+      } finally {
+        await srv.close();
+        Bun.spawnSync(['bash', cluster, 'stop', join(dir, 'pg')]);
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+
+  describe('auth export / auth import', () => {
+    test('export from SQLite, import into PostgreSQL: clients, users, keys and refresh tokens carry over', async () => {
+      const sqliteDir = tempDir();
+      const old = await startTestServer({ DATABASE_URL: join(sqliteDir, 'auth.db') });
+      const { client_id, client_secret } = JSON.parse((await runAuth(['clients', 'add', '--name', 'Moved', '--redirect-uri', 'https://app.example/cb', '--first-party', '--json'], { env: { DATABASE_URL: join(sqliteDir, 'auth.db') } })).stdout);
+      await runAuth(['users', 'add', 'olga'], { env: { DATABASE_URL: join(sqliteDir, 'auth.db') }, stdin: 'olga password!\n' });
+      const { code, verifier } = await codeOn(old.base, client_id);
+      const tokens = await (await postForm(`${old.base}/token`, { grant_type: 'authorization_code', code, redirect_uri: 'https://app.example/cb', code_verifier: verifier }, basicAuth(client_id, client_secret))).json();
+      await old.close();
+
+      const file = join(tempDir(), 'export.jsonl');
+      const exp = await runAuth(['export', '--output', file], { env: { DATABASE_URL: join(sqliteDir, 'auth.db') } });
+      expect(exp.code).toBe(0);
+      expect(exp.stderr).toMatch(/exported \d+ clients, \d+ users, 0 identities, 1 keys, 1 families, 1 refreshTokens/);
+      const { statSync } = await import('node:fs');
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+
+      const db = await createPgDatabase();
+      try {
+        const imp = await runAuth(['import', '--input', file], { env: { DATABASE_URL: db.url } });
+        expect(imp.code).toBe(0);
+        expect(imp.stderr).toContain('1/1 refreshTokens');
+        // Importing twice keeps what exists.
+        expect((await runAuth(['import', '--input', file], { env: { DATABASE_URL: db.url } })).stderr).toContain('0/1 refreshTokens');
+        const neu = await startTestServer({ DATABASE_URL: db.url, BASE_URL: old.base });
+        try {
+          const r = await postForm(`${neu.url}/token`, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token }, basicAuth(client_id, client_secret));
+          expect(r.status).toBe(200);
+          // The old access token still verifies: the signing key moved too.
+          expect(await neu.deps.keys.verifyAccessToken(tokens.access_token)).not.toBeNull();
+          expect((await new Browser(neu.url).login('olga', 'olga password!')).status).toBe(303);
+        } finally {
+          await neu.close();
+        }
+      } finally {
+        await db.drop();
+      }
+      expect((await runAuth(['import'], { stdin: 'not an export\n', env: { DATA_DIR: tempDir() } })).code).toBe(1);
+    });
+  });
+}
