@@ -11,6 +11,7 @@ import { attachMeta } from './http/context.ts';
 import type { Logger } from './log.ts';
 import { openStore } from './store/open.ts';
 import { SqliteStore } from './store/sqlite.ts';
+import { Checkpointer } from './store/checkpointer.ts';
 import type { Store } from './store/store.ts';
 import { VERSION } from './version.ts';
 
@@ -47,7 +48,8 @@ function pathOf(url: string): string {
 export async function startServer(config: Config, log: Logger, opts: { clock?: Clock; store?: Store } = {}): Promise<RunningServer> {
   const deps = await createDeps(config, log, opts);
   const app = createApp(deps);
-  const handle = app.handle.bind(app);
+  // Compose Elysia's handler once, before the first request (its `fetch` getter compiles on first use).
+  const handle = app.fetch as (req: Request) => Response | Promise<Response>;
   const inflight = new Set<Promise<unknown>>();
 
   let server: Server<undefined>;
@@ -112,17 +114,11 @@ export async function startServer(config: Config, log: Logger, opts: { clock?: C
   timers.push(setInterval(sweep, config.sweepInterval * 1000));
   // Other instances may rotate keys: reload them now and then (cheap when nothing changed).
   timers.push(setInterval(() => deps.keys.load(config.signingAlg).catch((e) => log.warn('key reload failed', { error: String(e) })), 30_000));
-  if (deps.store instanceof SqliteStore) {
-    const store = deps.store;
-    // WAL checkpoints on a timer instead of SQLite's automatic ones on the request path.
-    store.db.exec('PRAGMA wal_autocheckpoint = 0');
-    timers.push(setInterval(() => {
-      try {
-        store.checkpoint();
-      } catch (e) {
-        log.warn('checkpoint failed', { error: String(e) });
-      }
-    }, 1000));
+  let checkpointer: Checkpointer | null = null;
+  if (deps.store instanceof SqliteStore && deps.store.path !== ':memory:') {
+    // WAL checkpoints in a worker thread instead of SQLite's automatic ones on the request path.
+    deps.store.db.exec('PRAGMA wal_autocheckpoint = 0');
+    checkpointer = new Checkpointer(deps.store.path, 250, log);
   }
   void sweep();
   // The first admin's argon2id hash costs ~100 ms: done after listening, so start-up is not held up.
@@ -153,6 +149,7 @@ export async function startServer(config: Config, log: Logger, opts: { clock?: C
           await server.stop(true);
         }
         await Promise.allSettled([...inflight]);
+        checkpointer?.stop();
         await deps.store.close();
         log.info('stopped', { after_ms: Math.round(performance.now() - t0) });
       })();

@@ -8,7 +8,7 @@ import { matchRedirectUri } from '../security/redirect-uri.ts';
 import { mintSecret } from '../security/token-format.ts';
 import type { ClientRow, UserRow } from '../store/store.ts';
 import type { Deps } from './deps.ts';
-import { loadClient } from './clients.ts';
+import { loadClient, touchClient } from './clients.ts';
 import { ClientDocumentError } from './client-documents.ts';
 import { AuthorizeError, OAuthError } from './errors.ts';
 import { resolveScopes, validateResources } from './scopes.ts';
@@ -158,7 +158,7 @@ export async function issueAuthorizationCode(deps: Deps, req: AuthorizationReque
     issuedJti: null,
     issuedExp: null,
   });
-  await deps.store.clients.touch(req.client.id, now);
+  await touchClient(deps, req.client, now);
   return redirectWith(req.redirectUri, { code: code.token, state: req.state, iss: deps.config.baseUrl });
 }
 

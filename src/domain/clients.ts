@@ -84,6 +84,13 @@ export async function loadClient(deps: Deps, id: string): Promise<ClientRow | nu
   return id.length <= 256 ? deps.store.clients.get(id) : null;
 }
 
+/** Stamp last_used_at (for idle reaping), at most once a minute per client: no write per request. */
+export async function touchClient(deps: Deps, client: ClientRow, now: number): Promise<void> {
+  if (client.lastUsedAt !== null && now - client.lastUsedAt < 60) return;
+  client.lastUsedAt = now;
+  await deps.store.clients.touch(client.id, now);
+}
+
 export interface ClientCredentials {
   /** From the Authorization: Basic header. */
   basic: { id: string; secret: string } | null;

@@ -11,6 +11,7 @@ import { InvalidGrant, InvalidRequest, OAuthError, UnauthorizedClient } from './
 import { resolveScopes, validateResources } from './scopes.ts';
 import { DEVICE_GRANT } from './seed.ts';
 import { issueUserTokens, type TokenResponse } from './tokens.ts';
+import { touchClient } from './clients.ts';
 
 export const DEVICE_PREFIX = 'dc_';
 /** node-oidc-provider's base-20 alphabet: no vowels (no words), no look-alikes. */
@@ -124,7 +125,7 @@ export async function pollDeviceCode(deps: Deps, client: ClientRow, deviceCode: 
     { client, userId: row.userId, scopes: row.scope.split(' ').filter(Boolean), resources: row.resource, authTime: row.authTime ?? now },
     now,
   );
-  await deps.store.clients.touch(client.id, now);
+  await touchClient(deps, client, now);
   deps.log.info('tokens issued', { grant: 'device_code', client_id: client.id, user_id: row.userId });
   return issued.response;
 }

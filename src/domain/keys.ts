@@ -1,9 +1,9 @@
 // Signing keys and JWT access tokens (RFC 9068). Keys live in the store so every instance shares them;
-// `kid` is the RFC 7638 thumbprint. Signing uses node:crypto synchronously (≈2× jose's WebCrypto path,
-// see research/performance-baselines.md §D); verification uses jose. The JWKS document is built once
-// per key change.
-import { createPrivateKey, generateKeyPairSync, sign as cryptoSign, type KeyObject } from 'node:crypto';
-import { calculateJwkThumbprint, createLocalJWKSet, jwtVerify, type JWK, type JWTPayload } from 'jose';
+// `kid` is the RFC 7638 thumbprint. Signing and verifying use node:crypto synchronously (≈2× jose's
+// WebCrypto path, see research/performance-baselines.md §D); jose computes thumbprints. The JWKS document
+// is built once per key change.
+import { createPrivateKey, createPublicKey, generateKeyPairSync, sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import { calculateJwkThumbprint, type JWK, type JWTPayload } from 'jose';
 import type { Clock } from '../clock.ts';
 import { nowS } from '../clock.ts';
 import type { SigningKeyRow, Store } from '../store/store.ts';
@@ -14,6 +14,8 @@ interface ActiveKey {
   kid: string;
   alg: SigningAlg;
   key: KeyObject;
+  /** The encoded JWT header, the same for every token this key signs. */
+  header: string;
 }
 
 export interface AccessTokenClaims {
@@ -59,7 +61,9 @@ export class KeyRing {
   private active: ActiveKey | null = null;
   private jwks: { keys: JWK[] } = { keys: [] };
   private jwksBody = '{"keys":[]}';
-  private localSet: ReturnType<typeof createLocalJWKSet> | null = null;
+  private publicKeys = new Map<string, { alg: SigningAlg; key: KeyObject }>();
+  /** Tokens whose signature already verified (bounded); expiry and audience are checked at every use. */
+  private verified = new Map<string, VerifiedAccessToken>();
   private loadedFingerprint = '';
 
   constructor(
@@ -70,19 +74,21 @@ export class KeyRing {
   ) {}
 
   /** Load the published keys; create the first key when there is none. Cheap when nothing changed. */
-  async load(alg: SigningAlg): Promise<void> {
+  async load(newKeyAlg: SigningAlg): Promise<void> {
     let rows = await this.store.keys.listPublished(nowS(this.clock));
     if (!rows.some((r) => r.retiredAt === null)) {
-      await this.store.keys.insert(await generateSigningKey(alg, nowS(this.clock)));
+      await this.store.keys.insert(await generateSigningKey(newKeyAlg, nowS(this.clock)));
       rows = await this.store.keys.listPublished(nowS(this.clock));
     }
     const fingerprint = rows.map((r) => `${r.kid}:${r.retiredAt}`).join(',');
     if (fingerprint === this.loadedFingerprint) return;
     const current = rows.find((r) => r.retiredAt === null)!;
-    this.active = { kid: current.kid, alg: current.alg as SigningAlg, key: createPrivateKey({ key: JSON.parse(current.privateJwk), format: 'jwk' }) };
+    const alg = current.alg as SigningAlg;
+    this.active = { kid: current.kid, alg, key: createPrivateKey({ key: JSON.parse(current.privateJwk), format: 'jwk' }), header: b64json({ alg, typ: 'at+jwt', kid: current.kid }) };
     this.jwks = { keys: rows.map((r) => JSON.parse(r.publicJwk) as JWK) };
     this.jwksBody = JSON.stringify(this.jwks);
-    this.localSet = createLocalJWKSet(this.jwks as { keys: JWK[] });
+    this.publicKeys = new Map(rows.map((r) => [r.kid, { alg: r.alg as SigningAlg, key: createPublicKey({ key: JSON.parse(r.publicJwk), format: 'jwk' }) }]));
+    this.verified.clear();
     this.loadedFingerprint = fingerprint;
   }
 
@@ -102,9 +108,8 @@ export class KeyRing {
     const iat = nowS(this.clock);
     const exp = iat + this.accessTokenTtl;
     // RFC 9068 §2.1: typ "at+jwt"; §2.2: iss, exp, aud, sub, client_id, iat, jti.
-    const header = b64json({ alg: k.alg, typ: 'at+jwt', kid: k.kid });
     const payload = b64json({ iss: this.issuer, ...claims, iat, exp });
-    const input = `${header}.${payload}`;
+    const input = `${k.header}.${payload}`;
     const sig =
       k.alg === 'ES256'
         ? cryptoSign('sha256', Buffer.from(input), { key: k.key, dsaEncoding: 'ieee-p1363' })
@@ -112,25 +117,58 @@ export class KeyRing {
     return { token: `${input}.${sig.toString('base64url')}`, exp };
   }
 
-  /** Verify an access token we issued: signature against published keys, typ, issuer, expiry. */
+  /**
+   * Verify an access token we issued (RFC 9068 §4): compact JWS with `typ: at+jwt`, a published `kid`
+   * whose algorithm is the header's (no algorithm confusion), a valid signature, our issuer, not expired,
+   * and the audience when one is asked for. node:crypto verifies (≈2× jose's WebCrypto path); a bounded
+   * cache remembers signatures already checked, so a resource server introspecting the same token pays
+   * for the signature once.
+   */
   async verifyAccessToken(token: string, audience?: string): Promise<VerifiedAccessToken | null> {
-    if (!this.localSet || typeof token !== 'string' || token.length > 4096) return null;
+    if (typeof token !== 'string' || token.length > 4096) return null;
+    let claims: VerifiedAccessToken | null | undefined = this.verified.get(token);
+    if (!claims) {
+      claims = this.verifySignature(token);
+      if (!claims) return null;
+      if (this.verified.size >= 10_000) this.verified.delete(this.verified.keys().next().value!);
+      this.verified.set(token, claims);
+    }
+    const now = nowS(this.clock);
+    if (claims.exp <= now || (typeof claims.nbf === 'number' && claims.nbf > now + 60)) return null;
+    if (audience !== undefined) {
+      const aud = claims.aud;
+      if (!(aud === audience || (Array.isArray(aud) && aud.includes(audience)))) return null;
+    }
+    return claims;
+  }
+
+  private verifySignature(token: string): VerifiedAccessToken | null {
+    const parts = token.split('.');
+    if (parts.length !== 3 || !parts.every((p) => B64URL.test(p))) return null;
+    let header: Record<string, unknown>;
+    let payload: Record<string, unknown>;
     try {
-      const { payload, protectedHeader } = await jwtVerify(token, this.localSet, {
-        issuer: this.issuer,
-        audience,
-        algorithms: ['ES256', 'EdDSA'],
-        typ: 'at+jwt', // RFC 9068 §4: reject tokens of another type
-        currentDate: new Date(this.clock.nowMs()),
-      });
-      if (!protectedHeader.kid) return null;
-      if (typeof payload.client_id !== 'string' || typeof payload.jti !== 'string' || typeof payload.sub !== 'string') return null;
-      return payload as VerifiedAccessToken;
+      header = JSON.parse(Buffer.from(parts[0]!, 'base64url').toString('utf8'));
+      payload = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8'));
     } catch {
       return null;
     }
+    if (!header || typeof header !== 'object' || !payload || typeof payload !== 'object') return null;
+    if (header.typ !== 'at+jwt' || typeof header.kid !== 'string' || header.crit !== undefined) return null;
+    const k = this.publicKeys.get(header.kid);
+    if (!k || header.alg !== k.alg) return null;
+    const data = Buffer.from(`${parts[0]}.${parts[1]}`);
+    const sig = Buffer.from(parts[2]!, 'base64url');
+    const ok = k.alg === 'ES256' ? sig.length === 64 && cryptoVerify('sha256', data, { key: k.key, dsaEncoding: 'ieee-p1363' }, sig) : cryptoVerify(null, data, k.key, sig);
+    if (!ok) return null;
+    if (payload.iss !== this.issuer) return null;
+    if (typeof payload.exp !== 'number' || typeof payload.iat !== 'number') return null;
+    if (typeof payload.client_id !== 'string' || typeof payload.jti !== 'string' || typeof payload.sub !== 'string' || typeof payload.scope !== 'string') return null;
+    return payload as VerifiedAccessToken;
   }
 }
+
+const B64URL = /^[A-Za-z0-9_-]+$/;
 
 /** `auth keys rotate`: a new signing key; old keys stay published until the tokens they signed expire. */
 export async function rotateSigningKey(store: Store, clock: Clock, alg: SigningAlg, accessTokenTtl: number): Promise<SigningKeyRow> {

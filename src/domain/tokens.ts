@@ -11,6 +11,7 @@ import type { ClientRow, RefreshRow } from '../store/store.ts';
 import { CODE_PREFIX } from './authorization.ts';
 import type { Deps } from './deps.ts';
 import { InvalidGrant, InvalidRequest, InvalidTarget, UnauthorizedClient } from './errors.ts';
+import { touchClient } from './clients.ts';
 import { audienceFor, narrowScopes, resolveScopes, validateResources } from './scopes.ts';
 
 export const REFRESH_PREFIX = 'rt_';
@@ -161,8 +162,12 @@ export async function refreshTokens(
   if (!user) throw new InvalidGrant('the user no longer exists');
 
   const grace = deps.config.refreshReuseGrace;
+  // Sign first, so the successor row is written with the access token it goes with (one write fewer).
+  const at = accessToken(deps, { client, userId: family.userId, scopes, resources, authTime: family.authTime });
   // The successor keeps the family's full scope/resource so narrowing applies to this access token only.
   const next = newRefresh(deps, family.id, granted, row.resource, now);
+  next.row.lastJti = at.jti;
+  next.row.lastExp = at.exp;
   let ok = row.consumedAt === null && (await deps.store.refresh.rotate(row.id, now, next.row, next.row.expiresAt));
   if (!ok) {
     const again = row.consumedAt === null ? await deps.store.refresh.get(row.id) : row;
@@ -177,9 +182,7 @@ export async function refreshTokens(
     }
     if (!ok) throw new InvalidGrant('invalid refresh token');
   }
-  const at = accessToken(deps, { client, userId: family.userId, scopes, resources, authTime: family.authTime });
-  await deps.store.refresh.setLastJti(next.row.id, at.jti, at.exp);
-  await deps.store.clients.touch(client.id, now);
+  await touchClient(deps, client, now);
   deps.log.info('tokens issued', { grant: 'refresh_token', client_id: client.id, user_id: family.userId });
   return response(deps, at, scopes, next.token);
 }

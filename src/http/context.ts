@@ -1,6 +1,11 @@
 // Per-request facts the HTTP wrapper learns before Elysia sees the request: id, client IP, start time.
 import { randomId } from '../security/random.ts';
 
+// Request ids need to be unique, not unpredictable: a random per-process prefix and a counter.
+const PREFIX = randomId(6);
+let counter = 0;
+const nextId = () => `${PREFIX}-${(counter++).toString(36)}`;
+
 export interface RequestMeta {
   id: string;
   ip: string;
@@ -19,7 +24,7 @@ export function attachMeta(req: Request, socketIp: string, trustProxy: boolean):
     const last = xff?.split(',').pop()?.trim();
     if (last && last.length <= 64) ip = last;
   }
-  const m = { id: given && REQUEST_ID_RE.test(given) ? given : randomId(12), ip, start: performance.now() };
+  const m = { id: given && REQUEST_ID_RE.test(given) ? given : nextId(), ip, start: performance.now() };
   meta.set(req, m);
   return m;
 }

@@ -49,3 +49,6 @@ export const CORS_PATHS = new Set([
 export function corsPreflight(): Response {
   return new Response(null, { status: 204, headers: CORS });
 }
+
+/** JSON, no-store and CORS together (token, device authorization), built once. */
+export const JSON_NO_STORE_CORS = { ...JSON_NO_STORE, ...CORS } as const;

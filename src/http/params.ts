@@ -86,6 +86,8 @@ export class PayloadTooLarge extends OAuthError {
   }
 }
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 /** Read an `application/x-www-form-urlencoded` body (RFC 6749 §3.2) of at most `limit` bytes. */
 export async function formParams(request: Request, spec: ParamSpec, limit = 16 * 1024): Promise<Params> {
   const type = request.headers.get('content-type') ?? '';
@@ -98,7 +100,7 @@ export async function formParams(request: Request, spec: ParamSpec, limit = 16 *
   if (buf.byteLength > limit) throw new PayloadTooLarge(limit);
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(buf);
+    text = utf8.decode(buf);
   } catch {
     throw new InvalidRequest('the body is not valid UTF-8');
   }

@@ -36,7 +36,7 @@ export function openSqlite(path: string): SqliteStore {
   db.exec('PRAGMA journal_mode = WAL');
   db.exec('PRAGMA synchronous = NORMAL');
   db.exec('PRAGMA foreign_keys = ON');
-  return new SqliteStore(db);
+  return new SqliteStore(db, path);
 }
 
 // SQLITE_BUSY, SQLITE_LOCKED, SQLITE_READONLY, SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN: the database
@@ -51,7 +51,10 @@ function classify(e: unknown): never {
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
-  constructor(readonly db: Database) {}
+  constructor(
+    readonly db: Database,
+    readonly path = ':memory:',
+  ) {}
 
   private one(sql: string, ...params: unknown[]): Row | null {
     try {
@@ -112,11 +115,6 @@ export class SqliteStore implements Store {
       // closing anyway
     }
     this.db.close();
-  }
-
-  /** Checkpoint the WAL (called from a timer, off the request path). */
-  checkpoint(): void {
-    this.db.exec('PRAGMA wal_checkpoint(PASSIVE)');
   }
 
   async sweep(now: number, idleBefore: number): Promise<SweepResult> {

@@ -9,7 +9,7 @@ import { decideDevice, findPendingDevice, formatUserCode, normalizeUserCode, pol
 import { TooManyRequests } from '../../domain/errors.ts';
 import { checkCsrf } from '../cookies.ts';
 import { requestMeta } from '../context.ts';
-import { CORS, JSON_NO_STORE } from '../headers.ts';
+import { JSON_NO_STORE_CORS } from '../headers.ts';
 import { pageContext, redirect, type PageContext } from '../page-context.ts';
 import { formParams, queryParams, type ParamSpec } from '../params.ts';
 import { asPage } from './login.ts';
@@ -52,7 +52,7 @@ export function deviceRoutes(deps: Deps) {
     const p = await formParams(request, DEVICE_AUTHORIZATION_PARAMS);
     const client = await authenticateClient(deps, clientCredentialsOf(request, p));
     const body = await startDeviceAuthorization(deps, client, { scope: p.get('scope'), resources: p.all('resource') });
-    return new Response(JSON.stringify(body), { headers: { ...JSON_NO_STORE, ...CORS } });
+    return new Response(JSON.stringify(body), { headers: JSON_NO_STORE_CORS });
   };
   const entry = ({ request }: { request: Request }) =>
     asPage(deps, request, async () => {

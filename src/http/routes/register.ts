@@ -7,7 +7,7 @@ import { NotFound, OAuthError, TooManyRequests } from '../../domain/errors.ts';
 import { InvalidClientMetadata, registerClient } from '../../domain/registration.ts';
 import { equalSecrets } from '../../security/compare.ts';
 import { requestMeta } from '../context.ts';
-import { CORS, JSON_NO_STORE } from '../headers.ts';
+import { JSON_NO_STORE_CORS } from '../headers.ts';
 import { PayloadTooLarge } from '../params.ts';
 
 const MAX_BODY = 16 * 1024;
@@ -53,7 +53,7 @@ export function registerRoutes(deps: Deps) {
         throw new TooManyRequests(windowStart + window - now, 'registration rate limit exceeded; retry later');
       }
       const { response } = await registerClient(deps, await readJson(request));
-      return new Response(JSON.stringify(response), { status: 201, headers: { ...JSON_NO_STORE, ...CORS } });
+      return new Response(JSON.stringify(response), { status: 201, headers: JSON_NO_STORE_CORS });
     },
     { parse: 'none' },
   );

@@ -5,7 +5,7 @@ import { authenticateClient } from '../../domain/clients.ts';
 import type { Deps } from '../../domain/deps.ts';
 import { InvalidRequest } from '../../domain/errors.ts';
 import { revokeToken } from '../../domain/revocation.ts';
-import { CORS, JSON_NO_STORE } from '../headers.ts';
+import { JSON_NO_STORE_CORS } from '../headers.ts';
 import { formParams, type ParamSpec } from '../params.ts';
 import { clientCredentialsOf } from './token.ts';
 
@@ -18,7 +18,7 @@ export function revokeRoutes(deps: Deps) {
     const token = p.get('token');
     if (!token) throw new InvalidRequest('token is missing');
     await revokeToken(deps, client, token, p.get('token_type_hint'));
-    return new Response(null, { status: 200, headers: { ...JSON_NO_STORE, ...CORS } });
+    return new Response(null, { status: 200, headers: JSON_NO_STORE_CORS });
   };
   return new Elysia({ name: 'revoke' }).post('/revoke', handler, { parse: 'none' }).post('/oauth/revoke', handler, { parse: 'none' });
 }

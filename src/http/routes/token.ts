@@ -5,7 +5,7 @@ import { authenticateClient, parseBasicAuth } from '../../domain/clients.ts';
 import type { Deps } from '../../domain/deps.ts';
 import { InvalidClient, InvalidRequest, UnsupportedGrantType } from '../../domain/errors.ts';
 import { clientCredentials, exchangeAuthorizationCode, refreshTokens, type TokenResponse } from '../../domain/tokens.ts';
-import { CORS, JSON_NO_STORE } from '../headers.ts';
+import { JSON_NO_STORE_CORS } from '../headers.ts';
 import { formParams, type Params, type ParamSpec } from '../params.ts';
 
 export const TOKEN_PARAMS: ParamSpec = {
@@ -47,7 +47,7 @@ export function tokenRoutes(deps: Deps, extraGrants: Record<string, GrantHandler
     if (!grant) throw new UnsupportedGrantType(`grant_type ${grantType} is not supported`);
     const client = await authenticateClient(deps, clientCredentialsOf(request, p));
     const body = await grant(deps, client, p);
-    return new Response(JSON.stringify(body), { headers: { ...JSON_NO_STORE, ...CORS } });
+    return new Response(JSON.stringify(body), { headers: JSON_NO_STORE_CORS });
   };
   return new Elysia({ name: 'token' }).post('/token', handler, { parse: 'none' }).post('/oauth/token', handler, { parse: 'none' });
 }
