@@ -35,7 +35,9 @@ const provider = new Provider(issuer, {
     deviceFlow: { enabled: true },
     resourceIndicators: {
       enabled: true,
-      defaultResource: () => RESOURCE,
+      // No default: a token request with `resource` gets a JWT, one without an opaque token (the only kind
+      // oidc-provider introspects).
+      defaultResource: () => undefined,
       useGrantedResource: () => true,
       getResourceServerInfo: () => ({ scope: 'api', audience: RESOURCE, accessTokenFormat: 'jwt', accessTokenTTL: 3600, jwt: { sign: { alg: 'ES256' } } }),
     },

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { Clock } from './clock.ts';
 import { ConfigError, parseDuration, type Config } from './config.ts';
 import { ClientDocuments } from './domain/client-documents.ts';
+import { ClientCache } from './domain/clients.ts';
 import type { Deps } from './domain/deps.ts';
 import { KeyRing } from './domain/keys.ts';
 import { RateLimiter } from './domain/rate-limit.ts';
@@ -37,5 +38,6 @@ export function buildDeps(config: Config, log: Logger, clock: Clock, store: Stor
     upstreams: createUpstreams(config),
     clientDocuments: config.clientMetadataDocuments ? new ClientDocuments(store, clock, config) : null,
     tempTokens: new TempTokenService(store, clock, tempTokenRegistry(config)),
+    clientCache: new ClientCache(config.clientCacheTtl * 1000, clock),
   };
 }

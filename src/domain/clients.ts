@@ -71,7 +71,39 @@ export async function rotateClientSecret(deps: Deps, id: string): Promise<string
   if (c.tokenEndpointAuthMethod === 'none') throw new ClientInputError(`${id} is a public client; it has no secret`);
   const s = newSecret();
   await deps.store.clients.setSecretHash(id, s.hash);
+  deps.clientCache.invalidate(id);
   return s.secret;
+}
+
+/**
+ * Registered clients kept in memory for CLIENT_CACHE_TTL: reading and parsing the row is a large part of
+ * a token request's cost. Changes made through this process invalidate at once; changes made elsewhere
+ * (`auth clients …`, another instance) apply within the TTL. Unknown ids are not cached.
+ */
+export class ClientCache {
+  private rows = new Map<string, { row: ClientRow; until: number }>();
+  constructor(
+    private readonly ttlMs: number,
+    private readonly clock: { nowMs(): number },
+    private readonly max = 10_000,
+  ) {}
+  get(id: string): ClientRow | undefined {
+    const hit = this.rows.get(id);
+    if (!hit) return undefined;
+    if (hit.until <= this.clock.nowMs()) {
+      this.rows.delete(id);
+      return undefined;
+    }
+    return hit.row;
+  }
+  set(row: ClientRow): void {
+    if (this.ttlMs <= 0) return;
+    if (this.rows.size >= this.max) this.rows.delete(this.rows.keys().next().value!);
+    this.rows.set(row.id, { row, until: this.clock.nowMs() + this.ttlMs });
+  }
+  invalidate(id: string): void {
+    this.rows.delete(id);
+  }
 }
 
 /**
@@ -81,7 +113,12 @@ export async function rotateClientSecret(deps: Deps, id: string): Promise<string
 export async function loadClient(deps: Deps, id: string): Promise<ClientRow | null> {
   if (id.length > 2048) return null;
   if (deps.clientDocuments && isClientIdUrl(id)) return deps.clientDocuments.resolve(id);
-  return id.length <= 256 ? deps.store.clients.get(id) : null;
+  if (id.length > 256) return null;
+  const cached = deps.clientCache.get(id);
+  if (cached) return cached;
+  const row = await deps.store.clients.get(id);
+  if (row) deps.clientCache.set(row);
+  return row;
 }
 
 /** Stamp last_used_at (for idle reaping), at most once a minute per client: no write per request. */

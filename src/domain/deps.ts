@@ -8,6 +8,7 @@ import type { RateLimiter } from './rate-limit.ts';
 import type { Upstreams } from './upstream.ts';
 import type { ClientDocuments } from './client-documents.ts';
 import type { TempTokenService } from './temp-tokens.ts';
+import type { ClientCache } from './clients.ts';
 
 export interface Deps {
   config: Config;
@@ -18,5 +19,6 @@ export interface Deps {
   limits: { login: RateLimiter; deviceEntry: RateLimiter };
   clientDocuments: ClientDocuments | null;
   tempTokens: TempTokenService;
+  clientCache: ClientCache;
   upstreams: Upstreams;
 }

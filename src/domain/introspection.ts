@@ -19,10 +19,9 @@ export async function findToken(deps: Deps, token: string, hint?: string): Promi
   const tryRefresh = async (): Promise<FoundToken | null> => {
     const parsed = parseSecret(REFRESH_PREFIX, token);
     if (!parsed) return null;
-    const row = await deps.store.refresh.get(parsed.id);
-    if (!row || !matchesHash(token, row.hash)) return null;
-    const family = await deps.store.refresh.getFamily(row.familyId);
-    return family ? { kind: 'refresh_token', row, family } : null;
+    const found = await deps.store.refresh.getWithFamily(parsed.id);
+    if (!found || !matchesHash(token, found.row.hash)) return null;
+    return { kind: 'refresh_token', row: found.row, family: found.family };
   };
   const tryAccess = async (): Promise<FoundToken | null> => {
     if (token.startsWith(REFRESH_PREFIX)) return null;

@@ -139,10 +139,10 @@ export async function refreshTokens(
   if (!client.grantTypes.includes('refresh_token')) throw new UnauthorizedClient('this client may not use refresh tokens');
   if (!input.refreshToken) throw new InvalidRequest('refresh_token is missing');
   const parsed = parseSecret(REFRESH_PREFIX, input.refreshToken);
-  const row = parsed ? await deps.store.refresh.get(parsed.id) : null;
-  if (!row || !matchesHash(input.refreshToken, row.hash)) throw new InvalidGrant('invalid refresh token');
-  const family = await deps.store.refresh.getFamily(row.familyId);
-  if (!family) throw new InvalidGrant('invalid refresh token');
+  const found = parsed ? await deps.store.refresh.getWithFamily(parsed.id) : null;
+  if (!found || !matchesHash(input.refreshToken, found.row.hash)) throw new InvalidGrant('invalid refresh token');
+  // (A removed user's families are gone with it: ON DELETE CASCADE.)
+  const { row, family } = found;
   // Bound to the client: another client's attempt changes nothing (Deploys refresh_test).
   if (family.clientId !== client.id) throw new InvalidGrant('the refresh token was issued to another client');
   const now = nowS(deps.clock);
@@ -158,9 +158,6 @@ export async function refreshTokens(
     if (!wanted.every((r) => row.resource.includes(r))) throw new InvalidTarget('resource exceeds the original grant');
     resources = wanted;
   }
-  const user = await deps.store.users.get(family.userId);
-  if (!user) throw new InvalidGrant('the user no longer exists');
-
   const grace = deps.config.refreshReuseGrace;
   // Sign first, so the successor row is written with the access token it goes with (one write fewer).
   const at = accessToken(deps, { client, userId: family.userId, scopes, resources, authTime: family.authTime });

@@ -277,6 +277,10 @@ export class PostgresStore implements Store {
       const r = await this.one(Q.refreshGet, id);
       return r ? R.toRefresh(r) : null;
     },
+    getWithFamily: async (id: string) => {
+      const r = await this.one(Q.refreshWithFamily, id);
+      return r ? R.toRefreshWithFamily(r) : null;
+    },
     rotate: async (oldId: string, now: number, next: RefreshRow, familyExpiresAt: number) =>
       this.tx(async (t) => {
         if ((await t.run(Q.refreshConsume, now, oldId, now)) !== 1) return false;

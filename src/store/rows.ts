@@ -109,6 +109,15 @@ export const toRefresh = (r: Row): RefreshRow => ({
   lastExp: numOrNull(r.last_exp),
 });
 
+/** A refreshWithFamily row → the token and its family. */
+export const toRefreshWithFamily = (r: Row): { row: RefreshRow; family: FamilyRow } => ({
+  row: toRefresh(r),
+  family: toFamily({
+    id: r.family_id, client_id: r.f_client_id, user_id: r.f_user_id, scope: r.f_scope, resource: r.f_resource,
+    auth_time: r.f_auth_time, created_at: r.f_created_at, revoked_at: r.f_revoked_at, expires_at: r.f_expires_at,
+  }),
+});
+
 export const toDevice = (r: Row): DeviceCodeRow => ({
   id: r.id,
   hash: r.hash,

@@ -227,6 +227,10 @@ export class SqliteStore implements Store {
       const r = this.one(Q.refreshGet, id);
       return r ? R.toRefresh(r) : null;
     },
+    getWithFamily: async (id: string) => {
+      const r = this.one(Q.refreshWithFamily, id);
+      return r ? R.toRefreshWithFamily(r) : null;
+    },
     rotate: async (oldId: string, now: number, next: RefreshRow, familyExpiresAt: number) =>
       this.tx(() => {
         if (this.run(Q.refreshConsume, now, oldId, now) !== 1) return false;

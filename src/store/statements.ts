@@ -69,6 +69,10 @@ export const Q = {
   refreshInsert: 'INSERT INTO refresh_tokens (id, hash, family_id, scope, resource, created_at, expires_at, consumed_at, last_jti, last_exp) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)',
   refreshImport: 'INSERT INTO refresh_tokens (id, hash, family_id, scope, resource, created_at, expires_at, consumed_at, last_jti, last_exp) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?) ON CONFLICT (id) DO NOTHING',
   refreshGet: 'SELECT * FROM refresh_tokens WHERE id = ?',
+  // One read for a refresh request: the token and its family (columns of the family prefixed f_).
+  refreshWithFamily: `SELECT t.*, f.client_id AS f_client_id, f.user_id AS f_user_id, f.scope AS f_scope, f.resource AS f_resource,
+      f.auth_time AS f_auth_time, f.created_at AS f_created_at, f.revoked_at AS f_revoked_at, f.expires_at AS f_expires_at
+    FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id WHERE t.id = ?`,
   refreshConsume: `UPDATE refresh_tokens SET consumed_at = ? WHERE id = ? AND consumed_at IS NULL AND expires_at > ?
     AND EXISTS (SELECT 1 FROM refresh_families f WHERE f.id = refresh_tokens.family_id AND f.revoked_at IS NULL)`,
   refreshSetLastJti: 'UPDATE refresh_tokens SET last_jti = ?, last_exp = ? WHERE id = ?',

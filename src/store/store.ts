@@ -243,6 +243,8 @@ export interface Store {
     insertFamily(f: FamilyRow, first: RefreshRow): Promise<void>;
     getFamily(id: string): Promise<FamilyRow | null>;
     get(id: string): Promise<RefreshRow | null>;
+    /** The token and its family in one read. */
+    getWithFamily(id: string): Promise<{ row: RefreshRow; family: FamilyRow } | null>;
     /**
      * Rotation in one transaction: consume `oldId` iff unconsumed, unexpired and its family is live;
      * insert `next`; slide the family's expiry. Returns false (and changes nothing) if it lost the race.
