@@ -6,7 +6,18 @@ const SECRET_FIELD = /pass(word)?|secret|token|code$|^code|cookie|authorization|
 
 export type Fields = Record<string, unknown>;
 
+export interface RequestLine {
+  method: string;
+  path: string;
+  status: number;
+  durationMs: number;
+  requestId: string;
+  ip: string;
+}
+
 export interface Logger {
+  /** The one line per request, formatted without a generic object walk (it is on every request). */
+  request(r: RequestLine): void;
   debug(msg: string, fields?: Fields): void;
   info(msg: string, fields?: Fields): void;
   warn(msg: string, fields?: Fields): void;
@@ -38,7 +49,15 @@ export function createLogger(level: Level, format: 'json' | 'pretty', write: (li
       write(`${time} ${lvl.toUpperCase().padEnd(5)} ${msg}${kv ? ' ' + kv : ''}\n`);
     }
   };
+  const quote = (v: string) => (/^[\x20-\x7e]*$/.test(v) && !/["\\]/.test(v) ? `"${v}"` : JSON.stringify(v));
   return {
+    request(r) {
+      if (ORDER.info < min) return;
+      if (format !== 'json') return emit('info', 'request', { method: r.method, path: r.path, status: r.status, duration_ms: r.durationMs, request_id: r.requestId, ip: r.ip });
+      write(
+        `{"time":"${new Date().toISOString()}","level":"info","msg":"request","method":${quote(r.method)},"path":${quote(r.path)},"status":${r.status},"duration_ms":${r.durationMs},"request_id":${quote(r.requestId)},"ip":${quote(r.ip)}}\n`,
+      );
+    },
     debug: (m, f) => emit('debug', m, f),
     info: (m, f) => emit('info', m, f),
     warn: (m, f) => emit('warn', m, f),
@@ -47,4 +66,4 @@ export function createLogger(level: Level, format: 'json' | 'pretty', write: (li
 }
 
 /** A logger that drops everything (tests that do not look at logs). */
-export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+export const silentLogger: Logger = { request() {}, debug() {}, info() {}, warn() {}, error() {} };

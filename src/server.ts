@@ -75,14 +75,7 @@ export async function startServer(config: Config, log: Logger, opts: { clock?: C
         } catch {
           // immutable headers (never for our own responses)
         }
-        log.info('request', {
-          method: req.method,
-          path: pathOf(req.url),
-          status: res.status,
-          duration_ms: Math.round((performance.now() - meta.start) * 100) / 100,
-          request_id: meta.id,
-          ip: meta.ip,
-        });
+        log.request({ method: req.method, path: pathOf(req.url), status: res.status, durationMs: Math.round((performance.now() - meta.start) * 100) / 100, requestId: meta.id, ip: meta.ip });
         return res;
       },
       error(e) {
