@@ -38,6 +38,9 @@ async function waitHealthy(url: string) {
   throw new Error(`${url} did not come up`);
 }
 
+/** The load comes from one IP and one client: lift the per-minute limits (they are still checked). */
+export const UNLIMITED = { TOKEN_RATE_LIMIT: '100000000', TOKEN_CLIENT_RATE_LIMIT: '100000000', INTROSPECTION_RATE_LIMIT: '100000000', DEVICE_RATE_LIMIT: '100000000' };
+
 const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
 const basic = (id: string, secret: string) => `Basic ${btoa(`${id}:${secret}`)}`;
 
@@ -46,7 +49,7 @@ async function startOurs() {
   const port = freePort();
   const base = `http://127.0.0.1:${port}`;
   const dataDir = join(work, 'ours');
-  const env = { PATH: process.env.PATH ?? '', DATA_DIR: dataDir, BASE_URL: base, PORT: String(port), HOST: '127.0.0.1', INTROSPECTION_TOKEN: 'bench-introspection-token-0123456789', RESOURCES: 'https://api.bench.example', REGISTRATION_RATE_LIMIT: '1000000' };
+  const env = { PATH: process.env.PATH ?? '', DATA_DIR: dataDir, BASE_URL: base, PORT: String(port), HOST: '127.0.0.1', INTROSPECTION_TOKEN: 'bench-introspection-token-0123456789', RESOURCES: 'https://api.bench.example', REGISTRATION_RATE_LIMIT: '1000000', ...UNLIMITED };
   const cli = (args: string[], stdin?: string) => Bun.spawnSync([BIN, ...args], { env, stdin: stdin ? Buffer.from(stdin) : undefined });
   cli(['migrate']);
   const c = JSON.parse(cli(['clients', 'add', '--name', 'bench', '--redirect-uri', 'https://app.example/cb', '--first-party', '--grant-type', 'client_credentials', '--grant-type', 'authorization_code', '--grant-type', 'refresh_token', '--grant-type', 'urn:ietf:params:oauth:grant-type:device_code', '--json']).stdout.toString());

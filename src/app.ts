@@ -14,13 +14,15 @@ import { registerRoutes } from './http/routes/register.ts';
 import { introspectRoutes } from './http/routes/introspect.ts';
 import { revokeRoutes } from './http/routes/revoke.ts';
 import { tempTokenRoutes } from './http/routes/temp-tokens.ts';
+import { metricsRoutes } from './http/routes/metrics.ts';
+import { accountRoutes } from './http/routes/account.ts';
 import { CORS_PATHS, corsPreflight } from './http/headers.ts';
 
 export function createApp(deps: Deps) {
   const https = deps.config.baseUrl.startsWith('https:');
   const base = deps.config.baseUrl;
   return new Elysia({ name: 'auth' })
-    .use(errorHandler({ log: deps.log, issuer: deps.config.baseUrl, https }))
+    .use(errorHandler({ log: deps.log, issuer: deps.config.baseUrl, https, metrics: deps.metrics }))
     .use(healthRoutes(deps))
     .use(staticRoutes())
     .use(
@@ -46,6 +48,8 @@ export function createApp(deps: Deps) {
     .use(introspectRoutes(deps))
     .use(revokeRoutes(deps))
     .use(tempTokenRoutes(deps))
+    .use(metricsRoutes(deps))
+    .use(accountRoutes(deps))
     .options('/*', ({ request }) => (CORS_PATHS.has(new URL(request.url).pathname) ? corsPreflight() : new Response(null, { status: 404 })));
 }
 

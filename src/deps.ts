@@ -6,6 +6,8 @@ import type { Clock } from './clock.ts';
 import { ConfigError, parseDuration, type Config } from './config.ts';
 import { ClientDocuments } from './domain/client-documents.ts';
 import { ClientCache } from './domain/clients.ts';
+import { Metrics } from './domain/metrics.ts';
+import { AuditLog } from './domain/audit.ts';
 import type { Deps } from './domain/deps.ts';
 import { KeyRing } from './domain/keys.ts';
 import { RateLimiter } from './domain/rate-limit.ts';
@@ -25,6 +27,7 @@ function tempTokenRegistry(config: Config) {
 }
 
 export function buildDeps(config: Config, log: Logger, clock: Clock, store: Store): Deps {
+  const perMinute = (limit: number) => (limit > 0 ? new RateLimiter(limit, 60, clock) : null);
   return {
     config,
     store,
@@ -34,10 +37,16 @@ export function buildDeps(config: Config, log: Logger, clock: Clock, store: Stor
     limits: {
       login: new RateLimiter(config.loginRateLimit, config.loginRateWindow, clock),
       deviceEntry: new RateLimiter(config.deviceEntryRateLimit, config.deviceEntryRateWindow, clock),
+      tokenIp: perMinute(config.tokenRateLimit),
+      tokenClient: perMinute(config.tokenClientRateLimit),
+      introspectionIp: perMinute(config.introspectionRateLimit),
+      deviceIp: perMinute(config.deviceRateLimit),
     },
     upstreams: createUpstreams(config),
     clientDocuments: config.clientMetadataDocuments ? new ClientDocuments(store, clock, config) : null,
     tempTokens: new TempTokenService(store, clock, tempTokenRegistry(config)),
     clientCache: new ClientCache(config.clientCacheTtl * 1000, clock),
+    metrics: new Metrics(),
+    audit: new AuditLog(store, clock, log),
   };
 }

@@ -22,6 +22,7 @@ Operators (against the configured database):
   users list [--json] | remove NAME | passwd NAME
   users invite NAME [--email E] [--ttl 24h] | reset-password NAME [--ttl 1h]   print a one-time link
   keys list [--json] | rotate
+  audit [--since 24h] [--user U] [--limit N] [--json]   the audit log, newest first
   export [--output FILE]         clients, users, identities, keys, live refresh tokens as JSON lines
   import [--input FILE]          load an export into the configured database (e.g. SQLite → PostgreSQL)
 
@@ -52,6 +53,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   users: async () => (await import('./cli/users.ts')).usersCommand,
   keys: async () => (await import('./cli/keys.ts')).keysCommand,
   proxy: async () => (await import('./cli/proxy.ts')).proxyCommand,
+  audit: async () => (await import('./cli/audit.ts')).auditCommand,
   export: async () => (await import('./cli/export.ts')).exportCommand,
   import: async () => (await import('./cli/export.ts')).importCommand,
   login: async () => (await import('./cli/login.ts')).loginCommand,

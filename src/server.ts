@@ -1,6 +1,7 @@
 // Running the server: open and migrate the store, load keys, seed, listen (reusePort: false, so a port in
 // use is an error), log one line per request, sweep expired rows, and stop gracefully.
 import type { Server } from 'bun';
+import { statSync } from 'node:fs';
 import { createApp } from './app.ts';
 import { systemClock, nowS, type Clock } from './clock.ts';
 import type { Config } from './config.ts';
@@ -19,6 +20,8 @@ export interface RunningServer {
   url: string;
   port: number;
   deps: Deps;
+  /** Resolves when first-start seeding (the initial admin) is done; the server does not wait for it. */
+  seeded: Promise<unknown>;
   /** Stop accepting, let in-flight requests finish up to `timeoutS`, then close the store. */
   stop(timeoutS?: number): Promise<void>;
 }
@@ -75,7 +78,10 @@ export async function startServer(config: Config, log: Logger, opts: { clock?: C
         } catch {
           // immutable headers (never for our own responses)
         }
-        log.request({ method: req.method, path: pathOf(req.url), status: res.status, durationMs: Math.round((performance.now() - meta.start) * 100) / 100, requestId: meta.id, ip: meta.ip });
+        const path = pathOf(req.url);
+        const ms = performance.now() - meta.start;
+        deps.metrics.request(path, res.status, ms / 1000);
+        log.request({ method: req.method, path, status: res.status, durationMs: Math.round(ms * 100) / 100, requestId: meta.id, ip: meta.ip });
         return res;
       },
       error(e) {
@@ -93,7 +99,7 @@ export async function startServer(config: Config, log: Logger, opts: { clock?: C
   const timers: Timer[] = [];
   const sweep = async () => {
     const now = nowS(deps.clock);
-    const p = deps.store.sweep(now, now - config.clientIdleTtl).then(
+    const p = Promise.all([deps.store.sweep(now, now - config.clientIdleTtl), deps.store.audit.deleteBefore(now - config.auditRetention)]).then(([r, audit]) => ({ ...r, auditEntries: audit })).then(
       (r) => {
         const total = Object.values(r).reduce((a, b) => a + b, 0);
         if (total) log.info('sweep', { ...r });
@@ -105,13 +111,34 @@ export async function startServer(config: Config, log: Logger, opts: { clock?: C
     inflight.delete(p);
   };
   timers.push(setInterval(sweep, config.sweepInterval * 1000));
+  timers.push(setInterval(() => void deps.audit.flush(), 1000));
+  // Store latency for /metrics: a timed ping every 5 s.
+  timers.push(setInterval(() => {
+    const t0 = performance.now();
+    deps.store.ping().then(
+      () => deps.metrics.storePing((performance.now() - t0) / 1000, true),
+      () => deps.metrics.storePing(0, false),
+    );
+  }, 5000));
   // Other instances may rotate keys: reload them now and then (cheap when nothing changed).
   timers.push(setInterval(() => deps.keys.load(config.signingAlg).catch((e) => log.warn('key reload failed', { error: String(e) })), 30_000));
   let checkpointer: Checkpointer | null = null;
   if (deps.store instanceof SqliteStore && deps.store.path !== ':memory:') {
-    // WAL checkpoints in a worker thread instead of SQLite's automatic ones on the request path.
-    deps.store.db.exec('PRAGMA wal_autocheckpoint = 0');
-    checkpointer = new Checkpointer(deps.store.path, 250, log);
+    // WAL checkpoints in a worker thread instead of SQLite's automatic ones on the request path. The worker
+    // (a thread and its memory) starts once the WAL passes 1 MiB, so an idle server stays small.
+    const store = deps.store;
+    store.db.exec('PRAGMA wal_autocheckpoint = 0');
+    const wal = `${store.path}-wal`;
+    const watch = setInterval(() => {
+      try {
+        if (statSync(wal).size < 1024 * 1024) return;
+      } catch {
+        return;
+      }
+      checkpointer = new Checkpointer(store.path, 250, log);
+      clearInterval(watch);
+    }, 200);
+    timers.push(watch);
   }
   void sweep();
   // The first admin's argon2id hash costs ~100 ms: done after listening, so start-up is not held up.
@@ -127,6 +154,7 @@ export async function startServer(config: Config, log: Logger, opts: { clock?: C
     url,
     port,
     deps,
+    seeded: seeding,
     stop(timeoutS = config.shutdownTimeout) {
       stopping ??= (async () => {
         for (const t of timers) clearInterval(t);
@@ -142,6 +170,7 @@ export async function startServer(config: Config, log: Logger, opts: { clock?: C
           await server.stop(true);
         }
         await Promise.allSettled([...inflight]);
+        await deps.audit.flush().catch(() => {});
         checkpointer?.stop();
         await deps.store.close();
         log.info('stopped', { after_ms: Math.round(performance.now() - t0) });

@@ -12,6 +12,9 @@ export function HomePage(p: { username: string | null; csrf: string; message?: s
           <p>
             Signed in as <strong safe>{p.username}</strong>.
           </p>
+          <a class="button" href="/account">
+            Your account: apps and devices
+          </a>
           <form method="post" action="/logout">
             <input type="hidden" name="csrf" value={p.csrf} />
             <button type="submit" class="secondary">

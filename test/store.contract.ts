@@ -125,9 +125,9 @@ export function storeContract(name: string, open: () => Promise<Store>, rawExec:
 
     test('signing keys: retired keys stay published until their expiry', async () => {
       const k = (kid: string, createdAt: number) => ({ kid, alg: 'ES256', privateJwk: '{}', publicJwk: '{}', createdAt, retiredAt: null, expiresAt: null });
-      await store.keys.insert(k('a', NOW));
-      await store.keys.insert(k('b', NOW + 1));
-      await store.keys.retireOthers('b', NOW + 1, NOW + 100);
+      expect(await store.keys.insert(k('a', NOW))).toBe(true);
+      expect(await store.keys.insert(k('b', NOW + 1))).toBe(false); // one active key at a time
+      await store.keys.rotate(k('b', NOW + 1), NOW + 1, NOW + 100);
       const keys = await store.keys.listPublished(NOW + 50);
       expect(keys.map((x) => [x.kid, x.retiredAt])).toEqual([['b', null], ['a', NOW + 1]]);
       expect((await store.keys.listPublished(NOW + 101)).map((x) => x.kid)).toEqual(['b']);

@@ -48,6 +48,7 @@ export async function clientsCommand(args: string[]): Promise<number> {
       const id = required(positionals[0], 'clients remove ID');
       return withDeps(async (deps) => {
         if (!(await deps.store.clients.remove(id))) throw new CommandError(`no client ${id}`);
+        deps.audit.record('client.removed', { clientId: id, details: { by: 'auth clients remove' } });
         process.stdout.write(`removed ${id}\n`);
         return 0;
       });

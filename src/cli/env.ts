@@ -21,7 +21,13 @@ export async function commandDeps(): Promise<{ deps: Deps; close: () => Promise<
   const store = await openStore(config, createLogger('warn', config.logFormat));
   await store.migrate();
   const deps = buildDeps(config, createLogger('warn', config.logFormat), systemClock, store);
-  return { deps, close: () => store.close() };
+  return {
+    deps,
+    close: async () => {
+      await deps.audit.flush();
+      await store.close();
+    },
+  };
 }
 
 export function printJson(value: unknown): void {

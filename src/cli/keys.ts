@@ -12,6 +12,7 @@ export async function keysCommand(args: string[]): Promise<number> {
   try {
     if (sub === 'rotate') {
       const row = await rotateSigningKey(deps.store, deps.clock, deps.config.signingAlg, deps.config.accessTokenTtl);
+      deps.audit.record('key.rotated', { details: { kid: row.kid, alg: row.alg } });
       process.stdout.write(`new signing key ${row.kid} (${row.alg}); older keys stay published until their tokens expire; running servers pick it up within 30 s\n`);
       return 0;
     }

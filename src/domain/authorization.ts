@@ -133,6 +133,7 @@ export async function rememberConsent(deps: Deps, req: Pick<AuthorizationRequest
   const prior = await deps.store.consents.get(user.id, req.client.id, key);
   const scopes = new Set([...(prior?.scope.split(' ').filter(Boolean) ?? []), ...req.scopes]);
   await deps.store.consents.upsert({ userId: user.id, clientId: req.client.id, resource: key, scope: [...scopes].join(' '), createdAt: nowS(deps.clock) });
+  deps.audit.record('consent.granted', { userId: user.id, clientId: req.client.id, details: { scope: [...scopes].join(' '), resource: req.resources } });
 }
 
 /**

@@ -62,6 +62,7 @@ export async function createClient(deps: Deps, input: NewClientInput): Promise<{
     lastUsedAt: null,
   };
   await deps.store.clients.insert(client);
+  deps.audit.record('client.created', { clientId: client.id, details: { name, public: input.isPublic, grant_types: grants } });
   return { client, secret: secret?.secret ?? null };
 }
 
@@ -72,6 +73,7 @@ export async function rotateClientSecret(deps: Deps, id: string): Promise<string
   const s = newSecret();
   await deps.store.clients.setSecretHash(id, s.hash);
   deps.clientCache.invalidate(id);
+  deps.audit.record('client.secret_rotated', { clientId: id });
   return s.secret;
 }
 

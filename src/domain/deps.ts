@@ -9,6 +9,8 @@ import type { Upstreams } from './upstream.ts';
 import type { ClientDocuments } from './client-documents.ts';
 import type { TempTokenService } from './temp-tokens.ts';
 import type { ClientCache } from './clients.ts';
+import type { Metrics } from './metrics.ts';
+import type { AuditLog } from './audit.ts';
 
 export interface Deps {
   config: Config;
@@ -16,9 +18,19 @@ export interface Deps {
   clock: Clock;
   log: Logger;
   keys: KeyRing;
-  limits: { login: RateLimiter; deviceEntry: RateLimiter };
+  limits: {
+    login: RateLimiter;
+    deviceEntry: RateLimiter;
+    /** Per-minute request limits; null when switched off (0). */
+    tokenIp: RateLimiter | null;
+    tokenClient: RateLimiter | null;
+    introspectionIp: RateLimiter | null;
+    deviceIp: RateLimiter | null;
+  };
   clientDocuments: ClientDocuments | null;
   tempTokens: TempTokenService;
   clientCache: ClientCache;
+  metrics: Metrics;
+  audit: AuditLog;
   upstreams: Upstreams;
 }

@@ -126,7 +126,7 @@ export async function pollDeviceCode(deps: Deps, client: ClientRow, deviceCode: 
     now,
   );
   await touchClient(deps, client, now);
-  deps.log.info('tokens issued', { grant: 'device_code', client_id: client.id, user_id: row.userId });
+  deps.audit.tokenIssued(DEVICE_GRANT, client.id, row.userId);
   return issued.response;
 }
 
@@ -142,5 +142,7 @@ export async function findPendingDevice(deps: Deps, typed: string): Promise<{ ro
 
 /** Approve or deny; approval also remembers consent for the client (the device page is always shown). */
 export async function decideDevice(deps: Deps, row: DeviceCodeRow, user: UserRow, authTime: number, approve: boolean): Promise<boolean> {
-  return deps.store.deviceCodes.decide(row.id, approve ? 'approved' : 'denied', user.id, authTime, nowS(deps.clock));
+  const ok = await deps.store.deviceCodes.decide(row.id, approve ? 'approved' : 'denied', user.id, authTime, nowS(deps.clock));
+  if (ok) deps.audit.record(approve ? 'device.approved' : 'device.denied', { userId: user.id, clientId: row.clientId });
+  return ok;
 }

@@ -77,6 +77,7 @@ export class KeyRing {
   async load(newKeyAlg: SigningAlg): Promise<void> {
     let rows = await this.store.keys.listPublished(nowS(this.clock));
     if (!rows.some((r) => r.retiredAt === null)) {
+      // Instances starting together race here; the unique index lets exactly one key win.
       await this.store.keys.insert(await generateSigningKey(newKeyAlg, nowS(this.clock)));
       rows = await this.store.keys.listPublished(nowS(this.clock));
     }
@@ -174,7 +175,6 @@ const B64URL = /^[A-Za-z0-9_-]+$/;
 export async function rotateSigningKey(store: Store, clock: Clock, alg: SigningAlg, accessTokenTtl: number): Promise<SigningKeyRow> {
   const now = nowS(clock);
   const row = await generateSigningKey(alg, now);
-  await store.keys.insert(row);
-  await store.keys.retireOthers(row.kid, now, now + accessTokenTtl + 300);
+  await store.keys.rotate(row, now, now + accessTokenTtl + 300);
   return row;
 }

@@ -23,6 +23,7 @@ export async function loginWithPassword(deps: Deps, input: { username: string; p
   const userKey = `user:${input.username.toLowerCase()}`;
   const wait = Math.max(limiter.blockedFor(ipKey), limiter.blockedFor(userKey));
   if (wait > 0) {
+    deps.metrics.rateLimited('login');
     deps.log.warn('login rate limited', { ip: input.ip, username: input.username });
     throw new TooManyRequests(wait, 'too many failed sign-ins; try again later');
   }
@@ -31,10 +32,12 @@ export async function loginWithPassword(deps: Deps, input: { username: string; p
   if (!ok || !user) {
     limiter.hit(ipKey);
     limiter.hit(userKey);
+    deps.audit.record('login.failure', { userId: user?.id ?? null, ip: input.ip, details: { username: input.username.slice(0, 64), method: 'password' } });
     deps.log.info('login failed', { ip: input.ip, username: input.username });
     throw new LoginFailed();
   }
   limiter.reset(userKey);
+  deps.audit.record('login.success', { userId: user.id, ip: input.ip, details: { method: 'password' } });
   deps.log.info('login', { user_id: user.id, method: 'password' });
   return user;
 }
@@ -64,7 +67,7 @@ export async function startUpstreamLogin(deps: Deps, providerId: string, next: s
 }
 
 /** Finish an upstream sign-in: single-use state, code exchange, ID token checks, account linking. */
-export async function finishUpstreamLogin(deps: Deps, providerId: string, state: string, code: string): Promise<{ user: UserRow; next: string }> {
+export async function finishUpstreamLogin(deps: Deps, providerId: string, state: string, code: string, ip: string | null = null): Promise<{ user: UserRow; next: string }> {
   const row = await deps.store.upstreamLogins.take(sha256Hex(state), nowS(deps.clock));
   if (!row || row.provider !== providerId) throw new OAuthError('access_denied', 'this sign-in has expired or was already used; please start again', 400);
   const provider = deps.upstreams.get(providerId);
@@ -73,11 +76,13 @@ export async function finishUpstreamLogin(deps: Deps, providerId: string, state:
   try {
     identity = await provider.identify(code, row.codeVerifier, row.nonce);
   } catch (e) {
+    deps.audit.record('login.failure', { ip, details: { method: providerId, reason: (e as Error).message.slice(0, 200) } });
     deps.log.warn('upstream sign-in failed', { provider: providerId, error: (e as Error).message });
     const timeout = e instanceof UpstreamError && /timed out/.test(e.message);
     throw new OAuthError(timeout ? 'temporarily_unavailable' : 'access_denied', `sign-in with ${provider.label} failed; please start again`, timeout ? 503 : 400);
   }
   const user = await linkOrCreateUser(deps, identity);
+  deps.audit.record('login.success', { userId: user.id, ip, details: { method: providerId } });
   deps.log.info('login', { user_id: user.id, method: providerId });
   return { user, next: row.nextPath };
 }

@@ -1,6 +1,7 @@
 // Fixed-window counters per key, in memory, with a hard cap on the number of keys so an address-spoofing
 // flood cannot grow memory without bound (the oldest windows are evicted first).
 import type { Clock } from '../clock.ts';
+import { TooManyRequests } from './errors.ts';
 
 interface Window {
   count: number;
@@ -60,5 +61,15 @@ export class RateLimiter {
 
   get size(): number {
     return this.windows.size;
+  }
+}
+
+/** A limiter per endpoint and key kind; `limit` 0 switches it off. Throws 429 (RFC 6585 §4) when over. */
+export function enforce(limiter: RateLimiter | null, key: string, onReject: () => void): void {
+  if (!limiter) return;
+  const wait = limiter.hit(key);
+  if (wait > 0) {
+    onReject();
+    throw new TooManyRequests(wait);
   }
 }

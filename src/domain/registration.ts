@@ -114,6 +114,7 @@ export async function registerClient(deps: Deps, body: unknown): Promise<Registe
   };
   await deps.store.clients.insert(client);
   deps.log.info('client registered', { client_id: client.id, auth_method: method });
+  deps.audit.record('client.registered', { clientId: client.id, details: { name, auth_method: method, redirect_uris: redirectUris } });
   // RFC 7591 §3.2.1: the response carries every registered metadata value.
   const response: Record<string, unknown> = {
     client_id: client.id,

@@ -74,7 +74,10 @@ export async function exchangeAuthorizationCode(
   const now = nowS(deps.clock);
   if (row.consumedAt !== null) {
     // RFC 6749 §4.1.2: a second use revokes what the first one issued.
-    if (row.issuedFamilyId) await deps.store.refresh.revokeFamily(row.issuedFamilyId, now);
+    if (row.issuedFamilyId) {
+      await deps.store.refresh.revokeFamily(row.issuedFamilyId, now);
+      deps.audit.record('refresh.family_revoked', { userId: row.userId, clientId: client.id, details: { reason: 'code_replay', family_id: row.issuedFamilyId } });
+    }
     if (row.issuedJti && row.issuedExp) await deps.store.revokedAccessTokens.add(row.issuedJti, row.issuedExp);
     deps.log.warn('authorization code replayed; tokens issued from it revoked', { client_id: client.id });
     throw new InvalidGrant('the code was already used');
@@ -99,7 +102,7 @@ export async function exchangeAuthorizationCode(
   const scopes = consumed.scope.split(' ').filter(Boolean);
   const issued = await issueUserTokens(deps, { client, userId: consumed.userId, scopes, resources: consumed.resource, authTime: consumed.authTime }, now);
   await deps.store.codes.recordIssued(row.id, issued.familyId, issued.jti, issued.exp);
-  deps.log.info('tokens issued', { grant: 'authorization_code', client_id: client.id, user_id: consumed.userId });
+  deps.audit.tokenIssued('authorization_code', client.id, consumed.userId);
   return issued.response;
 }
 
@@ -174,13 +177,16 @@ export async function refreshTokens(
       ok = await deps.store.refresh.insertIntoFamily(next.row, now, next.row.expiresAt);
     } else if (consumedAt !== null) {
       await deps.store.refresh.revokeFamily(family.id, now);
+      deps.metrics.refreshReuse();
+      deps.audit.record('refresh.reuse_detected', { userId: family.userId, clientId: client.id, details: { family_id: family.id } });
+      deps.audit.record('refresh.family_revoked', { userId: family.userId, clientId: client.id, details: { reason: 'reuse', family_id: family.id } });
       deps.log.warn('refresh token reuse detected; family revoked', { client_id: client.id, user_id: family.userId, family_id: family.id });
       throw new InvalidGrant('the refresh token was already used; its grant is revoked');
     }
     if (!ok) throw new InvalidGrant('invalid refresh token');
   }
   await touchClient(deps, client, now);
-  deps.log.info('tokens issued', { grant: 'refresh_token', client_id: client.id, user_id: family.userId });
+  deps.audit.tokenIssued('refresh_token', client.id, family.userId);
   return response(deps, at, scopes, next.token);
 }
 
@@ -191,6 +197,6 @@ export async function clientCredentials(deps: Deps, client: ClientRow, input: { 
   const scopes = resolveScopes(deps.config, client, input.scope);
   const resources = validateResources(deps.config, input.resources);
   const at = accessToken(deps, { client, userId: null, scopes, resources });
-  deps.log.debug('tokens issued', { grant: 'client_credentials', client_id: client.id });
+  deps.audit.tokenIssued('client_credentials', client.id, null);
   return response(deps, at, scopes);
 }

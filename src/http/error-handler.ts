@@ -4,6 +4,7 @@
 import { Elysia } from 'elysia';
 import { AuthorizeError, OAuthError } from '../domain/errors.ts';
 import type { Logger } from '../log.ts';
+import type { Metrics } from '../domain/metrics.ts';
 import { StoreUnavailableError } from '../store/store.ts';
 import { requestMeta } from './context.ts';
 import { CORS, CORS_PATHS, JSON_NO_STORE } from './headers.ts';
@@ -30,8 +31,9 @@ function wantsHtml(request: Request): boolean {
   return accept.includes('text/html');
 }
 
-export function errorHandler(opts: { log: Logger; issuer: string; https: boolean }) {
+export function errorHandler(opts: { log: Logger; issuer: string; https: boolean; metrics: Metrics }) {
   return new Elysia({ name: 'error-handler' }).onError({ as: 'global' }, ({ code, error, request }) => {
+    if (error instanceof OAuthError) opts.metrics.oauthError(error.error);
     if (error instanceof AuthorizeError) {
       if (error.redirectable && error.redirectUri) return authorizeErrorRedirect(error, opts.issuer);
       return errorPage(opts.https, error.status, error.error, error.description, requestMeta(request).id);

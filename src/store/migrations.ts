@@ -6,6 +6,8 @@ import m0003 from '../../schema/0003_seed_cli_client.sql' with { type: 'text' };
 import m0004 from '../../schema/0004_device_codes.sql' with { type: 'text' };
 import m0005 from '../../schema/0005_temp_tokens.sql' with { type: 'text' };
 import m0006 from '../../schema/0006_rate_limits.sql' with { type: 'text' };
+import m0007 from '../../schema/0007_audit_log.sql' with { type: 'text' };
+import m0008 from '../../schema/0008_one_active_key.sql' with { type: 'text' };
 
 export interface Migration {
   version: number;
@@ -20,6 +22,8 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 4, name: '0004_device_codes', sql: m0004 },
   { version: 5, name: '0005_temp_tokens', sql: m0005 },
   { version: 6, name: '0006_rate_limits', sql: m0006 },
+  { version: 7, name: '0007_audit_log', sql: m0007 },
+  { version: 8, name: '0008_one_active_key', sql: m0008 },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

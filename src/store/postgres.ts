@@ -12,6 +12,7 @@ import {
   type ClientRow,
   type CodeRow,
   type ConsentRow,
+  type AuditRow,
   type DeviceCodeRow,
   type FamilyRow,
   type RefreshRow,
@@ -245,9 +246,21 @@ export class PostgresStore implements Store {
   };
 
   keys = {
-    insert: async (k: SigningKeyRow) => void (await this.run(Q.keyInsert, ...R.keyParams(k))),
+    insert: async (k: SigningKeyRow) => {
+      try {
+        await (this.sql as unknown as Runner).unsafe(pg(Q.keyInsert), R.keyParams(k));
+        return true;
+      } catch (e) {
+        if (String((e as { errno?: string }).errno) === '23505') return false; // another active key won
+        return classify(e);
+      }
+    },
+    rotate: async (k: SigningKeyRow, now: number, expiresAt: number) =>
+      this.tx(async (t) => {
+        await t.run(Q.keyRetireActive, now, expiresAt);
+        await t.run(Q.keyInsert, ...R.keyParams(k));
+      }),
     listPublished: async (now: number) => (await this.all(Q.keyListPublished, now)).map(R.toKey),
-    retireOthers: async (kid: string, now: number, expiresAt: number) => void (await this.run(Q.keyRetireOthers, now, expiresAt, kid)),
   };
 
   codes = {
@@ -354,6 +367,18 @@ export class PostgresStore implements Store {
     consume: async (id: string, now: number) => (await this.run(Q.tempConsume, now, id, now)) === 1,
     deleteByResource: async (scope: string, resourceId: string) => this.run(Q.tempDeleteByResource, scope, resourceId),
     deleteExpired: async (before: number) => this.run(Q.tempDeleteExpired, before),
+  };
+
+  audit = {
+    append: async (rows: AuditRow[]) => {
+      if (!rows.length) return;
+      await this.tx(async (t) => {
+        for (const a of rows) await t.run(Q.auditInsert, ...R.auditParams(a));
+      });
+    },
+    list: async (q: { since: number; userId?: string; limit: number }) =>
+      (q.userId ? await this.all(Q.auditListUser, q.since, q.userId, q.limit) : await this.all(Q.auditList, q.since, q.limit)).map(R.toAudit),
+    deleteBefore: async (time: number) => this.run(Q.auditDeleteBefore, time),
   };
 
   rateLimits = {

@@ -1,6 +1,7 @@
 // Row ↔ domain mapping shared by the SQLite and PostgreSQL stores. Numbers are coerced because
 // PostgreSQL returns BIGINT as strings; JSON columns are TEXT.
 import type {
+  AuditRow,
   ClientRow,
   CodeRow,
   ConsentRow,
@@ -117,6 +118,18 @@ export const toRefreshWithFamily = (r: Row): { row: RefreshRow; family: FamilyRo
     auth_time: r.f_auth_time, created_at: r.f_created_at, revoked_at: r.f_revoked_at, expires_at: r.f_expires_at,
   }),
 });
+
+export const toAudit = (r: Row): AuditRow => ({
+  id: r.id,
+  time: num(r.time),
+  event: r.event,
+  userId: r.user_id,
+  clientId: r.client_id,
+  ip: r.ip,
+  details: JSON.parse(r.details),
+  count: num(r.count),
+});
+export const auditParams = (a: AuditRow) => [a.id, a.time, a.event, a.userId, a.clientId, a.ip, json(a.details), a.count];
 
 export const toDevice = (r: Row): DeviceCodeRow => ({
   id: r.id,

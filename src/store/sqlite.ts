@@ -12,6 +12,7 @@ import {
   type ClientRow,
   type CodeRow,
   type ConsentRow,
+  type AuditRow,
   type DeviceCodeRow,
   type FamilyRow,
   type RefreshRow,
@@ -195,9 +196,21 @@ export class SqliteStore implements Store {
   };
 
   keys = {
-    insert: async (k: SigningKeyRow) => void this.run(Q.keyInsert, ...R.keyParams(k)),
+    insert: async (k: SigningKeyRow) => {
+      try {
+        this.db.query(Q.keyInsert).run(...(R.keyParams(k) as SQLQueryBindings[]));
+        return true;
+      } catch (e) {
+        if (/UNIQUE constraint failed/.test(String(e))) return false;
+        return classify(e);
+      }
+    },
+    rotate: async (k: SigningKeyRow, now: number, expiresAt: number) =>
+      this.tx(() => {
+        this.run(Q.keyRetireActive, now, expiresAt);
+        this.run(Q.keyInsert, ...R.keyParams(k));
+      }),
     listPublished: async (now: number) => this.all(Q.keyListPublished, now).map(R.toKey),
-    retireOthers: async (kid: string, now: number, expiresAt: number) => void this.run(Q.keyRetireOthers, now, expiresAt, kid),
   };
 
   codes = {
@@ -304,6 +317,15 @@ export class SqliteStore implements Store {
     consume: async (id: string, now: number) => this.run(Q.tempConsume, now, id, now) === 1,
     deleteByResource: async (scope: string, resourceId: string) => this.run(Q.tempDeleteByResource, scope, resourceId),
     deleteExpired: async (before: number) => this.run(Q.tempDeleteExpired, before),
+  };
+
+  audit = {
+    append: async (rows: AuditRow[]) => {
+      if (rows.length) this.tx(() => rows.forEach((a) => this.run(Q.auditInsert, ...R.auditParams(a))));
+    },
+    list: async (q: { since: number; userId?: string; limit: number }) =>
+      (q.userId ? this.all(Q.auditListUser, q.since, q.userId, q.limit) : this.all(Q.auditList, q.since, q.limit)).map(R.toAudit),
+    deleteBefore: async (time: number) => this.run(Q.auditDeleteBefore, time),
   };
 
   rateLimits = {

@@ -47,9 +47,9 @@ export const Q = {
   consentRemove: 'DELETE FROM consents WHERE user_id = ? AND client_id = ?',
 
   keyInsert: 'INSERT INTO signing_keys (kid, alg, private_jwk, public_jwk, created_at, retired_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-  keyImport: 'INSERT INTO signing_keys (kid, alg, private_jwk, public_jwk, created_at, retired_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kid) DO NOTHING',
+  keyImport: 'INSERT INTO signing_keys (kid, alg, private_jwk, public_jwk, created_at, retired_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
   keyListPublished: 'SELECT * FROM signing_keys WHERE expires_at IS NULL OR expires_at > ? ORDER BY (retired_at IS NOT NULL), created_at DESC, kid',
-  keyRetireOthers: 'UPDATE signing_keys SET retired_at = ?, expires_at = ? WHERE kid <> ? AND retired_at IS NULL',
+  keyRetireActive: 'UPDATE signing_keys SET retired_at = ?, expires_at = ? WHERE retired_at IS NULL',
 
   codeInsert: `INSERT INTO authorization_codes (id, hash, client_id, user_id, redirect_uri, code_challenge, scope, resource, auth_time, expires_at, consumed_at)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)`,
@@ -101,6 +101,11 @@ export const Q = {
 
   upstreamInsert: 'INSERT INTO upstream_logins (state_hash, provider, nonce, code_verifier, next_path, expires_at) VALUES (?, ?, ?, ?, ?, ?)',
   upstreamTake: 'DELETE FROM upstream_logins WHERE state_hash = ? AND expires_at > ? RETURNING *',
+
+  auditInsert: 'INSERT INTO audit_log (id, time, event, user_id, client_id, ip, details, count) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+  auditList: 'SELECT * FROM audit_log WHERE time >= ? ORDER BY time DESC, id LIMIT ?',
+  auditListUser: 'SELECT * FROM audit_log WHERE time >= ? AND user_id = ? ORDER BY time DESC, id LIMIT ?',
+  auditDeleteBefore: 'DELETE FROM audit_log WHERE time < ?',
 
   // Fixed windows shared by every instance (registration per IP): one upsert counts and resets.
   rateHit: `INSERT INTO rate_limits (key, window_start, count) VALUES (?, ?, 1)

@@ -149,6 +149,17 @@ export interface SweepResult {
   rateLimits: number;
 }
 
+export interface AuditRow {
+  id: string;
+  time: number;
+  event: string;
+  userId: string | null;
+  clientId: string | null;
+  ip: string | null;
+  details: Record<string, unknown>;
+  count: number;
+}
+
 export interface IdentityRow {
   provider: string;
   subject: string;
@@ -223,11 +234,12 @@ export interface Store {
   };
 
   keys: {
-    insert(k: SigningKeyRow): Promise<void>;
+    /** Insert; false when another active key exists already (one active key at a time). */
+    insert(k: SigningKeyRow): Promise<boolean>;
+    /** Retire every active key (published until `expiresAt`) and insert `k`, in one transaction. */
+    rotate(k: SigningKeyRow, now: number, expiresAt: number): Promise<void>;
     /** Keys still published (not past expires_at), newest first. */
     listPublished(now: number): Promise<SigningKeyRow[]>;
-    /** Mark every active key but `kid` retired at `now`, published until `expiresAt`. */
-    retireOthers(kid: string, now: number, expiresAt: number): Promise<void>;
   };
 
   codes: {
@@ -287,6 +299,14 @@ export interface Store {
     consume(id: string, now: number): Promise<boolean>;
     deleteByResource(scope: string, resourceId: string): Promise<number>;
     deleteExpired(before: number): Promise<number>;
+  };
+
+  audit: {
+    /** Append rows in one transaction. */
+    append(rows: AuditRow[]): Promise<void>;
+    /** Newest first, at most `limit`, optionally one user's. */
+    list(q: { since: number; userId?: string; limit: number }): Promise<AuditRow[]>;
+    deleteBefore(time: number): Promise<number>;
   };
 
   rateLimits: {

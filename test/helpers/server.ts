@@ -43,6 +43,7 @@ export async function startTestServer(env: Record<string, string> = {}, opts: { 
   const logs: string[] = [];
   const log = createLogger('debug', 'json', (l) => logs.push(l));
   const running = await startServer(config, log, { clock });
+  await running.seeded; // deterministic: the initial admin exists before the test starts
   return {
     ...running,
     base,

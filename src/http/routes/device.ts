@@ -7,6 +7,7 @@ import { authenticateClient } from '../../domain/clients.ts';
 import type { Deps } from '../../domain/deps.ts';
 import { decideDevice, findPendingDevice, formatUserCode, normalizeUserCode, pollDeviceCode, startDeviceAuthorization } from '../../domain/device.ts';
 import { TooManyRequests } from '../../domain/errors.ts';
+import { enforce } from '../../domain/rate-limit.ts';
 import { checkCsrf } from '../cookies.ts';
 import { requestMeta } from '../context.ts';
 import { JSON_NO_STORE_CORS } from '../headers.ts';
@@ -39,7 +40,10 @@ function loginFirst(userCode: string | undefined): Response {
 /** Rate limit of wrong user codes: per IP and per session (RFC 8628 §5.1 brute force). */
 function checkEntryLimit(deps: Deps, ip: string, sessionId: string): void {
   const wait = Math.max(deps.limits.deviceEntry.blockedFor(`ip:${ip}`), deps.limits.deviceEntry.blockedFor(`session:${sessionId}`));
-  if (wait > 0) throw new TooManyRequests(wait, 'too many wrong codes; wait a few minutes and try again');
+  if (wait > 0) {
+    deps.metrics.rateLimited('device_entry');
+    throw new TooManyRequests(wait, 'too many wrong codes; wait a few minutes and try again');
+  }
 }
 
 function entryPage(ctx: PageContext, userCode: string, error?: string, status = 200): Response {
@@ -49,6 +53,7 @@ function entryPage(ctx: PageContext, userCode: string, error?: string, status = 
 export function deviceRoutes(deps: Deps) {
   const issuer = deps.config.baseUrl;
   const authorizeDevice = async ({ request }: { request: Request }) => {
+    enforce(deps.limits.deviceIp, requestMeta(request).ip, () => deps.metrics.rateLimited('device_authorization'));
     const p = await formParams(request, DEVICE_AUTHORIZATION_PARAMS);
     const client = await authenticateClient(deps, clientCredentialsOf(request, p));
     const body = await startDeviceAuthorization(deps, client, { scope: p.get('scope'), resources: p.all('resource') });

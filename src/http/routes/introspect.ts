@@ -8,6 +8,8 @@ import { InvalidClient, InvalidRequest, OAuthError, TemporarilyUnavailable } fro
 import { introspectToken } from '../../domain/introspection.ts';
 import { equalSecrets } from '../../security/compare.ts';
 import { JSON_NO_STORE } from '../headers.ts';
+import { enforce } from '../../domain/rate-limit.ts';
+import { requestMeta } from '../context.ts';
 import { formParams, queryParams, type ParamSpec } from '../params.ts';
 import { clientCredentialsOf } from './token.ts';
 
@@ -28,6 +30,7 @@ export function introspectRoutes(deps: Deps) {
       '/introspect',
       async ({ request }) => {
         if (!config.introspectionToken && !config.introspectionClientAuth) throw new TemporarilyUnavailable('introspection is not configured');
+        enforce(deps.limits.introspectionIp, requestMeta(request).ip, () => deps.metrics.rateLimited('introspection'));
         const auth = request.headers.get('authorization') ?? '';
         const p = await formParams(request, INTROSPECT_PARAMS);
         const bearer = /^Bearer\s+(.+)$/i.exec(auth)?.[1];

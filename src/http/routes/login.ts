@@ -110,7 +110,7 @@ function upstreamCallback(deps: Deps, request: Request, provider: string): Promi
     const code = q.get('code');
     const bound = readCookie(request, ctx.names.upstream);
     if (!state || !code || !bound || !equalSecrets(state, bound)) throw new OAuthError('access_denied', 'this sign-in was not started in this browser or has expired; please start again', 400);
-    const { user, next } = await finishUpstreamLogin(deps, provider, state, code);
+    const { user, next } = await finishUpstreamLogin(deps, provider, state, code, requestMeta(request).ip);
     await endSession(deps, readCookie(request, ctx.names.session));
     const { cookie } = await createSession(deps, user.id);
     return redirect(next, 303, [clear, sessionCookie(ctx, deps, cookie)]);

@@ -49,6 +49,7 @@ export function registerRoutes(deps: Deps) {
       const window = config.registrationRateWindow;
       const { count, windowStart } = await deps.store.rateLimits.hit(`register:${ip}`, window, now);
       if (count > config.registrationRateLimit) {
+        deps.metrics.rateLimited('registration');
         deps.log.warn('registration rate limited', { ip });
         throw new TooManyRequests(windowStart + window - now, 'registration rate limit exceeded; retry later');
       }

@@ -15,6 +15,7 @@ import { equalSecrets } from '../../security/compare.ts';
 import { JSON_NO_STORE } from '../headers.ts';
 import { queryParams } from '../params.ts';
 import { page } from '../render.ts';
+import { requestMeta } from '../context.ts';
 import { requireTempToken, TempTokenUnauthorized } from '../temp-token-auth.ts';
 
 const MAX_BODY = 8 * 1024;
@@ -117,6 +118,7 @@ export function tempTokenRoutes(deps: Deps) {
         // Every other link for this account dies, and so do its sessions (a reset ends old sign-ins).
         await deps.tempTokens.deleteByResource(SET_PASSWORD_SCOPE.name, user.id);
         await deps.store.sessions.removeForUser(user.id);
+        deps.audit.record('password.set', { userId: user.id, ip: requestMeta(request).ip, details: { via: 'link' } });
         deps.log.info('password set from link', { user_id: user.id });
         return json({ ok: true, username: user.username, message: `Password set for ${user.username}. You can sign in now.` });
       },

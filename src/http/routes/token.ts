@@ -7,6 +7,8 @@ import { InvalidClient, InvalidRequest, UnsupportedGrantType } from '../../domai
 import { clientCredentials, exchangeAuthorizationCode, refreshTokens, type TokenResponse } from '../../domain/tokens.ts';
 import { JSON_NO_STORE_CORS } from '../headers.ts';
 import { formParams, type Params, type ParamSpec } from '../params.ts';
+import { enforce } from '../../domain/rate-limit.ts';
+import { requestMeta } from '../context.ts';
 
 export const TOKEN_PARAMS: ParamSpec = {
   grant_type: { max: 128 },
@@ -40,13 +42,17 @@ export function clientCredentialsOf(request: Request, p: Params) {
 export function tokenRoutes(deps: Deps, extraGrants: Record<string, GrantHandler> = {}) {
   const grants = { ...GRANTS, ...extraGrants };
   const handler = async ({ request }: { request: Request }) => {
+    const ip = requestMeta(request).ip;
+    enforce(deps.limits.tokenIp, ip, () => deps.metrics.rateLimited('token'));
     const p = await formParams(request, TOKEN_PARAMS);
     const grantType = p.get('grant_type');
     if (!grantType) throw new InvalidRequest('grant_type is missing');
     const grant = Object.hasOwn(grants, grantType) ? grants[grantType] : undefined;
     if (!grant) throw new UnsupportedGrantType(`grant_type ${grantType} is not supported`);
     const client = await authenticateClient(deps, clientCredentialsOf(request, p));
+    enforce(deps.limits.tokenClient, client.id, () => deps.metrics.rateLimited('token_client'));
     const body = await grant(deps, client, p);
+    deps.metrics.tokenIssued(grantType);
     return new Response(JSON.stringify(body), { headers: JSON_NO_STORE_CORS });
   };
   return new Elysia({ name: 'token' }).post('/token', handler, { parse: 'none' }).post('/oauth/token', handler, { parse: 'none' });
