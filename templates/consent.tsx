@@ -2,6 +2,7 @@
 // Consent: names the client, where it will send the person (the redirect host), the scopes and the
 // resources. Allow / Deny post back with the CSRF token and the original request.
 import { Layout } from './layout.tsx';
+import { DecisionForms, ResourceList } from './grant-parts.tsx';
 
 export interface ConsentProps {
   csrf: string;
@@ -56,36 +57,8 @@ export function ConsentPage(p: ConsentProps): string {
       ) : (
         <p>It asks for basic access only.</p>
       )}
-      {p.resources.length ? (
-        <>
-          <p>Access will be granted to:</p>
-          <ul class="scopes">
-            {p.resources.map((r) => (
-              <li>
-                <code safe>{r}</code>
-              </li>
-            ))}
-          </ul>
-        </>
-      ) : (
-        ''
-      )}
-      <div class="row">
-        <form method="post" action="/consent">
-          <input type="hidden" name="csrf" value={p.csrf} />
-          <input type="hidden" name="request" value={p.request} />
-          <input type="hidden" name="decision" value="deny" />
-          <button type="submit" class="secondary">
-            Deny
-          </button>
-        </form>
-        <form method="post" action="/consent">
-          <input type="hidden" name="csrf" value={p.csrf} />
-          <input type="hidden" name="request" value={p.request} />
-          <input type="hidden" name="decision" value="allow" />
-          <button type="submit">Allow</button>
-        </form>
-      </div>
+      <ResourceList resources={p.resources} />
+      <DecisionForms action="/consent" fields={{ csrf: p.csrf, request: p.request }} allowValue="allow" allowLabel="Allow" />
       <p class="muted">
         Client id <code safe>{p.clientId}</code>
       </p>

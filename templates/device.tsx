@@ -2,6 +2,7 @@
 // RFC 8628 §3.3 pages: code entry, confirmation (names the client, scopes and resources; Approve / Deny),
 // and the final page that sends the person back to the device.
 import { Layout } from './layout.tsx';
+import { DecisionForms, ResourceList } from './grant-parts.tsx';
 
 export function DeviceEntryPage(p: { csrf: string; userCode: string; error?: string; username: string }): string {
   return (
@@ -64,36 +65,8 @@ export function DeviceConfirmPage(p: DeviceConfirmProps): string {
       ) : (
         ''
       )}
-      {p.resources.length ? (
-        <>
-          <p>Access will be granted to:</p>
-          <ul class="scopes">
-            {p.resources.map((r) => (
-              <li>
-                <code safe>{r}</code>
-              </li>
-            ))}
-          </ul>
-        </>
-      ) : (
-        ''
-      )}
-      <div class="row">
-        <form method="post" action="/device/confirm">
-          <input type="hidden" name="csrf" value={p.csrf} />
-          <input type="hidden" name="user_code" value={p.userCode} />
-          <input type="hidden" name="decision" value="deny" />
-          <button type="submit" class="secondary">
-            Deny
-          </button>
-        </form>
-        <form method="post" action="/device/confirm">
-          <input type="hidden" name="csrf" value={p.csrf} />
-          <input type="hidden" name="user_code" value={p.userCode} />
-          <input type="hidden" name="decision" value="approve" />
-          <button type="submit">Approve</button>
-        </form>
-      </div>
+      <ResourceList resources={p.resources} />
+      <DecisionForms action="/device/confirm" fields={{ csrf: p.csrf, user_code: p.userCode }} allowValue="approve" allowLabel="Approve" />
       <p class="muted">
         Client id <code safe>{p.clientId}</code>
       </p>
