@@ -12,7 +12,7 @@ import {
   type AuthorizationRequest,
 } from '../../domain/authorization.ts';
 import type { Deps } from '../../domain/deps.ts';
-import { AuthorizeError } from '../../domain/errors.ts';
+import { AuthorizeError, OAuthError } from '../../domain/errors.ts';
 import { checkCsrf } from '../cookies.ts';
 import { pageContext, redirect, type PageContext } from '../page-context.ts';
 import { formParams, parseParams, queryParams, type ParamSpec } from '../params.ts';
@@ -73,8 +73,8 @@ async function authorize(deps: Deps, request: Request): Promise<Response> {
     req = await validateAuthorizationRequest(deps, queryParams(request, AUTHORIZE_PARAMS, { lenient: true }));
   } catch (e) {
     // Encoding or length errors found while parsing: the client is unverified, so a page.
-    if (e instanceof AuthorizeError || !(e instanceof Error) || !('error' in e)) throw e;
-    throw new AuthorizeError((e as AuthorizeError).error, (e as AuthorizeError).description, false);
+    if (e instanceof OAuthError && !(e instanceof AuthorizeError)) throw new AuthorizeError(e.error, e.description, false);
+    throw e;
   }
   const fail = (error: string, description: string) => new AuthorizeError(error, description, true, req.redirectUri, req.state);
   const ctx = await pageContext(deps, request);
