@@ -286,6 +286,28 @@ describe('fuzz', () => {
 });
 
 describe('faults', () => {
+  test.skipIf(process.env.AUTH_TEST_STORE === 'postgres')('a read-only database (SQLITE_READONLY): writes answer 503, reads keep working, recovery without restart', async () => {
+    const srv = await startTestServer();
+    try {
+      const c = await addClient(srv, { name: 'ro', redirectUris: [], isPublic: true, grantTypes: ['urn:ietf:params:oauth:grant-type:device_code'] });
+      const dev = () => postForm(`${srv.base}/device_authorization`, { client_id: c.client.id });
+      expect((await dev()).status).toBe(200);
+      // The server's own connection turns read-only: the error a read-only file or mount gives.
+      const { SqliteStore } = await import('../src/store/sqlite.ts');
+      const db = (srv.deps.store as InstanceType<typeof SqliteStore>).db;
+      db.exec('PRAGMA query_only = ON');
+      const ro = await dev();
+      expect(ro.status).toBe(503);
+      expect(await ro.json()).toMatchObject({ error: 'temporarily_unavailable' });
+      expect((await fetch(`${srv.base}/health`)).status).toBe(200);
+      expect((await fetch(`${srv.base}/jwks.json`)).status).toBe(200);
+      db.exec('PRAGMA query_only = OFF');
+      expect((await dev()).status).toBe(200);
+    } finally {
+      await srv.close();
+    }
+  });
+
   test('kill -9 in the middle of a token load loses no refresh token that was returned to a client', async () => {
     await ensureBinary();
     const dir = tempDir();
