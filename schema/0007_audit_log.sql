@@ -1,5 +1,5 @@
 -- Audit log: who did what, when, from where — never a token, code or password. High-volume events
--- (tokens issued) are aggregated per minute with a count.
+-- (tokens issued) are aggregated with a count (at most one row a second per grant, client and user).
 CREATE TABLE audit_log (
   id         TEXT PRIMARY KEY,
   time       BIGINT NOT NULL,

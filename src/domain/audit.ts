@@ -1,7 +1,8 @@
 // The audit log: sign-ins, consent, tokens issued (grant, client, user — never the token), refresh reuse
 // and family revocations, client registration and removal, key rotation, device decisions, password links.
 // Events are buffered and written in one transaction per second (a crash loses at most that second);
-// token issuance is aggregated per minute and (grant, client, user) into one row with a count.
+// token issuance is aggregated by (grant, client, user) into one row with a count per flush (at most one row
+// a second for each), stamped with its minute.
 import type { Clock } from '../clock.ts';
 import { nowS } from '../clock.ts';
 import type { Logger } from '../log.ts';
@@ -47,7 +48,7 @@ export class AuditLog {
     this.buffer.push({ id: randomId(), time: nowS(this.clock), event, userId: f.userId ?? null, clientId: f.clientId ?? null, ip: f.ip ?? null, details: f.details ?? {}, count: 1 });
   }
 
-  /** Tokens issued: one row per minute, grant, client and user, with a count. */
+  /** Tokens issued: counted per (minute, grant, client, user) until the next flush writes one row with the count. */
   tokenIssued(grant: string, clientId: string, userId: string | null): void {
     const minute = Math.floor(nowS(this.clock) / 60) * 60;
     const key = `${minute}\u0000${grant}\u0000${clientId}\u0000${userId ?? ''}`;
