@@ -50,12 +50,70 @@ function classify(e: unknown): never {
   throw e;
 }
 
+interface QueuedWrite {
+  fn: () => unknown;
+  done: (v: any) => void;
+  fail: (e: unknown) => void;
+}
+
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
+  private queue: QueuedWrite[] = [];
+
   constructor(
     readonly db: Database,
     readonly path = ':memory:',
   ) {}
+
+  /**
+   * Group commit for the writes of the request path. A WAL commit costs more than the rows it carries, so
+   * the write operations queued in one event-loop turn run in one BEGIN IMMEDIATE transaction, each inside
+   * its own SAVEPOINT: every operation stays atomic and independent (a failing one is rolled back alone and
+   * its caller gets the error), and every caller's promise resolves only after the COMMIT — a response is
+   * never sent before its write is in the WAL.
+   */
+  private write<T>(fn: () => T): Promise<T> {
+    return new Promise<T>((done, fail) => {
+      if (this.queue.length === 0) setImmediate(() => this.flushWrites());
+      this.queue.push({ fn, done, fail });
+    });
+  }
+
+  private flushWrites(): void {
+    const batch = this.queue;
+    this.queue = [];
+    const out: ({ ok: true; v: unknown } | { ok: false; e: unknown })[] = [];
+    try {
+      this.db.transaction(() => {
+        for (const op of batch) {
+          this.db.exec('SAVEPOINT op');
+          try {
+            out.push({ ok: true, v: op.fn() });
+            this.db.exec('RELEASE op');
+          } catch (e) {
+            this.db.exec('ROLLBACK TO op');
+            this.db.exec('RELEASE op');
+            out.push({ ok: false, e });
+          }
+        }
+      }).immediate();
+    } catch (e) {
+      // BEGIN or COMMIT failed (locked, full, read-only…): nothing of the batch is stored.
+      for (const op of batch) {
+        try {
+          classify(e);
+        } catch (err) {
+          op.fail(err);
+        }
+      }
+      return;
+    }
+    batch.forEach((op, i) => {
+      const r = out[i]!;
+      if (r.ok) op.done(r.v);
+      else op.fail(r.e);
+    });
+  }
 
   private one(sql: string, ...params: unknown[]): Row | null {
     try {
@@ -143,7 +201,7 @@ export class SqliteStore implements Store {
     list: async () => this.all(Q.clientList).map(R.toClient),
     remove: async (id: string) => this.run(Q.clientRemove, id) > 0,
     setSecretHash: async (id: string, hash: string) => this.run(Q.clientSetSecret, hash, id) > 0,
-    touch: async (id: string, now: number) => void this.run(Q.clientTouch, now, id),
+    touch: (id: string, now: number) => this.write(() => void this.run(Q.clientTouch, now, id)),
     upsertDocument: async (c: ClientRow) =>
       void this.run(Q.clientUpsertDocument, c.id, c.name, R.json(c.redirectUris), R.json(c.grantTypes), R.json(c.scopes), R.json(c.metadata), c.createdAt),
   };
@@ -175,12 +233,12 @@ export class SqliteStore implements Store {
   };
 
   sessions = {
-    insert: async (s: SessionRow) => void this.run(Q.sessionInsert, ...R.sessionParams(s)),
+    insert: (s: SessionRow) => this.write(() => void this.run(Q.sessionInsert, ...R.sessionParams(s))),
     get: async (id: string) => {
       const r = this.one(Q.sessionGet, id);
       return r ? R.toSession(r) : null;
     },
-    touch: async (id: string, now: number) => void this.run(Q.sessionTouch, now, id),
+    touch: (id: string, now: number) => this.write(() => void this.run(Q.sessionTouch, now, id)),
     remove: async (id: string) => void this.run(Q.sessionRemove, id),
     removeForUser: async (userId: string) => this.run(Q.sessionRemoveForUser, userId),
   };
@@ -214,21 +272,22 @@ export class SqliteStore implements Store {
   };
 
   codes = {
-    insert: async (c: CodeRow) => void this.run(Q.codeInsert, ...R.codeParams(c)),
+    insert: (c: CodeRow) => this.write(() => void this.run(Q.codeInsert, ...R.codeParams(c))),
     get: async (id: string) => {
       const r = this.one(Q.codeGet, id);
       return r ? R.toCode(r) : null;
     },
-    consume: async (id: string, now: number) => {
-      const r = this.one(Q.codeConsume, now, id, now);
-      return r ? R.toCode(r) : null;
-    },
-    recordIssued: async (id: string, familyId: string | null, jti: string, exp: number) => void this.run(Q.codeRecordIssued, familyId, jti, exp, id),
+    consume: (id: string, now: number) =>
+      this.write(() => {
+        const r = this.one(Q.codeConsume, now, id, now);
+        return r ? R.toCode(r) : null;
+      }),
+    recordIssued: (id: string, familyId: string | null, jti: string, exp: number) => this.write(() => void this.run(Q.codeRecordIssued, familyId, jti, exp, id)),
   };
 
   refresh = {
-    insertFamily: async (f: FamilyRow, first: RefreshRow) =>
-      this.tx(() => {
+    insertFamily: (f: FamilyRow, first: RefreshRow) =>
+      this.write(() => {
         this.run(Q.familyInsert, ...R.familyParams(f));
         this.run(Q.refreshInsert, ...R.refreshParams(first));
       }),
@@ -244,22 +303,22 @@ export class SqliteStore implements Store {
       const r = this.one(Q.refreshWithFamily, id);
       return r ? R.toRefreshWithFamily(r) : null;
     },
-    rotate: async (oldId: string, now: number, next: RefreshRow, familyExpiresAt: number) =>
-      this.tx(() => {
+    rotate: (oldId: string, now: number, next: RefreshRow, familyExpiresAt: number) =>
+      this.write(() => {
         if (this.run(Q.refreshConsume, now, oldId, now) !== 1) return false;
         this.run(Q.refreshInsert, ...R.refreshParams(next));
         this.run(Q.familySlide, familyExpiresAt, next.familyId);
         return true;
       }),
-    insertIntoFamily: async (next: RefreshRow, now: number, familyExpiresAt: number) =>
-      this.tx(() => {
+    insertIntoFamily: (next: RefreshRow, now: number, familyExpiresAt: number) =>
+      this.write(() => {
         if (this.run(Q.familySlideIfLive, familyExpiresAt, next.familyId, now) !== 1) return false;
         this.run(Q.refreshInsert, ...R.refreshParams(next));
         return true;
       }),
-    setLastJti: async (id: string, jti: string, exp: number) => void this.run(Q.refreshSetLastJti, jti, exp, id),
-    revokeFamily: async (id: string, now: number) =>
-      this.tx(() => {
+    setLastJti: (id: string, jti: string, exp: number) => this.write(() => void this.run(Q.refreshSetLastJti, jti, exp, id)),
+    revokeFamily: (id: string, now: number) =>
+      this.write(() => {
         const n = this.run(Q.familyRevoke, now, id);
         this.run(Q.revokeFamilyAccessTokens, id, now);
         return n > 0;
@@ -268,20 +327,21 @@ export class SqliteStore implements Store {
   };
 
   revokedAccessTokens = {
-    add: async (jti: string, expiresAt: number) => void this.run(Q.revokedAdd, jti, expiresAt),
+    add: (jti: string, expiresAt: number) => this.write(() => void this.run(Q.revokedAdd, jti, expiresAt)),
     has: async (jti: string) => this.one(Q.revokedHas, jti) !== null,
   };
 
   deviceCodes = {
-    insert: async (d: DeviceCodeRow) => {
-      try {
-        this.db.query(Q.deviceInsert).run(...(R.deviceParams(d) as SQLQueryBindings[]));
-        return true;
-      } catch (e) {
-        if (/UNIQUE constraint failed: device_codes.user_code/.test(String(e))) return false;
-        return classify(e);
-      }
-    },
+    insert: (d: DeviceCodeRow) =>
+      this.write(() => {
+        try {
+          this.db.query(Q.deviceInsert).run(...(R.deviceParams(d) as SQLQueryBindings[]));
+          return true;
+        } catch (e) {
+          if (/UNIQUE constraint failed: device_codes.user_code/.test(String(e))) return false; // draw another code
+          return classify(e);
+        }
+      }),
     get: async (id: string) => {
       const r = this.one(Q.deviceGet, id);
       return r ? R.toDevice(r) : null;
@@ -290,9 +350,9 @@ export class SqliteStore implements Store {
       const r = this.one(Q.deviceByUserCode, userCode, now);
       return r ? R.toDevice(r) : null;
     },
-    poll: async (id: string, nowMs: number) =>
+    poll: (id: string, nowMs: number) =>
       // Read and update in one write transaction: concurrent polls, even from other processes, serialise.
-      this.tx(() => {
+      this.write(() => {
         const r = this.one(Q.deviceGet, id);
         if (!r) return null;
         const before = R.toDevice(r);
@@ -301,20 +361,22 @@ export class SqliteStore implements Store {
         this.run(Q.devicePollUpdate, interval, nowMs, id);
         return { row: { ...before, pollInterval: interval, lastPolledMs: nowMs }, tooFast };
       }),
-    decide: async (id: string, decision: 'approved' | 'denied', userId: string, authTime: number, now: number) => this.run(Q.deviceDecide, decision, userId, authTime, id, now) === 1,
-    consume: async (id: string) => {
-      const r = this.one(Q.deviceConsume, id);
-      return r ? R.toDevice(r) : null;
-    },
+    decide: (id: string, decision: 'approved' | 'denied', userId: string, authTime: number, now: number) =>
+      this.write(() => this.run(Q.deviceDecide, decision, userId, authTime, id, now) === 1),
+    consume: (id: string) =>
+      this.write(() => {
+        const r = this.one(Q.deviceConsume, id);
+        return r ? R.toDevice(r) : null;
+      }),
   };
 
   tempTokens = {
-    insert: async (t: TempTokenRow) => void this.run(Q.tempInsert, ...R.tempTokenParams(t)),
+    insert: (t: TempTokenRow) => this.write(() => void this.run(Q.tempInsert, ...R.tempTokenParams(t))),
     get: async (id: string) => {
       const r = this.one(Q.tempGet, id);
       return r ? R.toTempToken(r) : null;
     },
-    consume: async (id: string, now: number) => this.run(Q.tempConsume, now, id, now) === 1,
+    consume: (id: string, now: number) => this.write(() => this.run(Q.tempConsume, now, id, now) === 1),
     deleteByResource: async (scope: string, resourceId: string) => this.run(Q.tempDeleteByResource, scope, resourceId),
     deleteExpired: async (before: number) => this.run(Q.tempDeleteExpired, before),
   };
@@ -329,18 +391,20 @@ export class SqliteStore implements Store {
   };
 
   rateLimits = {
-    hit: async (key: string, windowS: number, now: number) => {
-      const r = this.one(Q.rateHit, key, now, now - windowS, now - windowS)!;
-      return { count: Number(r.count), windowStart: Number(r.window_start) };
-    },
+    hit: (key: string, windowS: number, now: number) =>
+      this.write(() => {
+        const r = this.one(Q.rateHit, key, now, now - windowS, now - windowS)!;
+        return { count: Number(r.count), windowStart: Number(r.window_start) };
+      }),
   };
 
   upstreamLogins = {
-    insert: async (r: UpstreamLoginRow) => void this.run(Q.upstreamInsert, ...R.upstreamLoginParams(r)),
-    take: async (stateHash: string, now: number) => {
-      const r = this.one(Q.upstreamTake, stateHash, now);
-      return r ? R.toUpstreamLogin(r) : null;
-    },
+    insert: (r: UpstreamLoginRow) => this.write(() => void this.run(Q.upstreamInsert, ...R.upstreamLoginParams(r))),
+    take: (stateHash: string, now: number) =>
+      this.write(() => {
+        const r = this.one(Q.upstreamTake, stateHash, now);
+        return r ? R.toUpstreamLogin(r) : null;
+      }),
   };
 
   async dump(now: number): Promise<StoreDump> {
