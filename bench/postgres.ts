@@ -14,7 +14,12 @@ const LOAD_CPU = TWO ? ['taskset', '-c', '0'] : [];
 const work = mkdtempSync(join(tmpdir(), 'auth-pgbench-'));
 chmodSync(work, 0o755);
 const procs: ReturnType<typeof Bun.spawn>[] = [];
-process.on('exit', () => procs.forEach((p) => p.kill('SIGKILL')));
+const stopCluster = () => Bun.spawnSync(['bash', join(ROOT, 'scripts/pg-cluster'), 'stop', join(work, 'pg')]);
+process.on('exit', () => {
+  procs.forEach((p) => p.kill('SIGKILL'));
+  stopCluster(); // the cluster is a daemon: stop it whatever ends this run
+});
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
 const UNLIMITED = { TOKEN_RATE_LIMIT: '100000000', TOKEN_CLIENT_RATE_LIMIT: '100000000', INTROSPECTION_RATE_LIMIT: '100000000', DEVICE_RATE_LIMIT: '100000000' };
 
 const freePort = () => {
@@ -125,7 +130,7 @@ async function main() {
     console.error(label, JSON.stringify(results[label]));
     await Bun.sleep(500);
   }
-  Bun.spawnSync(['bash', join(ROOT, 'scripts/pg-cluster'), 'stop', join(work, 'pg')]);
+  stopCluster();
   const lscpu = Bun.spawnSync(['lscpu']).stdout.toString();
   const model = /Model name:\s+(.+)/.exec(lscpu)?.[1]?.trim() ?? 'unknown CPU';
   const base = results['SQLite, 1 instance']!;
