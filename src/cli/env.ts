@@ -1,26 +1,22 @@
-// Configuration for commands: the environment plus `.env` in the working directory, validated.
+// Configuration and dependencies for commands: the environment plus `.env` in the working directory, validated.
 import { loadConfig, readEnvironment, type Config } from '../config.ts';
-import { createLogger, type Logger } from '../log.ts';
-
-export async function commandConfig(): Promise<Config> {
-  return loadConfig(await readEnvironment(process.env, process.cwd()));
-}
-
-export function commandLogger(config: Config): Logger {
-  return createLogger(config.logLevel, config.logFormat);
-}
-
+import { createLogger } from '../log.ts';
 import { systemClock } from '../clock.ts';
 import type { Deps } from '../domain/deps.ts';
 import { openStore } from '../store/open.ts';
 import { buildDeps } from '../deps.ts';
 
+export async function commandConfig(): Promise<Config> {
+  return loadConfig(await readEnvironment(process.env, process.cwd()));
+}
+
 /** Dependencies for operator commands: the configured store, migrated; nothing listens. */
 export async function commandDeps(): Promise<{ deps: Deps; close: () => Promise<void> }> {
   const config = await commandConfig();
-  const store = await openStore(config, createLogger('warn', config.logFormat));
+  const log = createLogger('warn', config.logFormat);
+  const store = await openStore(config, log);
   await store.migrate();
-  const deps = buildDeps(config, createLogger('warn', config.logFormat), systemClock, store);
+  const deps = buildDeps(config, log, systemClock, store);
   return {
     deps,
     close: async () => {

@@ -47,6 +47,14 @@ export class InvalidClient extends OAuthError {
   }
 }
 
+/** A bearer credential that is missing or wrong: 401 with a Bearer challenge (RFC 6750 §3, §3.1). */
+export class InvalidToken extends OAuthError {
+  constructor(description: string, realm = 'auth') {
+    super('invalid_token', description, 401);
+    this.headers['WWW-Authenticate'] = `Bearer realm="${realm}", error="invalid_token", error_description="${description.replace(/"/g, "'")}"`;
+  }
+}
+
 /** Too many requests: 429 with Retry-After (RFC 6585 §4). */
 export class TooManyRequests extends OAuthError {
   constructor(retryAfterS: number, description = 'too many requests; retry later') {

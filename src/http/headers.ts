@@ -27,9 +27,6 @@ export function pageHeaders(https: boolean): Record<string, string> {
   return h;
 }
 
-export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json; charset=utf-8', ...headers } });
-}
 
 /** Paths that browser-based clients call cross-origin (DESIGN.md: never /authorize or pages). */
 export const CORS_PATHS = new Set([

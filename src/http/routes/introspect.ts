@@ -4,9 +4,9 @@
 import { Elysia } from 'elysia';
 import { authenticateClient } from '../../domain/clients.ts';
 import type { Deps } from '../../domain/deps.ts';
-import { InvalidClient, InvalidRequest, OAuthError, TemporarilyUnavailable } from '../../domain/errors.ts';
+import { InvalidClient, InvalidRequest, InvalidToken, TemporarilyUnavailable } from '../../domain/errors.ts';
 import { introspectToken } from '../../domain/introspection.ts';
-import { equalSecrets } from '../../security/compare.ts';
+import { bearerToken, requireBearer } from '../bearer.ts';
 import { JSON_NO_STORE } from '../headers.ts';
 import { enforce } from '../../domain/rate-limit.ts';
 import { requestMeta } from '../context.ts';
@@ -16,13 +16,6 @@ import { clientCredentialsOf } from './token.ts';
 const INTROSPECT_PARAMS: ParamSpec = { token: { max: 4096 }, token_type_hint: { max: 64 }, client_id: { max: 256 }, client_secret: { max: 512 } };
 const TOKENINFO_QUERY: ParamSpec = { access_token: { max: 4096 } };
 
-class Unauthorized extends OAuthError {
-  constructor(description: string) {
-    super('invalid_token', description, 401);
-    this.headers['WWW-Authenticate'] = 'Bearer realm="auth"';
-  }
-}
-
 export function introspectRoutes(deps: Deps) {
   const { config } = deps;
   return new Elysia({ name: 'introspect' })
@@ -31,17 +24,16 @@ export function introspectRoutes(deps: Deps) {
       async ({ request }) => {
         if (!config.introspectionToken && !config.introspectionClientAuth) throw new TemporarilyUnavailable('introspection is not configured');
         enforce(deps.limits.introspectionIp, requestMeta(request).ip, () => deps.metrics.rateLimited('introspection'));
-        const auth = request.headers.get('authorization') ?? '';
         const p = await formParams(request, INTROSPECT_PARAMS);
-        const bearer = /^Bearer\s+(.+)$/i.exec(auth)?.[1];
-        if (bearer !== undefined) {
-          if (!config.introspectionToken || !equalSecrets(bearer, config.introspectionToken)) throw new Unauthorized('invalid introspection credentials');
+        if (bearerToken(request) !== undefined) {
+          if (!config.introspectionToken) throw new InvalidToken('invalid introspection credentials');
+          requireBearer(request, config.introspectionToken, 'invalid introspection credentials');
         } else if (config.introspectionClientAuth) {
           // RFC 7662 §2.1: the protected resource authenticates; public clients cannot.
           const client = await authenticateClient(deps, clientCredentialsOf(request, p));
           if (client.tokenEndpointAuthMethod === 'none') throw new InvalidClient('public clients cannot introspect', false);
         } else {
-          throw new Unauthorized('introspection requires the introspection token');
+          throw new InvalidToken('introspection requires the introspection token');
         }
         const token = p.get('token');
         if (!token) throw new InvalidRequest('token is missing');
@@ -52,11 +44,11 @@ export function introspectRoutes(deps: Deps) {
     )
     .get('/oauth/tokeninfo', async ({ request }) => {
       // The token from the Authorization header (preferred, RFC 6750 §2.1) or ?access_token= (AuthGate).
-      const header = /^Bearer\s+(.+)$/i.exec(request.headers.get('authorization') ?? '')?.[1];
+      const header = bearerToken(request);
       const token = header ?? queryParams(request, TOKENINFO_QUERY).get('access_token');
-      if (!token) throw new Unauthorized('an access token is required');
+      if (!token) throw new InvalidToken('an access token is required');
       const info = await introspectToken(deps, token, 'access_token');
-      if (!info.active || info.token_type !== 'Bearer') throw new Unauthorized('the access token is invalid or expired');
+      if (!info.active || info.token_type !== 'Bearer') throw new InvalidToken('the access token is invalid or expired');
       const { active: _a, token_type: _t, ...rest } = info;
       return new Response(JSON.stringify({ active: true, ...rest }), { headers: JSON_NO_STORE });
     });

@@ -3,21 +3,14 @@
 import { Elysia } from 'elysia';
 import type { Deps } from '../../domain/deps.ts';
 import { nowS } from '../../clock.ts';
-import { NotFound, OAuthError, TooManyRequests } from '../../domain/errors.ts';
+import { NotFound, TooManyRequests } from '../../domain/errors.ts';
 import { InvalidClientMetadata, registerClient } from '../../domain/registration.ts';
-import { equalSecrets } from '../../security/compare.ts';
+import { requireBearer } from '../bearer.ts';
 import { requestMeta } from '../context.ts';
 import { JSON_NO_STORE_CORS } from '../headers.ts';
 import { PayloadTooLarge } from '../params.ts';
 
 const MAX_BODY = 16 * 1024;
-
-class InvalidToken extends OAuthError {
-  constructor(description: string) {
-    super('invalid_token', description, 401); // RFC 6750 §3.1
-    this.headers['WWW-Authenticate'] = `Bearer error="invalid_token", error_description="${description}"`;
-  }
-}
 
 async function readJson(request: Request): Promise<unknown> {
   if (!/^application\/json\s*(;|$)/i.test(request.headers.get('content-type') ?? '')) throw new InvalidClientMetadata('the body must be application/json');
@@ -39,9 +32,7 @@ export function registerRoutes(deps: Deps) {
       if (config.registration === 'off') throw new NotFound('dynamic client registration is disabled');
       if (config.registration === 'token') {
         // RFC 7591 §3: the initial access token, compared in constant time.
-        const auth = request.headers.get('authorization') ?? '';
-        const given = /^Bearer\s+(.+)$/i.exec(auth)?.[1];
-        if (!given || !equalSecrets(given, config.registrationToken!)) throw new InvalidToken('a valid initial access token is required');
+        requireBearer(request, config.registrationToken!, 'a valid initial access token is required');
       }
       // Per-IP limit kept in the store, so it holds across instances.
       const ip = requestMeta(request).ip;

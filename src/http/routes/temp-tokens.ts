@@ -11,7 +11,7 @@ import type { Deps } from '../../domain/deps.ts';
 import { InvalidRequest, OAuthError, TemporarilyUnavailable } from '../../domain/errors.ts';
 import { hashPassword, passwordProblem } from '../../domain/passwords.ts';
 import { SET_PASSWORD_SCOPE, TempTokenError } from '../../domain/temp-tokens.ts';
-import { equalSecrets } from '../../security/compare.ts';
+import { requireBearer } from '../bearer.ts';
 import { JSON_NO_STORE } from '../headers.ts';
 import { queryParams } from '../params.ts';
 import { page } from '../render.ts';
@@ -40,12 +40,7 @@ export function tempTokenRoutes(deps: Deps) {
   const admin = (request: Request) => {
     const configured = deps.config.adminToken;
     if (!configured) throw new TemporarilyUnavailable('the temp-token API is disabled (set ADMIN_TOKEN)');
-    const given = /^Bearer\s+(.+)$/i.exec(request.headers.get('authorization') ?? '')?.[1];
-    if (!given || !equalSecrets(given, configured)) {
-      const e = new OAuthError('invalid_token', 'a valid admin token is required', 401);
-      e.headers['WWW-Authenticate'] = 'Bearer realm="auth-admin"';
-      throw e;
-    }
+    requireBearer(request, configured, 'a valid admin token is required', 'auth-admin');
   };
   const typed = (e: unknown) => {
     if (e instanceof TempTokenError) return new OAuthError(e.code, e.message, e.code === 'route_not_allowed' || e.code === 'not_found' || e.code === 'expired' ? 401 : 400);
