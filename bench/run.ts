@@ -2,6 +2,7 @@
 // pinned to one core and wrk to the other (when there are two), warm-up, then every scenario for a fixed
 // time in alternation for several rounds. Writes bench/RESULTS.md and bench/results.svg.
 //   bun run bench            (DURATION=10 WARMUP=3 ROUNDS=3 CONNS=50; QUICK=1 for a short run)
+//   ONLY=metadata,introspection bun run bench   (those scenarios only — `code` for the code flow — printed; no report written)
 import { $ } from 'bun';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -16,6 +17,7 @@ const DURATION = Number(process.env.DURATION ?? (quick ? 3 : 10));
 const WARMUP = Number(process.env.WARMUP ?? (quick ? 1 : 3));
 const ROUNDS = Number(process.env.ROUNDS ?? (quick ? 1 : 3));
 const CONNS = Number(process.env.CONNS ?? 50);
+const ONLY = process.env.ONLY?.split(',').map((x) => x.trim().toLowerCase()).filter(Boolean);
 const TWO_CORES = cpus().length >= 2;
 const SERVER_CPU = TWO_CORES ? ['taskset', '-c', '1'] : [];
 const LOAD_CPU = TWO_CORES ? ['taskset', '-c', '0'] : [];
@@ -238,15 +240,17 @@ async function main() {
   const idleRss = rssMiB(ours.proc.pid);
   const servers = [ours, theirs];
   const results: Measurement[] = [];
+  const scenarios = ONLY ? SCENARIOS.filter((sc) => ONLY.some((o) => sc.name.toLowerCase().startsWith(o))) : SCENARIOS;
+  if (ONLY && !scenarios.length && !ONLY.includes('code')) throw new Error(`ONLY=${process.env.ONLY} names no scenario; scenarios: ${SCENARIOS.map((s) => s.name).join(', ')}`);
 
-  for (const sc of SCENARIOS) {
+  for (const sc of scenarios) {
     for (const s of servers) {
       const w = await sc.wrk(s);
       await wrk(w.url, w.script, w.env, WARMUP, CONNS);
     }
   }
   for (let round = 1; round <= ROUNDS; round++) {
-    for (const sc of SCENARIOS) {
+    for (const sc of scenarios) {
       // Alternate which server goes first, round by round.
       for (const s of round % 2 ? servers : [...servers].reverse()) {
         const w = await sc.wrk(s);
@@ -257,6 +261,21 @@ async function main() {
         console.error(`round ${round} ${sc.name.padEnd(34)} ${s.name.padEnd(14)} ${m.rps.toFixed(0).padStart(7)} req/s  p50 ${m.p50.toFixed(2)} ms  p99 ${m.p99.toFixed(2)} ms  errors ${m.errors}`);
       }
     }
+  }
+  if (ONLY) {
+    for (const sc of scenarios) {
+      const m = (name: string) => median(results.filter((r) => r.scenario === sc.name && r.server === name).map((r) => r.rps));
+      const p99 = median(results.filter((r) => r.scenario === sc.name && r.server === 'auth').map((r) => r.p99));
+      console.error(`${sc.name}: ${(m('auth') / m('oidc-provider')).toFixed(2)}× (auth p99 ${p99.toFixed(2)} ms)`);
+    }
+    if (ONLY.includes('code')) {
+      const f = await codeFlowLoad(ours, await ourSession(ours), DURATION, CONNS);
+      console.error(`code flow: ${f.flowsPerSecond.toFixed(0)} flows/s p99 ${f.p99.toFixed(2)} ms errors ${f.errors}`);
+    }
+    console.error(`RSS after the run: ${rssMiB(ours.proc.pid, 'VmHWM').toFixed(1)} MiB peak`);
+    for (const c of children) c.kill('SIGTERM');
+    rmSync(work, { recursive: true, force: true });
+    return;
   }
   // The code flow for a signed-in user (authorize with a session cookie → code → token), ours only.
   const flows: number[] = [];
