@@ -1,14 +1,15 @@
-// The route table. The error handler comes first: Elysia applies onError only to routes registered after it.
+// The route tables: the protocol endpoints as plain handlers for Bun's native router, pages and the rest as
+// an Elysia app. The error handler comes first: Elysia applies onError only to routes registered after it.
 import { Elysia } from 'elysia';
 import type { Deps } from './domain/deps.ts';
-import { errorHandler } from './http/error-handler.ts';
+import { errorHandler, errorResponder } from './http/error-handler.ts';
 import { healthRoutes } from './http/routes/health.ts';
 import { staticRoutes } from './http/routes/static.ts';
-import { authorizeRoutes } from './http/routes/authorize.ts';
+import { authorizeEndpoint, authorizeRoutes } from './http/routes/authorize.ts';
 import { discoveryRoutes } from './http/routes/discovery.ts';
 import { loginRoutes } from './http/routes/login.ts';
 import { tokenRoutes } from './http/routes/token.ts';
-import { deviceGrant, deviceRoutes } from './http/routes/device.ts';
+import { deviceAuthorizationRoutes, deviceGrant, deviceRoutes } from './http/routes/device.ts';
 import { DEVICE_GRANT } from './domain/seed.ts';
 import { registerRoutes } from './http/routes/register.ts';
 import { introspectRoutes } from './http/routes/introspect.ts';
@@ -17,40 +18,45 @@ import { tempTokenRoutes } from './http/routes/temp-tokens.ts';
 import { metricsRoutes } from './http/routes/metrics.ts';
 import { accountRoutes } from './http/routes/account.ts';
 import { CORS_PATHS, corsPreflight } from './http/headers.ts';
+import type { RouteTable } from './http/serve.ts';
 
 export function createApp(deps: Deps) {
   const https = deps.config.baseUrl.startsWith('https:');
   const base = deps.config.baseUrl;
-  return new Elysia({ name: 'auth' })
-    .use(errorHandler({ log: deps.log, issuer: deps.config.baseUrl, https, metrics: deps.metrics }))
-    .use(healthRoutes(deps))
+  const onError = errorResponder({ log: deps.log, issuer: deps.config.baseUrl, https, metrics: deps.metrics });
+  const routes: RouteTable = {
+    ...healthRoutes(deps),
+    ...discoveryRoutes(deps, {
+      device_authorization_endpoint: `${base}/device_authorization`,
+      grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials', DEVICE_GRANT],
+      ...(deps.config.registration !== 'off' ? { registration_endpoint: `${base}/register` } : {}),
+      ...(deps.config.introspectionToken || deps.config.introspectionClientAuth
+        ? { introspection_endpoint: `${base}/introspect`, introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'] }
+        : {}),
+      revocation_endpoint: `${base}/revoke`,
+      revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+      client_id_metadata_document_supported: deps.config.clientMetadataDocuments,
+      // Non-standard (RFC 8414 §2 allows extensions): the public client `auth login` may use here.
+      ...(deps.config.cliClientId ? { auth_cli_client_id: deps.config.cliClientId } : {}),
+    }),
+    ...authorizeEndpoint(deps),
+    ...tokenRoutes(deps, deviceGrant),
+    ...deviceAuthorizationRoutes(deps),
+    ...introspectRoutes(deps),
+    ...revokeRoutes(deps),
+  };
+  const app = new Elysia({ name: 'auth' })
+    .use(errorHandler(onError))
     .use(staticRoutes())
-    .use(
-      discoveryRoutes(deps, {
-        device_authorization_endpoint: `${base}/device_authorization`,
-        grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials', DEVICE_GRANT],
-        ...(deps.config.registration !== 'off' ? { registration_endpoint: `${base}/register` } : {}),
-        ...(deps.config.introspectionToken || deps.config.introspectionClientAuth
-          ? { introspection_endpoint: `${base}/introspect`, introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'] }
-          : {}),
-        revocation_endpoint: `${base}/revoke`,
-        revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
-        client_id_metadata_document_supported: deps.config.clientMetadataDocuments,
-        // Non-standard (RFC 8414 §2 allows extensions): the public client `auth login` may use here.
-        ...(deps.config.cliClientId ? { auth_cli_client_id: deps.config.cliClientId } : {}),
-      }),
-    )
     .use(authorizeRoutes(deps))
     .use(loginRoutes(deps))
-    .use(tokenRoutes(deps, deviceGrant))
     .use(deviceRoutes(deps))
     .use(registerRoutes(deps))
-    .use(introspectRoutes(deps))
-    .use(revokeRoutes(deps))
     .use(tempTokenRoutes(deps))
     .use(metricsRoutes(deps))
     .use(accountRoutes(deps))
     .options('/*', ({ request }) => (CORS_PATHS.has(new URL(request.url).pathname) ? corsPreflight() : new Response(null, { status: 404 })));
+  return { routes, app, onError };
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -8,7 +8,7 @@ import type { Config } from './config.ts';
 import type { Deps } from './domain/deps.ts';
 import { ensureSeeds } from './domain/seed.ts';
 import { buildDeps } from './deps.ts';
-import { attachMeta } from './http/context.ts';
+import { requestWrapper } from './http/serve.ts';
 import type { Logger } from './log.ts';
 import { openStore } from './store/open.ts';
 import { SqliteStore } from './store/sqlite.ts';
@@ -41,18 +41,12 @@ export async function createDeps(config: Config, log: Logger, opts: { clock?: Cl
   return deps;
 }
 
-function pathOf(url: string): string {
-  const start = url.indexOf('/', url.indexOf('//') + 2);
-  if (start < 0) return '/';
-  const q = url.indexOf('?', start);
-  return url.slice(start, q < 0 ? undefined : q);
-}
-
 export async function startServer(config: Config, log: Logger, opts: { clock?: Clock; store?: Store } = {}): Promise<RunningServer> {
   const deps = await createDeps(config, log, opts);
-  const app = createApp(deps);
+  const { routes, app, onError } = createApp(deps);
+  const wrap = requestWrapper(config, log, deps.metrics, onError);
   // Compose Elysia's handler once, before the first request (its `fetch` getter compiles on first use).
-  const handle = app.fetch as (req: Request) => Response | Promise<Response>;
+  const fetch = wrap.fallback(app.fetch as (req: Request) => Response | Promise<Response>);
   const inflight = new Set<Promise<unknown>>();
 
   let server: Server<undefined>;
@@ -64,26 +58,8 @@ export async function startServer(config: Config, log: Logger, opts: { clock?: C
       idleTimeout: 30, // seconds: slow or idle clients are cut off
       maxRequestBodySize: 1024 * 1024,
       development: false,
-      async fetch(req, srv) {
-        const meta = attachMeta(req, srv.requestIP(req)?.address ?? 'unknown', config.trustProxy);
-        let res: Response;
-        try {
-          res = await handle(req);
-        } catch (e) {
-          log.error('request failed outside the app', { request_id: meta.id, error: String(e) });
-          res = new Response('{"error":"server_error"}', { status: 500, headers: { 'Content-Type': 'application/json' } });
-        }
-        try {
-          res.headers.set('X-Request-Id', meta.id);
-        } catch {
-          // immutable headers (never for our own responses)
-        }
-        const path = pathOf(req.url);
-        const ms = performance.now() - meta.start;
-        deps.metrics.request(path, res.status, ms / 1000);
-        log.request({ method: req.method, path, status: res.status, durationMs: Math.round(ms * 100) / 100, requestId: meta.id, ip: meta.ip });
-        return res;
-      },
+      routes: wrap.routes(routes),
+      fetch,
       error(e) {
         log.error('server error', { error: String(e) });
         return new Response('{"error":"server_error"}', { status: 500, headers: { 'Content-Type': 'application/json' } });

@@ -31,8 +31,19 @@ function wantsHtml(request: Request): boolean {
   return accept.includes('text/html');
 }
 
-export function errorHandler(opts: { log: Logger; issuer: string; https: boolean; metrics: Metrics }) {
-  return new Elysia({ name: 'error-handler' }).onError({ as: 'global' }, ({ code, error, request }) => {
+export interface ErrorOptions {
+  log: Logger;
+  issuer: string;
+  https: boolean;
+  metrics: Metrics;
+}
+
+/**
+ * Any error thrown by a handler → its response. Used by both routers: Elysia's onError (with Elysia's own
+ * `code`) and the native routes of the protocol endpoints (src/http/serve.ts).
+ */
+export function errorResponder(opts: ErrorOptions) {
+  return (error: unknown, request: Request, code?: string | number): Response => {
     if (error instanceof OAuthError) opts.metrics.oauthError(error.error);
     if (error instanceof AuthorizeError) {
       if (error.redirectable && error.redirectUri) return authorizeErrorRedirect(error, opts.issuer);
@@ -66,7 +77,11 @@ export function errorHandler(opts: { log: Logger; issuer: string; https: boolean
     const err = error as Error;
     opts.log.error('unhandled error', { request_id: id, path: new URL(request.url).pathname, error: String(err?.message ?? err), stack: err?.stack });
     return new Response(JSON.stringify({ error: 'server_error', error_description: `internal error (id ${id})` }), { status: 500, headers: JSON_NO_STORE });
-  });
+  };
+}
+
+export function errorHandler(respond: ReturnType<typeof errorResponder>) {
+  return new Elysia({ name: 'error-handler' }).onError({ as: 'global' }, ({ code, error, request }) => respond(error, request, code));
 }
 
 /** Name the offending parameter without echoing values or the schema. */

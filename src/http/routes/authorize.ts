@@ -17,6 +17,7 @@ import { checkCsrf } from '../cookies.ts';
 import { pageContext, redirect, type PageContext } from '../page-context.ts';
 import { formParams, parseParams, queryParams, type ParamSpec } from '../params.ts';
 import { asPage } from './login.ts';
+import type { RouteTable } from '../serve.ts';
 
 export const AUTHORIZE_PARAMS: ParamSpec = {
   response_type: { max: 64 },
@@ -95,10 +96,15 @@ async function authorize(deps: Deps, request: Request): Promise<Response> {
   return redirect(location, 302);
 }
 
+/** GET /authorize, on the native router (the code flow's first request). */
+export function authorizeEndpoint(deps: Deps): RouteTable {
+  return { '/authorize': { GET: (request) => authorize(deps, request) } };
+}
+
+/** GET / (the authorization endpoint with OAuth parameters, else the home page) and POST /consent. */
 export function authorizeRoutes(deps: Deps) {
   const issuer = deps.config.baseUrl;
   return new Elysia({ name: 'authorize' })
-    .get('/authorize', ({ request }) => authorize(deps, request))
     .get('/', async ({ request }) => {
       // Deploys served the authorization endpoint at "/"; without OAuth parameters this is the home page.
       if (/[?&](client_id|response_type)=/.test(request.url)) return authorize(deps, request);

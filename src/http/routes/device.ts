@@ -9,12 +9,13 @@ import { decideDevice, findPendingDevice, formatUserCode, normalizeUserCode, pol
 import { TooManyRequests } from '../../domain/errors.ts';
 import { enforce } from '../../domain/rate-limit.ts';
 import { checkCsrf } from '../cookies.ts';
-import { requestMeta } from '../context.ts';
+import { requestMeta, withRequestId } from '../context.ts';
 import { JSON_NO_STORE_CORS } from '../headers.ts';
 import { pageContext, redirect, type PageContext } from '../page-context.ts';
 import { formParams, queryParams, type ParamSpec } from '../params.ts';
 import { asPage } from './login.ts';
 import { clientCredentialsOf } from './token.ts';
+import type { RouteTable } from '../serve.ts';
 
 export const DEVICE_AUTHORIZATION_PARAMS: ParamSpec = {
   client_id: { max: 256 },
@@ -50,15 +51,21 @@ function entryPage(ctx: PageContext, userCode: string, error?: string, status = 
   return ctx.render(DeviceEntryPage({ csrf: ctx.csrf, userCode, error, username: ctx.session!.user.username }), status);
 }
 
-export function deviceRoutes(deps: Deps) {
-  const issuer = deps.config.baseUrl;
-  const authorizeDevice = async ({ request }: { request: Request }) => {
+/** The device authorization endpoint (RFC 8628 §3.1–3.2), on the native router. */
+export function deviceAuthorizationRoutes(deps: Deps): RouteTable {
+  const authorizeDevice = async (request: Request) => {
     enforce(deps.limits.deviceIp, requestMeta(request).ip, () => deps.metrics.rateLimited('device_authorization'));
     const p = await formParams(request, DEVICE_AUTHORIZATION_PARAMS);
     const client = await authenticateClient(deps, clientCredentialsOf(request, p));
     const body = await startDeviceAuthorization(deps, client, { scope: p.get('scope'), resources: p.all('resource') });
-    return new Response(JSON.stringify(body), { headers: JSON_NO_STORE_CORS });
+    return new Response(JSON.stringify(body), { headers: withRequestId(request, JSON_NO_STORE_CORS) });
   };
+  return { '/device_authorization': { POST: authorizeDevice }, '/oauth/device/code': { POST: authorizeDevice } };
+}
+
+/** The verification pages (RFC 8628 §3.3). */
+export function deviceRoutes(deps: Deps) {
+  const issuer = deps.config.baseUrl;
   const entry = ({ request }: { request: Request }) =>
     asPage(deps, request, async () => {
       const q = queryParams(request, ENTRY_QUERY);
@@ -71,8 +78,6 @@ export function deviceRoutes(deps: Deps) {
     });
 
   return new Elysia({ name: 'device' })
-    .post('/device_authorization', authorizeDevice, { parse: 'none' })
-    .post('/oauth/device/code', authorizeDevice, { parse: 'none' })
     .get('/device', entry)
     .get('/device/verify', entry)
     .post('/device', ({ request }) =>

@@ -1,9 +1,10 @@
 // GET /.well-known/oauth-authorization-server (RFC 8414 §3) and /.well-known/openid-configuration (the
 // same document, for clients that look there first), GET /jwks.json (RFC 7517 §5; also
 // /.well-known/jwks.json). Built once per key change, not per request.
-import { Elysia } from 'elysia';
 import type { Deps } from '../../domain/deps.ts';
+import { withRequestId } from '../context.ts';
 import { CORS } from '../headers.ts';
+import type { RouteTable } from '../serve.ts';
 
 export function authorizationServerMetadata(deps: Deps, extra: Record<string, unknown> = {}): Record<string, unknown> {
   const base = deps.config.baseUrl;
@@ -24,15 +25,18 @@ export function authorizationServerMetadata(deps: Deps, extra: Record<string, un
   };
 }
 
-export function discoveryRoutes(deps: Deps, extra: Record<string, unknown> = {}) {
+// Public documents: any origin may read them (no WWW-Authenticate to expose here).
+const METADATA_HEADERS = { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'public, max-age=3600', 'Access-Control-Allow-Origin': CORS['Access-Control-Allow-Origin'] };
+const JWKS_HEADERS = { 'Content-Type': 'application/jwk-set+json', 'Cache-Control': 'public, max-age=300', 'Access-Control-Allow-Origin': CORS['Access-Control-Allow-Origin'] };
+
+export function discoveryRoutes(deps: Deps, extra: Record<string, unknown> = {}): RouteTable {
   const body = JSON.stringify(authorizationServerMetadata(deps, extra));
-  const metadata = () =>
-    new Response(body, { headers: { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'public, max-age=3600', ...CORS } });
-  const jwks = () =>
-    new Response(deps.keys.jwksJson(), { headers: { 'Content-Type': 'application/jwk-set+json', 'Cache-Control': 'public, max-age=300', ...CORS } });
-  return new Elysia({ name: 'discovery' })
-    .get('/.well-known/oauth-authorization-server', metadata)
-    .get('/.well-known/openid-configuration', metadata)
-    .get('/jwks.json', jwks)
-    .get('/.well-known/jwks.json', jwks);
+  const metadata = (request: Request) => new Response(body, { headers: withRequestId(request, METADATA_HEADERS) });
+  const jwks = (request: Request) => new Response(deps.keys.jwksJson(), { headers: withRequestId(request, JWKS_HEADERS) });
+  return {
+    '/.well-known/oauth-authorization-server': { GET: metadata },
+    '/.well-known/openid-configuration': { GET: metadata },
+    '/jwks.json': { GET: jwks },
+    '/.well-known/jwks.json': { GET: jwks },
+  };
 }

@@ -1,12 +1,12 @@
 // GET /health: 200 when the store answers, 503 otherwise (load balancers and `auth healthcheck`).
-import { Elysia } from 'elysia';
 import type { Deps } from '../../domain/deps.ts';
+import type { RouteTable } from '../serve.ts';
 import { VERSION } from '../../version.ts';
 
 const started = performance.now();
 
-export function healthRoutes(deps: Deps) {
-  return new Elysia({ name: 'health' }).get('/health', async () => {
+export function healthRoutes(deps: Deps): RouteTable {
+  const health = async () => {
     let database = 'ok';
     try {
       await deps.store.ping();
@@ -18,5 +18,6 @@ export function healthRoutes(deps: Deps) {
       status: database === 'ok' ? 200 : 503,
       headers: { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' },
     });
-  });
+  };
+  return { '/health': { GET: health } };
 }

@@ -1,6 +1,5 @@
 // POST /token (also /oauth/token, AuthGate's path): RFC 6749 §3.2, §4.1.3, §4.4, §5, §6; RFC 7636 §4.5.
 // Form-encoded only; grant_type is dispatched by hand so an unknown grant is unsupported_grant_type.
-import { Elysia } from 'elysia';
 import { authenticateClient, parseBasicAuth } from '../../domain/clients.ts';
 import type { Deps } from '../../domain/deps.ts';
 import { InvalidClient, InvalidRequest, UnsupportedGrantType } from '../../domain/errors.ts';
@@ -8,7 +7,8 @@ import { clientCredentials, exchangeAuthorizationCode, refreshTokens, type Token
 import { JSON_NO_STORE_CORS } from '../headers.ts';
 import { formParams, type Params, type ParamSpec } from '../params.ts';
 import { enforce } from '../../domain/rate-limit.ts';
-import { requestMeta } from '../context.ts';
+import { requestMeta, withRequestId } from '../context.ts';
+import type { RouteTable } from '../serve.ts';
 
 export const TOKEN_PARAMS: ParamSpec = {
   grant_type: { max: 128 },
@@ -39,9 +39,9 @@ export function clientCredentialsOf(request: Request, p: Params) {
   return { basic, clientId: p.get('client_id'), clientSecret: p.get('client_secret') };
 }
 
-export function tokenRoutes(deps: Deps, extraGrants: Record<string, GrantHandler> = {}) {
+export function tokenRoutes(deps: Deps, extraGrants: Record<string, GrantHandler> = {}): RouteTable {
   const grants = { ...GRANTS, ...extraGrants };
-  const handler = async ({ request }: { request: Request }) => {
+  const handler = async (request: Request) => {
     const ip = requestMeta(request).ip;
     enforce(deps.limits.tokenIp, ip, () => deps.metrics.rateLimited('token'));
     const p = await formParams(request, TOKEN_PARAMS);
@@ -53,7 +53,7 @@ export function tokenRoutes(deps: Deps, extraGrants: Record<string, GrantHandler
     enforce(deps.limits.tokenClient, client.id, () => deps.metrics.rateLimited('token_client'));
     const body = await grant(deps, client, p);
     deps.metrics.tokenIssued(grantType);
-    return new Response(JSON.stringify(body), { headers: JSON_NO_STORE_CORS });
+    return new Response(JSON.stringify(body), { headers: withRequestId(request, JSON_NO_STORE_CORS) });
   };
-  return new Elysia({ name: 'token' }).post('/token', handler, { parse: 'none' }).post('/oauth/token', handler, { parse: 'none' });
+  return { '/token': { POST: handler }, '/oauth/token': { POST: handler } };
 }

@@ -1,0 +1,98 @@
+// The request wrapper around both routers. The protocol endpoints clients call at volume (metadata, JWKS,
+// token, introspection, revocation, device authorization, authorize, health) are plain handlers on Bun's
+// native router (`Bun.serve({ routes })`); pages and the rest go through Elysia (`fetch`). Either way a
+// request gets an id, errors become the same RFC responses (errorResponder), and one log line and one
+// metrics sample are written. bench/RESULTS.md has what the native router saves per request.
+import type { Server } from 'bun';
+import type { Config } from '../config.ts';
+import type { Metrics } from '../domain/metrics.ts';
+import type { Logger } from '../log.ts';
+import { attachMeta, type RequestMeta } from './context.ts';
+
+/** A protocol endpoint: the request in, the response out; errors are thrown (OAuthError & co). */
+export type Handler = (request: Request) => Response | Promise<Response>;
+/** Path → method → handler. Other methods on these paths fall through to Elysia (404, CORS preflight). */
+export type RouteTable = Record<string, { GET?: Handler; POST?: Handler }>;
+
+type OnError = (error: unknown, request: Request) => Response;
+type BunRoute = (req: Request, srv: Server<undefined>) => Response | Promise<Response>;
+
+const INTERNAL_ERROR = () => new Response('{"error":"server_error"}', { status: 500, headers: { 'Content-Type': 'application/json' } });
+
+export function requestWrapper(config: Config, log: Logger, metrics: Metrics, onError: OnError) {
+  const trustProxy = config.trustProxy;
+
+  const finish = (req: Request, res: Response, meta: RequestMeta, path: string): Response => {
+    if (!meta.echoed) {
+      try {
+        res.headers.set('X-Request-Id', meta.id);
+      } catch {
+        // immutable headers (never for our own responses)
+      }
+    }
+    const ms = performance.now() - meta.start;
+    metrics.request(path, res.status, ms / 1000);
+    log.request({ method: req.method, path, status: res.status, durationMs: Math.round(ms * 100) / 100, requestId: meta.id, ip: meta.ip });
+    return res;
+  };
+
+  /** A native route: logged under the route's own path. */
+  const native = (path: string, handler: Handler): BunRoute => (req, srv) => {
+    const meta = attachMeta(req, srv.requestIP(req)?.address ?? 'unknown', trustProxy);
+    const failed = (e: unknown) => {
+      meta.echoed = false; // the error response is a new one
+      return finish(req, safeError(onError, e, req, log, meta.id), meta, path);
+    };
+    let out: Response | Promise<Response>;
+    try {
+      out = handler(req);
+    } catch (e) {
+      return failed(e);
+    }
+    if (out instanceof Promise) return out.then((res) => finish(req, res, meta, path), failed);
+    return finish(req, out, meta, path);
+  };
+
+  /** Everything else: Elysia's composed handler (it maps its own errors through the same responder). */
+  const fallback = (handle: (req: Request) => Response | Promise<Response>) => async (req: Request, srv: Server<undefined>) => {
+    const meta = attachMeta(req, srv.requestIP(req)?.address ?? 'unknown', trustProxy);
+    let res: Response;
+    try {
+      res = await handle(req);
+    } catch (e) {
+      log.error('request failed outside the app', { request_id: meta.id, error: String(e) });
+      res = INTERNAL_ERROR();
+    }
+    const path = pathOf(req.url);
+    return finish(req, res, meta, path);
+  };
+
+  return {
+    routes(table: RouteTable): Record<string, Record<string, BunRoute>> {
+      const out: Record<string, Record<string, BunRoute>> = {};
+      for (const [path, methods] of Object.entries(table)) {
+        out[path] = {};
+        for (const [method, handler] of Object.entries(methods)) if (handler) out[path][method] = native(path, handler);
+      }
+      return out;
+    },
+    fallback,
+  };
+}
+
+/** The responder itself must not take the server down: a failure there is a plain 500. */
+function safeError(onError: OnError, e: unknown, req: Request, log: Logger, id: string): Response {
+  try {
+    return onError(e, req);
+  } catch (inner) {
+    log.error('error handler failed', { request_id: id, error: String(inner) });
+    return INTERNAL_ERROR();
+  }
+}
+
+export function pathOf(url: string): string {
+  const start = url.indexOf('/', url.indexOf('//') + 2);
+  if (start < 0) return '/';
+  const q = url.indexOf('?', start);
+  return url.slice(start, q < 0 ? undefined : q);
+}
