@@ -6,6 +6,8 @@ const SECRET_FIELD = /pass(word)?|secret|token|code$|^code|cookie|authorization|
 
 export type Fields = Record<string, unknown>;
 
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
 export interface RequestLine {
   method: string;
   path: string;
@@ -49,13 +51,25 @@ export function createLogger(level: Level, format: 'json' | 'pretty', write: (li
       write(`${time} ${lvl.toUpperCase().padEnd(5)} ${msg}${kv ? ' ' + kv : ''}\n`);
     }
   };
-  const quote = (v: string) => (/^[\x20-\x7e]*$/.test(v) && !/["\\]/.test(v) ? `"${v}"` : JSON.stringify(v));
+  // Printable ASCII without `"` and `\` needs no escaping (request ids, IPs, our paths); the rest goes through JSON.
+  const quote = (v: string) => (PLAIN.test(v) ? `"${v}"` : JSON.stringify(v));
+  // One ISO timestamp per millisecond, not per line (hundreds of lines share a millisecond under load).
+  let lastMs = 0;
+  let lastIso = '';
+  const isoNow = () => {
+    const ms = Date.now();
+    if (ms !== lastMs) {
+      lastMs = ms;
+      lastIso = new Date(ms).toISOString();
+    }
+    return lastIso;
+  };
   return {
     request(r) {
       if (ORDER.info < min) return;
       if (format !== 'json') return emit('info', 'request', { method: r.method, path: r.path, status: r.status, duration_ms: r.durationMs, request_id: r.requestId, ip: r.ip });
       write(
-        `{"time":"${new Date().toISOString()}","level":"info","msg":"request","method":${quote(r.method)},"path":${quote(r.path)},"status":${r.status},"duration_ms":${r.durationMs},"request_id":${quote(r.requestId)},"ip":${quote(r.ip)}}\n`,
+        `{"time":"${isoNow()}","level":"info","msg":"request","method":${quote(r.method)},"path":${quote(r.path)},"status":${r.status},"duration_ms":${r.durationMs},"request_id":${quote(r.requestId)},"ip":${quote(r.ip)}}\n`,
       );
     },
     debug: (m, f) => emit('debug', m, f),

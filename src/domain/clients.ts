@@ -146,8 +146,9 @@ export function parseBasicAuth(header: string | null): { id: string; secret: str
   const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   if (colon < 0) return 'malformed';
+  const unescape = (v: string) => (v.indexOf('%') < 0 && v.indexOf('+') < 0 ? v : decodeURIComponent(v.replace(/\+/g, ' ')));
   try {
-    return { id: decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, ' ')), secret: decodeURIComponent(decoded.slice(colon + 1).replace(/\+/g, ' ')) };
+    return { id: unescape(decoded.slice(0, colon)), secret: unescape(decoded.slice(colon + 1)) };
   } catch {
     return 'malformed';
   }

@@ -48,7 +48,8 @@ export async function introspectToken(deps: Deps, token: string, hint?: string):
   if (found.kind === 'access_token') {
     const c = found.claims;
     if (found.revoked || c.exp <= now) return { active: false };
-    const user = await deps.store.users.get(c.sub);
+    // sub = client_id: a client_credentials token, no user behind it (no lookup).
+    const user = c.sub === c.client_id ? null : await deps.store.users.get(c.sub);
     if (c.sub !== c.client_id && !user) return { active: false }; // the user was removed
     return {
       active: true,

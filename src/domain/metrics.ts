@@ -4,17 +4,24 @@
 const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 class Histogram {
+  /** Observations per bucket (not cumulative; render() sums them into Prometheus' cumulative buckets). */
   counts = new Array<number>(BUCKETS.length).fill(0);
   sum = 0;
   count = 0;
   observe(v: number): void {
     this.sum += v;
     this.count++;
-    for (let i = 0; i < BUCKETS.length; i++) if (v <= BUCKETS[i]!) this.counts[i]!++;
+    for (let i = 0; i < BUCKETS.length; i++) {
+      if (v <= BUCKETS[i]!) {
+        this.counts[i]!++;
+        return;
+      }
+    }
   }
   render(name: string, labels: string): string[] {
     const sep = labels ? `${labels},` : '';
-    const lines = BUCKETS.map((b, i) => `${name}_bucket{${sep}le="${b}"} ${this.counts[i]}`);
+    let cumulative = 0;
+    const lines = BUCKETS.map((b, i) => `${name}_bucket{${sep}le="${b}"} ${(cumulative += this.counts[i]!)}`);
     lines.push(`${name}_bucket{${sep}le="+Inf"} ${this.count}`, `${name}_sum${labels ? `{${labels}}` : ''} ${this.sum}`, `${name}_count${labels ? `{${labels}}` : ''} ${this.count}`);
     return lines;
   }
@@ -39,9 +46,14 @@ export function routeOf(path: string): string {
   return 'other';
 }
 
+/** Per route: responses by status and the latency histogram (no string keys built per request). */
+interface RouteStats {
+  statuses: Map<number, number>;
+  latency: Histogram;
+}
+
 export class Metrics {
-  private requests = new Map<string, number>();
-  private latency = new Map<string, Histogram>();
+  private routes = new Map<string, RouteStats>();
   private tokens = new Map<string, number>();
   private errors = new Map<string, number>();
   private limited = new Map<string, number>();
@@ -51,10 +63,10 @@ export class Metrics {
 
   request(path: string, status: number, seconds: number): void {
     const route = routeOf(path);
-    inc(this.requests, `${route}\u0000${status}`);
-    let h = this.latency.get(route);
-    if (!h) this.latency.set(route, (h = new Histogram()));
-    h.observe(seconds);
+    let r = this.routes.get(route);
+    if (!r) this.routes.set(route, (r = { statuses: new Map(), latency: new Histogram() }));
+    r.statuses.set(status, (r.statuses.get(status) ?? 0) + 1);
+    r.latency.observe(seconds);
   }
   tokenIssued(grant: string): void {
     inc(this.tokens, grant);
@@ -79,12 +91,10 @@ export class Metrics {
       out.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`);
       for (const [labels, v] of rows) out.push(`${name}${labels ? `{${labels}}` : ''} ${v}`);
     };
-    counter('auth_http_requests_total', 'HTTP requests by route and status.', [...this.requests].map(([k, v]) => {
-      const [route, status] = k.split('\u0000');
-      return [`route="${esc(route!)}",status="${status}"`, v];
-    }));
+    counter('auth_http_requests_total', 'HTTP requests by route and status.', [...this.routes].flatMap(([route, r]) =>
+      [...r.statuses].map(([status, v]): [string, number] => [`route="${esc(route)}",status="${status}"`, v])));
     out.push('# HELP auth_http_request_duration_seconds Request latency by route.', '# TYPE auth_http_request_duration_seconds histogram');
-    for (const [route, h] of this.latency) out.push(...h.render('auth_http_request_duration_seconds', `route="${esc(route)}"`));
+    for (const [route, r] of this.routes) out.push(...r.latency.render('auth_http_request_duration_seconds', `route="${esc(route)}"`));
     counter('auth_tokens_issued_total', 'Tokens issued by grant type.', [...this.tokens].map(([g, v]) => [`grant_type="${esc(g)}"`, v]));
     counter('auth_oauth_errors_total', 'OAuth error responses by error code.', [...this.errors].map(([e, v]) => [`error="${esc(e)}"`, v]));
     counter('auth_refresh_reuse_detected_total', 'Rotated refresh tokens presented again after the grace period (family revoked).', [['', this.reuse]]);

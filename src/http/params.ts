@@ -39,6 +39,8 @@ export class Params {
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 function decode(part: string, what: string): string {
+  // Nothing to decode (the common case: base64url tokens, plain names) — the text is valid UTF-8 already.
+  if (part.indexOf('%') < 0 && part.indexOf('+') < 0) return part;
   try {
     return decodeURIComponent(part.replace(/\+/g, ' ')); // throws on malformed % or invalid UTF-8
   } catch {
