@@ -5,7 +5,7 @@
 import { nowS } from '../clock.ts';
 import { matchesHash } from '../security/compare.ts';
 import { verifyPkce } from '../security/pkce.ts';
-import { randomId } from '../security/random.ts';
+import { randomId, sortableId } from '../security/random.ts';
 import { mintSecret, parseSecret } from '../security/token-format.ts';
 import type { ClientRow, RefreshRow } from '../store/store.ts';
 import { CODE_PREFIX } from './authorization.ts';
@@ -120,7 +120,7 @@ export async function issueUserTokens(
   let refresh: string | undefined;
   let familyId: string | null = null;
   if (client.grantTypes.includes('refresh_token')) {
-    familyId = randomId(16);
+    familyId = sortableId();
     const r = newRefresh(deps, familyId, scopes, resources, now);
     r.row.lastJti = at.jti;
     r.row.lastExp = at.exp;

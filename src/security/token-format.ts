@@ -1,7 +1,7 @@
 // Opaque secrets are "<id>.<secret>": the row is looked up by id and the SHA-256 of the whole token is
 // compared in constant time with the stored hash (Lucia's session-token layout). A short prefix names the
 // kind of secret so secret scanners can find leaked ones ("rt_" refresh token, "ac_" code, …).
-import { randomToken } from './random.ts';
+import { randomToken, sortableId } from './random.ts';
 import { sha256Hex } from './hash.ts';
 
 export interface MintedSecret {
@@ -13,9 +13,9 @@ export interface MintedSecret {
 const ID_RE = /^[A-Za-z0-9_-]{16,64}$/;
 const SECRET_RE = /^[A-Za-z0-9_-]{22,128}$/;
 
-/** Create `<prefix><id>.<secret>` with a 128-bit id and a 256-bit secret. */
+/** Create `<prefix><id>.<secret>` with a time-ordered id (sortableId) and a 256-bit secret. */
 export function mintSecret(prefix: string): MintedSecret {
-  const id = randomToken(16);
+  const id = sortableId();
   const token = `${prefix}${id}.${randomToken(32)}`;
   return { id, token, hash: sha256Hex(token) };
 }
