@@ -111,7 +111,7 @@ export async function startServer(config: Config, log: Logger, opts: { clock?: C
       } catch {
         return;
       }
-      checkpointer = new Checkpointer(store.path, 250, log);
+      checkpointer = new Checkpointer(store, log);
       clearInterval(watch);
     }, 200);
     timers.push(watch);

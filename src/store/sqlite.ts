@@ -37,6 +37,10 @@ export function openSqlite(path: string): SqliteStore {
   db.exec('PRAGMA journal_mode = WAL');
   db.exec('PRAGMA synchronous = NORMAL');
   db.exec('PRAGMA foreign_keys = ON');
+  // Page cache of up to 64 MiB (SQLite's default is 2 MiB): token lookups in a large database then read
+  // pages from memory instead of searching the WAL index and the file (a read took half the time in a
+  // 1.7 GB WAL micro-benchmark). Memory is taken only as pages are read.
+  db.exec('PRAGMA cache_size = -65536');
   return new SqliteStore(db, path);
 }
 
@@ -59,6 +63,8 @@ interface QueuedWrite {
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   private queue: QueuedWrite[] = [];
+  /** When this connection last committed a write (performance.now()), for the WAL checkpointer. */
+  lastWriteMs = 0;
 
   constructor(
     readonly db: Database,
@@ -80,6 +86,7 @@ export class SqliteStore implements Store {
   }
 
   private flushWrites(): void {
+    this.lastWriteMs = performance.now();
     const batch = this.queue;
     this.queue = [];
     const out: ({ ok: true; v: unknown } | { ok: false; e: unknown })[] = [];
@@ -136,9 +143,15 @@ export class SqliteStore implements Store {
       return classify(e);
     }
   }
+  /** RESTART checkpoint on this connection (the checkpointer's safety valve; see checkpointer.ts). */
+  restartWal(): { busy: number; log: number; checkpointed: number } {
+    return this.db.query('PRAGMA wal_checkpoint(RESTART)').get() as { busy: number; log: number; checkpointed: number };
+  }
+
   /** A write transaction (BEGIN IMMEDIATE: the write lock first, so processes serialise). */
   private tx<T>(fn: () => T): T {
     try {
+      this.lastWriteMs = performance.now();
       return this.db.transaction(fn).immediate();
     } catch (e) {
       return classify(e);
@@ -299,9 +312,14 @@ export class SqliteStore implements Store {
       const r = this.one(Q.refreshGet, id);
       return r ? R.toRefresh(r) : null;
     },
+    // Two primary-key reads, not the join PostgreSQL uses (one round trip there): in SQLite the join cost
+    // ~12 µs against ~4 µs for the pair (micro-benchmark, 15k tokens). No write happens between them on
+    // this connection; a revocation by another process in between is seen as revoked either way.
     getWithFamily: async (id: string) => {
-      const r = this.one(Q.refreshWithFamily, id);
-      return r ? R.toRefreshWithFamily(r) : null;
+      const t = this.one(Q.refreshGet, id);
+      if (!t) return null;
+      const f = this.one(Q.familyGet, t.family_id);
+      return f ? { row: R.toRefresh(t), family: R.toFamily(f) } : null;
     },
     rotate: (oldId: string, now: number, next: RefreshRow, familyExpiresAt: number) =>
       this.write(() => {
