@@ -2,6 +2,7 @@
 // pinned to one core and wrk to the other (when there are two), warm-up, then every scenario for a fixed
 // time in alternation for several rounds. Writes bench/RESULTS.md and bench/results.svg.
 //   bun run bench            (DURATION=10 WARMUP=3 ROUNDS=3 CONNS=50; QUICK=1 for a short run)
+//   PROFILE=/tmp/prof ONLY=refresh bun run bench   (a CPU profile of our server for the run)
 //   ONLY=metadata,introspection bun run bench   (those scenarios only — `code` for the code flow — printed; no report written)
 import { $ } from 'bun';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -56,7 +57,9 @@ async function startOurs() {
   cli(['migrate']);
   const c = JSON.parse(cli(['clients', 'add', '--name', 'bench', '--redirect-uri', 'https://app.example/cb', '--first-party', '--grant-type', 'client_credentials', '--grant-type', 'authorization_code', '--grant-type', 'refresh_token', '--grant-type', 'urn:ietf:params:oauth:grant-type:device_code', '--json']).stdout.toString());
   cli(['users', 'add', 'bench'], 'bench password!\n');
-  const proc = Bun.spawn([...SERVER_CPU, BIN, 'server'], { env, stdout: 'ignore', stderr: 'ignore' });
+  // PROFILE=dir: our server writes a CPU profile there when it stops (bun --cpu-prof, via BUN_OPTIONS).
+  const profile = process.env.PROFILE ? { BUN_OPTIONS: `--cpu-prof --cpu-prof-dir=${resolve(process.env.PROFILE)}` } : {};
+  const proc = Bun.spawn([...SERVER_CPU, BIN, 'server'], { env: { ...env, ...profile }, stdout: 'ignore', stderr: 'ignore' });
   children.push(proc);
   await waitHealthy(`${base}/health`);
   return { name: 'auth', base, proc, clientId: c.client_id as string, secret: c.client_secret as string };
@@ -274,6 +277,7 @@ async function main() {
     }
     console.error(`RSS after the run: ${rssMiB(ours.proc.pid, 'VmHWM').toFixed(1)} MiB peak`);
     for (const c of children) c.kill('SIGTERM');
+    await Promise.all(children.map((c) => c.exited));
     rmSync(work, { recursive: true, force: true });
     return;
   }
