@@ -86,14 +86,34 @@ export function storeContract(name: string, open: () => Promise<Store>, rawExec:
 
     test('an authorization code is consumed exactly once, even by concurrent callers', async () => {
       await store.codes.insert(code('k1'));
-      const results = await Promise.all(Array.from({ length: 10 }, () => store.codes.consume('k1', NOW)));
+      const none = { jti: 'j', exp: NOW + 60, family: null };
+      const results = await Promise.all(Array.from({ length: 10 }, () => store.codes.redeem('k1', NOW, none)));
       expect(results.filter(Boolean).length).toBe(1);
-      expect(await store.codes.consume('k1', NOW)).toBeNull();
+      expect(await store.codes.redeem('k1', NOW, none)).toBe(false);
     });
 
     test('an expired code cannot be consumed', async () => {
       await store.codes.insert(code('k2', { expiresAt: NOW - 1 }));
-      expect(await store.codes.consume('k2', NOW)).toBeNull();
+      expect(await store.codes.redeem('k2', NOW, { jti: 'j', exp: NOW + 60, family: null })).toBe(false);
+    });
+
+    test('redeeming a code creates its refresh family and records what was issued, once', async () => {
+      await store.codes.insert(code('k3'));
+      const issued = (n: string) => ({ jti: `jti-${n}`, exp: NOW + 60, family: { row: family(`fam-${n}`), first: refresh(`rt-${n}`, `fam-${n}`) } });
+      const results = await Promise.all(['a', 'b', 'c'].map((n) => store.codes.redeem('k3', NOW, issued(n))));
+      expect(results.filter(Boolean).length).toBe(1);
+      const winner = ['a', 'b', 'c'][results.findIndex(Boolean)]!;
+      const row = (await store.codes.get('k3'))!;
+      expect(row.consumedAt).toBe(NOW);
+      expect(row.issuedFamilyId).toBe(`fam-${winner}`);
+      expect(row.issuedJti).toBe(`jti-${winner}`);
+      expect(await store.refresh.getFamily(`fam-${winner}`)).not.toBeNull();
+      expect((await store.refresh.get(`rt-${winner}`))!.familyId).toBe(`fam-${winner}`);
+      // The losers wrote nothing.
+      for (const n of ['a', 'b', 'c'].filter((x) => x !== winner)) {
+        expect(await store.refresh.getFamily(`fam-${n}`)).toBeNull();
+        expect(await store.refresh.get(`rt-${n}`)).toBeNull();
+      }
     });
 
     test('refresh rotation has one winner and slides the family expiry', async () => {

@@ -7,7 +7,7 @@ import { matchesHash } from '../security/compare.ts';
 import { verifyPkce } from '../security/pkce.ts';
 import { randomId, sortableId } from '../security/random.ts';
 import { mintSecret, parseSecret } from '../security/token-format.ts';
-import type { ClientRow, RefreshRow } from '../store/store.ts';
+import type { ClientRow, FamilyRow, RefreshRow } from '../store/store.ts';
 import { CODE_PREFIX } from './authorization.ts';
 import type { Deps } from './deps.ts';
 import { InvalidGrant, InvalidRequest, InvalidTarget, UnauthorizedClient } from './errors.ts';
@@ -96,13 +96,14 @@ export async function exchangeAuthorizationCode(
     // RFC 9700 §2.1.1: a code_verifier for a code issued without a challenge is a downgrade attempt.
     throw new InvalidGrant('code_verifier sent for a code issued without code_challenge');
   }
-  const consumed = await deps.store.codes.consume(row.id, now);
-  if (!consumed) throw new InvalidGrant('the code was already used');
-
-  const scopes = consumed.scope.split(' ').filter(Boolean);
-  const issued = await issueUserTokens(deps, { client, userId: consumed.userId, scopes, resources: consumed.resource, authTime: consumed.authTime }, now);
-  await deps.store.codes.recordIssued(row.id, issued.familyId, issued.jti, issued.exp);
-  deps.audit.tokenIssued('authorization_code', client.id, consumed.userId);
+  // Signed first, then one transaction consumes the code, creates the refresh family and records what was
+  // issued (a code's grant never changes, so the row read above is what gets consumed). When another
+  // exchange won the race, nothing is written and the signed token is thrown away.
+  const scopes = row.scope.split(' ').filter(Boolean);
+  const issued = prepareUserTokens(deps, { client, userId: row.userId, scopes, resources: row.resource, authTime: row.authTime }, now);
+  const redeemed = await deps.store.codes.redeem(row.id, now, { jti: issued.jti, exp: issued.exp, family: issued.family });
+  if (!redeemed) throw new InvalidGrant('the code was already used');
+  deps.audit.tokenIssued('authorization_code', client.id, row.userId);
   return issued.response;
 }
 
@@ -112,25 +113,27 @@ export async function exchangeAuthorizationCode(
  */
 export async function issueUserTokens(
   deps: Deps,
-  grant: { client: ClientRow; userId: string; scopes: string[]; resources: string[]; authTime: number },
+  grant: UserGrant,
   now: number,
 ): Promise<{ response: TokenResponse; familyId: string | null; jti: string; exp: number }> {
+  const issued = prepareUserTokens(deps, grant, now);
+  if (issued.family) await deps.store.refresh.insertFamily(issued.family.row, issued.family.first);
+  return { response: issued.response, familyId: issued.family?.row.id ?? null, jti: issued.jti, exp: issued.exp };
+}
+
+type UserGrant = { client: ClientRow; userId: string; scopes: string[]; resources: string[]; authTime: number };
+
+/** The tokens of a user grant, signed and minted but not yet stored. */
+function prepareUserTokens(deps: Deps, grant: UserGrant, now: number) {
   const { client, userId, scopes, resources, authTime } = grant;
   const at = accessToken(deps, grant);
-  let refresh: string | undefined;
-  let familyId: string | null = null;
-  if (client.grantTypes.includes('refresh_token')) {
-    familyId = sortableId();
-    const r = newRefresh(deps, familyId, scopes, resources, now);
-    r.row.lastJti = at.jti;
-    r.row.lastExp = at.exp;
-    await deps.store.refresh.insertFamily(
-      { id: familyId, clientId: client.id, userId, scope: scopes.join(' '), resource: resources, authTime, createdAt: now, revokedAt: null, expiresAt: r.row.expiresAt },
-      r.row,
-    );
-    refresh = r.token;
-  }
-  return { response: response(deps, at, scopes, refresh), familyId, jti: at.jti, exp: at.exp };
+  if (!client.grantTypes.includes('refresh_token')) return { response: response(deps, at, scopes), jti: at.jti, exp: at.exp, family: null };
+  const familyId = sortableId();
+  const r = newRefresh(deps, familyId, scopes, resources, now);
+  r.row.lastJti = at.jti;
+  r.row.lastExp = at.exp;
+  const row: FamilyRow = { id: familyId, clientId: client.id, userId, scope: scopes.join(' '), resource: resources, authTime, createdAt: now, revokedAt: null, expiresAt: r.row.expiresAt };
+  return { response: response(deps, at, scopes, r.token), jti: at.jti, exp: at.exp, family: { row, first: r.row } };
 }
 
 /** refresh_token (RFC 6749 §6) with rotation, reuse grace and family revocation. */

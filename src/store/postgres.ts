@@ -15,6 +15,7 @@ import {
   type AuditRow,
   type DeviceCodeRow,
   type FamilyRow,
+  type IssuedForCode,
   type RefreshRow,
   type SessionRow,
   type SigningKeyRow,
@@ -269,11 +270,15 @@ export class PostgresStore implements Store {
       const r = await this.one(Q.codeGet, id);
       return r ? R.toCode(r) : null;
     },
-    consume: async (id: string, now: number) => {
-      const r = await this.one(Q.codeConsume, now, id, now);
-      return r ? R.toCode(r) : null;
-    },
-    recordIssued: async (id: string, familyId: string | null, jti: string, exp: number) => void (await this.run(Q.codeRecordIssued, familyId, jti, exp, id)),
+    redeem: async (id: string, now: number, issued: IssuedForCode) =>
+      this.tx(async (t) => {
+        if ((await t.run(Q.codeRedeem, now, issued.family?.row.id ?? null, issued.jti, issued.exp, id, now)) !== 1) return false;
+        if (issued.family) {
+          await t.run(Q.familyInsert, ...R.familyParams(issued.family.row));
+          await t.run(Q.refreshInsert, ...R.refreshParams(issued.family.first));
+        }
+        return true;
+      }),
   };
 
   refresh = {

@@ -1,7 +1,7 @@
 // bun:sqlite implementation of the Store: WAL, busy_timeout, foreign keys, cached prepared statements
 // (db.query caches by SQL text). Statements are shared with PostgreSQL (statements.ts); transactions are
 // synchronous here, so no other request can slip a statement into one.
-import { Database, type SQLQueryBindings } from 'bun:sqlite';
+import { Database, type SQLQueryBindings, type Statement } from 'bun:sqlite';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { MIGRATIONS, LATEST_VERSION, SchemaTooNewError } from './migrations.ts';
@@ -15,6 +15,7 @@ import {
   type AuditRow,
   type DeviceCodeRow,
   type FamilyRow,
+  type IssuedForCode,
   type RefreshRow,
   type SessionRow,
   type SigningKeyRow,
@@ -63,6 +64,8 @@ interface QueuedWrite {
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   private queue: QueuedWrite[] = [];
+  /** Prepared once: SAVEPOINT / RELEASE / ROLLBACK TO run for every operation of a batch. */
+  private savepoints: { begin: Statement; release: Statement; rollback: Statement } | null = null;
   /** When this connection last committed a write (performance.now()), for the WAL checkpointer. */
   lastWriteMs = 0;
 
@@ -91,15 +94,16 @@ export class SqliteStore implements Store {
     this.queue = [];
     const out: ({ ok: true; v: unknown } | { ok: false; e: unknown })[] = [];
     try {
+      const sp = (this.savepoints ??= { begin: this.db.prepare('SAVEPOINT op'), release: this.db.prepare('RELEASE op'), rollback: this.db.prepare('ROLLBACK TO op') });
       this.db.transaction(() => {
         for (const op of batch) {
-          this.db.exec('SAVEPOINT op');
+          sp.begin.run();
           try {
             out.push({ ok: true, v: op.fn() });
-            this.db.exec('RELEASE op');
+            sp.release.run();
           } catch (e) {
-            this.db.exec('ROLLBACK TO op');
-            this.db.exec('RELEASE op');
+            sp.rollback.run();
+            sp.release.run();
             out.push({ ok: false, e });
           }
         }
@@ -290,12 +294,15 @@ export class SqliteStore implements Store {
       const r = this.one(Q.codeGet, id);
       return r ? R.toCode(r) : null;
     },
-    consume: (id: string, now: number) =>
+    redeem: (id: string, now: number, issued: IssuedForCode) =>
       this.write(() => {
-        const r = this.one(Q.codeConsume, now, id, now);
-        return r ? R.toCode(r) : null;
+        if (this.run(Q.codeRedeem, now, issued.family?.row.id ?? null, issued.jti, issued.exp, id, now) !== 1) return false;
+        if (issued.family) {
+          this.run(Q.familyInsert, ...R.familyParams(issued.family.row));
+          this.run(Q.refreshInsert, ...R.refreshParams(issued.family.first));
+        }
+        return true;
       }),
-    recordIssued: (id: string, familyId: string | null, jti: string, exp: number) => this.write(() => void this.run(Q.codeRecordIssued, familyId, jti, exp, id)),
   };
 
   refresh = {

@@ -54,9 +54,10 @@ export const Q = {
   codeInsert: `INSERT INTO authorization_codes (id, hash, client_id, user_id, redirect_uri, code_challenge, scope, resource, auth_time, expires_at, consumed_at)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)`,
   codeGet: 'SELECT * FROM authorization_codes WHERE id = ?',
-  // RFC 6749 §4.1.2: single use, decided by this one statement.
-  codeConsume: 'UPDATE authorization_codes SET consumed_at = ? WHERE id = ? AND consumed_at IS NULL AND expires_at > ? RETURNING *',
-  codeRecordIssued: 'UPDATE authorization_codes SET issued_family_id = ?, issued_jti = ?, issued_exp = ? WHERE id = ?',
+  // RFC 6749 §4.1.2: single use, decided by this one statement, which also records what the exchange
+  // issued (revoked if the code is replayed).
+  codeRedeem: `UPDATE authorization_codes SET consumed_at = ?, issued_family_id = ?, issued_jti = ?, issued_exp = ?
+    WHERE id = ? AND consumed_at IS NULL AND expires_at > ?`,
 
   familyInsert: 'INSERT INTO refresh_families (id, client_id, user_id, scope, resource, auth_time, created_at, revoked_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?)',
   familyImport: 'INSERT INTO refresh_families (id, client_id, user_id, scope, resource, auth_time, created_at, revoked_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?) ON CONFLICT (id) DO NOTHING',

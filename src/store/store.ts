@@ -169,6 +169,13 @@ export interface IdentityRow {
 }
 
 /** What `auth export` writes and `auth import` reads: enough to move a deployment between stores. */
+/** What a code exchange issues: the access token's jti/exp and the new refresh family, if any. */
+export interface IssuedForCode {
+  jti: string;
+  exp: number;
+  family: { row: FamilyRow; first: RefreshRow } | null;
+}
+
 export interface StoreDump {
   clients: ClientRow[];
   users: UserRow[];
@@ -245,9 +252,12 @@ export interface Store {
   codes: {
     insert(c: CodeRow): Promise<void>;
     get(id: string): Promise<CodeRow | null>;
-    /** Single use: mark consumed iff unconsumed and unexpired; returns the row as it was, else null. */
-    consume(id: string, now: number): Promise<CodeRow | null>;
-    recordIssued(id: string, familyId: string | null, jti: string, exp: number): Promise<void>;
+    /**
+     * Single use, in one transaction: mark the code consumed iff unconsumed and unexpired, create the refresh
+     * family (when given) and record what was issued (revoked if the code is replayed). False when the code
+     * was already used or has expired — and then nothing is written.
+     */
+    redeem(id: string, now: number, issued: IssuedForCode): Promise<boolean>;
   };
 
   refresh: {
