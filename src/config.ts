@@ -279,6 +279,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     if (u.protocol !== 'https:' && !(values.upstreamAllowHttp && loopback))
       throw new ConfigError('invalid OIDC_ISSUER: must be https (UPSTREAM_ALLOW_HTTP=true permits http on loopback, for development)');
   }
+  for (const r of (values.resources as string[] | undefined) ?? []) {
+    // RFC 8707 §2: absolute URIs without a fragment (checked once here; requests then only look them up).
+    if (!URL.canParse(r) || r.includes('#')) throw new ConfigError(`invalid RESOURCES entry ${JSON.stringify(r)}: must be an absolute URI without a fragment`);
+  }
   if (values.oidcIssuer && !values.oidcClientId) throw new ConfigError('OIDC_CLIENT_ID is required when OIDC_ISSUER is set');
   if (values.registration === 'token' && !values.registrationToken) throw new ConfigError('REGISTRATION_TOKEN is required when REGISTRATION=token');
   if (typeof values.registrationToken === 'string' && values.registrationToken.length < 16) throw new ConfigError('invalid REGISTRATION_TOKEN: use at least 16 characters');

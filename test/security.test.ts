@@ -144,6 +144,9 @@ describe('configuration', () => {
   test('errors name the variable; secrets are not echoed', () => {
     expect(() => loadConfig({ REFRESH_REUSE_GRACE: '1h' })).toThrow(/REFRESH_REUSE_GRACE/);
     expect(() => loadConfig({ OIDC_ISSUER: 'http://idp.example', OIDC_CLIENT_ID: 'x' })).toThrow(/OIDC_ISSUER.*https/);
+    expect(() => loadConfig({ RESOURCES: 'https://a.example not-a-uri' })).toThrow(/RESOURCES entry "not-a-uri"/);
+    expect(() => loadConfig({ RESOURCES: 'https://a.example/#frag' })).toThrow(/RESOURCES.*fragment/);
+    expect(loadConfig({ RESOURCES: 'https://a.example, https://b.example/mcp' }).resources).toEqual(['https://a.example', 'https://b.example/mcp']);
     expect(() => loadConfig({ GOOGLE_CLIENT_ID: 'x' })).toThrow(/GOOGLE_CLIENT_SECRET/);
     expect(() => loadConfig({ BASE_URL: 'https://auth.example/path' })).toThrow(ConfigError);
   });

@@ -48,6 +48,7 @@ export function narrowScopes(granted: string[], requested: string | undefined): 
  */
 export function validateResources(config: Config, resources: string[]): string[] {
   for (const r of resources) {
+    if (config.resources.includes(r)) continue; // configured ones were checked at start (config.ts)
     let u: URL;
     try {
       u = new URL(r);
@@ -61,6 +62,7 @@ export function validateResources(config: Config, resources: string[]): string[]
       throw new InvalidTarget('resource must be https (or http on loopback)');
     }
   }
+  if (resources.length < 2) return resources;
   return [...new Set(resources)].sort();
 }
 
