@@ -104,3 +104,61 @@ describe('WAL checkpoints', () => {
     await store.close();
   });
 });
+
+// SqliteStore keeps the revoked jtis in memory for introspection; it must never miss a revocation.
+describe('revoked access tokens, cached in memory', () => {
+  const turn = () => new Promise((r) => setImmediate(r));
+  async function two() {
+    const path = join(tempDir(), 'rev.db');
+    const a = openSqlite(path);
+    await a.migrate();
+    const b = openSqlite(path); // another process: `auth` commands or a second server
+    return { a, b };
+  }
+
+  test('a revocation committed by this store is seen by the next lookup', async () => {
+    const { a, b } = await two();
+    expect(await a.revokedAccessTokens.has('j1')).toBe(false); // cache filled
+    await a.revokedAccessTokens.add('j1', 2e9);
+    expect(await a.revokedAccessTokens.has('j1')).toBe(true); // no turn in between
+    await a.users.insert({ id: 'u1', username: 'u1', email: null, emailVerified: false, passwordHash: null, isAdmin: false, createdAt: 0 });
+    await a.clients.insert({ id: 'c1', secretHash: null, name: 'c', redirectUris: [], grantTypes: [], scopes: [], tokenEndpointAuthMethod: 'none', firstParty: false, origin: 'operator', metadata: {}, createdAt: 0, lastUsedAt: null });
+    await a.refresh.insertFamily(
+      { id: 'f1', clientId: 'c1', userId: 'u1', scope: '', resource: [], authTime: 0, createdAt: 0, revokedAt: null, expiresAt: 2e9 },
+      { id: 'r1', hash: 'h', familyId: 'f1', scope: '', resource: [], createdAt: 0, expiresAt: 2e9, consumedAt: null, lastJti: 'j2', lastExp: 2e9 },
+    );
+    expect(await a.revokedAccessTokens.has('j2')).toBe(false);
+    await a.refresh.revokeFamily('f1', 10);
+    expect(await a.revokedAccessTokens.has('j2')).toBe(true);
+    await a.close();
+    await b.close();
+  });
+
+  test('a revocation committed by another connection is seen from the next event-loop turn', async () => {
+    const { a, b } = await two();
+    expect(await a.revokedAccessTokens.has('j3')).toBe(false);
+    await b.revokedAccessTokens.add('j3', 2e9);
+    await turn();
+    expect(await a.revokedAccessTokens.has('j3')).toBe(true);
+    await a.close();
+    await b.close();
+  });
+
+  test('past 10000 revoked tokens the table is asked directly, with the same answers', async () => {
+    const { a, b } = await two();
+    b.db.transaction(() => {
+      const ins = b.db.prepare('INSERT INTO revoked_access_tokens (jti, expires_at) VALUES (?, ?)');
+      for (let i = 0; i < 10_001; i++) ins.run(`bulk-${i}`, 2e9);
+    })();
+    await turn();
+    expect(await a.revokedAccessTokens.has('bulk-10000')).toBe(true);
+    expect(await a.revokedAccessTokens.has('bulk-x')).toBe(false);
+    await a.revokedAccessTokens.add('j4', 2e9);
+    expect(await a.revokedAccessTokens.has('j4')).toBe(true);
+    await b.revokedAccessTokens.add('j5', 2e9);
+    await turn();
+    expect(await a.revokedAccessTokens.has('j5')).toBe(true);
+    await a.close();
+    await b.close();
+  });
+});
