@@ -73,7 +73,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'sessionIdleTtl', env: 'SESSION_IDLE_TTL', kind: dur(60, 90 * 86400), default: '2d', doc: 'A browser session ends after this long without use.' },
   { key: 'sessionTtl', env: 'SESSION_TTL', kind: dur(60, 365 * 86400), default: '14d', doc: 'A browser session ends this long after sign-in, whatever its use.' },
   { key: 'scopes', env: 'SCOPES', kind: { type: 'list' }, default: 'openid profile email offline_access', doc: 'Scopes the server knows (space or comma separated); clients may be limited to a subset.' },
-  { key: 'resources', env: 'RESOURCES', kind: { type: 'list' }, default: '', doc: 'RFC 8707 resources clients may ask for. Empty: any https URI, or http on loopback.' },
+  { key: 'resources', env: 'RESOURCES', kind: { type: 'list' }, default: '', doc: 'RFC 8707 resources clients may ask for (absolute URIs without a fragment; checked at start). Empty: any https URI, or http on loopback.' },
   { key: 'defaultAudience', env: 'DEFAULT_AUDIENCE', kind: { type: 'string' }, default: undefined, doc: '`aud` of access tokens requested without `resource`. Default: BASE_URL.' },
   { key: 'signingAlg', env: 'SIGNING_ALG', kind: { type: 'enum', values: ['ES256', 'EdDSA'] }, default: 'ES256', doc: 'Algorithm of new signing keys.' },
   { key: 'loginRateLimit', env: 'LOGIN_RATE_LIMIT', kind: { type: 'int', min: 1, max: 100000 }, default: '10', doc: 'Failed sign-ins allowed per IP and per account in LOGIN_RATE_WINDOW.' },

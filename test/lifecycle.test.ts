@@ -134,6 +134,15 @@ describe('server process', () => {
       const reqLine = srv.lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'request' && l.request_id === rid);
       expect(reqLine).toMatchObject({ method: 'GET', path: '/no/such/route', status: 404, ip: '127.0.0.1' });
       expect(typeof reqLine.duration_ms).toBe('number');
+      // The protocol endpoints (Bun's native router) log the same way, errors included.
+      const lines = () => srv.lines.map((l) => JSON.parse(l));
+      expect(lines().find((l) => l.msg === 'request' && l.request_id === 'trace-123')).toMatchObject({ method: 'GET', path: '/health', status: 200 });
+      const bad = await fetch(`${url}/token?x=1`, { method: 'POST' });
+      expect(bad.status).toBe(400);
+      const badId = bad.headers.get('x-request-id');
+      expect(badId).toBeTruthy();
+      await Bun.sleep(250);
+      expect(lines().find((l) => l.msg === 'request' && l.request_id === badId)).toMatchObject({ method: 'POST', path: '/token', status: 400 });
       expect(srv.lines.join('\n')).not.toContain(await Bun.file(pw).text().then((t) => t.trim()));
     } finally {
       srv.proc.kill('SIGTERM');
