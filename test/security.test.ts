@@ -4,7 +4,7 @@ import { isValidChallenge, isValidVerifier, s256, verifyPkce } from '../src/secu
 import { checkRedirectUri, matchRedirectUri } from '../src/security/redirect-uri.ts';
 import { mintSecret, parseSecret } from '../src/security/token-format.ts';
 import { constantTimeEqual, equalSecrets, matchesHash } from '../src/security/compare.ts';
-import { randomFromCharset } from '../src/security/random.ts';
+import { randomFromCharset, sortableId } from '../src/security/random.ts';
 import { parseParams } from '../src/http/params.ts';
 import { ConfigError, loadConfig, parseDotenv, parseDuration, SETTINGS } from '../src/config.ts';
 import { safeNext } from '../src/domain/login.ts';
@@ -63,7 +63,7 @@ describe('redirect URIs', () => {
 });
 
 describe('secrets', () => {
-  test('minted secrets are <prefix><id>.<secret> with a 128-bit id and a 256-bit secret, stored as SHA-256', () => {
+  test('minted secrets are <prefix><id>.<secret> with a time-ordered id and a 256-bit secret, stored as SHA-256', () => {
     const s = mintSecret('rt_');
     expect(s.token).toMatch(/^rt_[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/);
     expect(parseSecret('rt_', s.token)).toEqual({ id: s.id });
@@ -78,6 +78,18 @@ describe('secrets', () => {
     expect(constantTimeEqual(new Uint8Array([1, 2]), new Uint8Array([1]))).toBe(false);
     expect(equalSecrets('abc', 'abc')).toBe(true);
     expect(equalSecrets('abc', 'abcd')).toBe(false);
+  });
+  test('time-ordered ids: 22 base64url characters that sort by creation time, unique within a millisecond', () => {
+    const t0 = Date.UTC(2026, 10, 22);
+    const ids = [0, 1, 63, 64, 1000, 86_400_000, 5 * 365 * 86_400_000].map((d) => sortableId(t0 + d));
+    for (const id of ids) expect(id).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect([...ids].sort()).toEqual(ids);
+    const same = new Set(Array.from({ length: 10_000 }, () => sortableId(t0)));
+    expect(same.size).toBe(10_000);
+    // Minted ids carry their creation time in the first 7 characters.
+    const SORTED = '-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz';
+    const ms = [...mintSecret('rt_').id.slice(0, 7)].reduce((n, c) => n * 64 + SORTED.indexOf(c), 0);
+    expect(Math.abs(ms - Date.now())).toBeLessThan(5000);
   });
   test('codes from a charset use only that charset', () => {
     const code = randomFromCharset('BCDFGHJKLMNPQRSTVWXZ', 1000);

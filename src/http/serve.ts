@@ -2,7 +2,8 @@
 // token, introspection, revocation, device authorization, authorize, health) are plain handlers on Bun's
 // native router (`Bun.serve({ routes })`); pages and the rest go through Elysia (`fetch`). Either way a
 // request gets an id, errors become the same RFC responses (errorResponder), and one log line and one
-// metrics sample are written. bench/RESULTS.md has what the native router saves per request.
+// metrics sample are written. (Moving them off Elysia took metadata from ~57k to ~65k req/s and introspection
+// from ~16k to ~19k in one profiling run, before the other changes of issue 9.)
 import type { Server } from 'bun';
 import type { Config } from '../config.ts';
 import type { Metrics } from '../domain/metrics.ts';

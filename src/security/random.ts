@@ -17,10 +17,10 @@ const SORTED = '-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz
 
 /**
  * A 22-character base64url id that sorts by creation time: 7 characters of millisecond time (42 bits, in
- * the ASCII-ordered alphabet; enough until 2109) and 15 random characters (90 bits). Rows keyed by such ids are appended at
- * the right edge of their B-tree instead of dirtying a random page per insert — about half the WAL
- * written per token for SQLite (bench/RESULTS.md). For row ids of opaque tokens, never for a secret part:
- * the creation time is visible in it.
+ * the ASCII-ordered alphabet; enough until 2109) and 15 random characters (90 bits). Rows keyed by such
+ * ids are appended at the right edge of their B-tree instead of dirtying a random page per insert: the
+ * WAL written per device authorization went from ~9.7 to ~5.2 KB. For row ids of opaque tokens, never for
+ * a secret part: the creation time is visible in it.
  */
 export function sortableId(nowMs = Date.now()): string {
   let t = nowMs;

@@ -168,7 +168,6 @@ export interface IdentityRow {
   createdAt: number;
 }
 
-/** What `auth export` writes and `auth import` reads: enough to move a deployment between stores. */
 /** What a code exchange issues: the access token's jti/exp and the new refresh family, if any. */
 export interface IssuedForCode {
   jti: string;
@@ -176,6 +175,7 @@ export interface IssuedForCode {
   family: { row: FamilyRow; first: RefreshRow } | null;
 }
 
+/** What `auth export` writes and `auth import` reads: enough to move a deployment between stores. */
 export interface StoreDump {
   clients: ClientRow[];
   users: UserRow[];
