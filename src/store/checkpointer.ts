@@ -4,14 +4,14 @@
 //
 // - PASSIVE whenever something was written: it never blocks writers, and it runs at the lowest CPU
 //   priority (nice 19, the thread's own), so on a saturated core it takes the idle time instead of whole
-//   time slices from the event loop (with equal priority, p99 of the write scenarios rose from ~7 to
-//   ~11 ms in bench runs). Once a PASSIVE pass has copied every frame, the next write starts the WAL from
-//   the beginning again.
-// - Under writes that never pause on a busy core the WAL can only grow; past hardFrames (1 GiB) the main thread
-//   runs a RESTART itself between two write batches (copying what the worker has not, holding writers
-//   back meanwhile) and logs a warning — a safety valve for the disk, not the normal path. The RESTART is
-//   never left to the low-priority worker: it holds the write lock, and a starved lock holder turned the
-//   event loop's 1 ms busy waits into 50–130 ms stalls in bench runs.
+//   time slices from the event loop (device authorization's p99 in bench runs: ~7 ms without checkpoints,
+//   ~11 ms with an equal-priority worker). Once a PASSIVE pass has copied every frame, the next write
+//   starts the WAL from the beginning again.
+// - Under writes that never pause on a busy core the WAL can only grow; past hardFrames (1 GiB) the main
+//   thread runs a RESTART itself between two write batches (copying what the worker has not, holding
+//   writers back meanwhile) and logs a warning — a safety valve for the disk, not the normal path. The
+//   RESTART is never left to the low-priority worker: it holds the write lock, and a starved lock holder
+//   turned the event loop's 1 ms busy waits into 50–130 ms stalls in bench runs.
 // - After idleMs (5 s) without writes, a large WAL file is truncated (TRUNCATE) to give the disk space back.
 import { statSync } from 'node:fs';
 import type { Logger } from '../log.ts';
