@@ -1,0 +1,101 @@
+// The request wrapper (src/http/serve.ts) on its own: real HTTP against Bun.serve on a random port, with
+// handlers that succeed, throw OAuth errors, and throw unexpectedly (synchronously and asynchronously).
+// Issue 2: one log line per request, X-Request-Id echoed, 500 server_error with a short id and the stack
+// only in the log — for the native routes and for the Elysia fallback alike.
+import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { Elysia } from 'elysia';
+import { loadConfig } from '../src/config.ts';
+import { InvalidRequest } from '../src/domain/errors.ts';
+import { Metrics } from '../src/domain/metrics.ts';
+import { errorHandler, errorResponder } from '../src/http/error-handler.ts';
+import { withRequestId } from '../src/http/context.ts';
+import { requestWrapper } from '../src/http/serve.ts';
+import { createLogger } from '../src/log.ts';
+
+const lines: string[] = [];
+const log = createLogger('info', 'json', (l) => lines.push(l));
+const metrics = new Metrics();
+let server: ReturnType<typeof Bun.serve>;
+let base = '';
+
+beforeAll(() => {
+  const onError = errorResponder({ log, issuer: 'http://127.0.0.1', https: false, metrics });
+  const wrap = requestWrapper(loadConfig({}), log, metrics, onError);
+  const app = new Elysia().use(errorHandler(onError)).get('/elysia-throws', () => {
+    throw new Error('elysia boom');
+  });
+  server = Bun.serve({
+    port: 0,
+    hostname: '127.0.0.1',
+    routes: wrap.routes({
+      '/ok': { GET: (r) => new Response('{"ok":true}', { headers: withRequestId(r, { 'Content-Type': 'application/json' }) }) },
+      '/sync-throws': {
+        GET: () => {
+          throw new Error('sync boom');
+        },
+      },
+      '/async-throws': { GET: async () => Promise.reject(new Error('async boom')) },
+      '/oauth-error': {
+        POST: async () => {
+          throw new InvalidRequest('nope');
+        },
+      },
+    }),
+    fetch: wrap.fallback(app.fetch as (req: Request) => Response | Promise<Response>),
+  });
+  base = `http://127.0.0.1:${server.port}`;
+});
+afterAll(() => server.stop(true));
+
+const requestLines = () => lines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'request');
+
+test('a native route answers with its request id and logs one line', async () => {
+  const r = await fetch(`${base}/ok?secret=x`, { headers: { 'X-Request-Id': 'trace-ok' } });
+  expect(r.status).toBe(200);
+  expect(r.headers.get('x-request-id')).toBe('trace-ok');
+  expect(requestLines().filter((l) => l.request_id === 'trace-ok')).toEqual([expect.objectContaining({ method: 'GET', path: '/ok', status: 200 })]);
+});
+
+for (const path of ['/sync-throws', '/async-throws', '/elysia-throws']) {
+  test(`${path}: 500 server_error with a short id, the stack only in the log`, async () => {
+    const r = await fetch(base + path);
+    expect(r.status).toBe(500);
+    const body = await r.json();
+    const id = r.headers.get('x-request-id')!;
+    expect(body).toEqual({ error: 'server_error', error_description: `internal error (id ${id})` });
+    expect(JSON.stringify(body)).not.toContain('boom');
+    const err = lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'unhandled error' && l.request_id === id);
+    expect(err.stack).toContain('boom');
+    expect(requestLines().find((l) => l.request_id === id)).toMatchObject({ path, status: 500 });
+  });
+}
+
+test('an OAuth error thrown by a native route is its RFC response, logged with its status', async () => {
+  const r = await fetch(`${base}/oauth-error`, { method: 'POST' });
+  expect(r.status).toBe(400);
+  expect(await r.json()).toEqual({ error: 'invalid_request', error_description: 'nope' });
+  const id = r.headers.get('x-request-id')!;
+  expect(id).toBeTruthy();
+  expect(requestLines().find((l) => l.request_id === id)).toMatchObject({ method: 'POST', path: '/oauth-error', status: 400 });
+});
+
+test('other methods on a native path and unknown paths fall through to Elysia: 404 JSON', async () => {
+  for (const [method, path] of [['PUT', '/ok'], ['GET', '/nowhere']]) {
+    const r = await fetch(base + path, { method });
+    expect(r.status).toBe(404);
+    expect(await r.json()).toEqual({ error: 'not_found', error_description: 'no such endpoint' });
+    expect(r.headers.get('x-request-id')).toBeTruthy();
+  }
+});
+
+test('metrics count every request by route and status', async () => {
+  const text = metrics.render();
+  expect(text).toContain('auth_http_requests_total{route="other",status="500"}');
+  expect(text).toMatch(/auth_http_request_duration_seconds_count\{route="other"\} \d+/);
+  // Prometheus buckets are cumulative: non-decreasing, +Inf equal to the count.
+  const buckets = [...text.matchAll(/auth_http_request_duration_seconds_bucket\{route="other",le="([^"]+)"\} (\d+)/g)].map((m) => Number(m[2]));
+  expect(buckets.length).toBeGreaterThan(5);
+  for (let i = 1; i < buckets.length; i++) expect(buckets[i]!).toBeGreaterThanOrEqual(buckets[i - 1]!);
+  const count = Number(/auth_http_request_duration_seconds_count\{route="other"\} (\d+)/.exec(text)![1]);
+  expect(buckets.at(-1)).toBe(count);
+});
