@@ -8,7 +8,6 @@ import { loadConfig } from '../src/config.ts';
 import { InvalidRequest } from '../src/domain/errors.ts';
 import { Metrics } from '../src/domain/metrics.ts';
 import { errorHandler, errorResponder } from '../src/http/error-handler.ts';
-import { withRequestId } from '../src/http/context.ts';
 import { requestWrapper } from '../src/http/serve.ts';
 import { createLogger } from '../src/log.ts';
 
@@ -28,7 +27,7 @@ beforeAll(() => {
     port: 0,
     hostname: '127.0.0.1',
     routes: wrap.routes({
-      '/ok': { GET: (r) => new Response('{"ok":true}', { headers: withRequestId(r, { 'Content-Type': 'application/json' }) }) },
+      '/ok': { GET: () => new Response('{"ok":true}', { headers: { 'Content-Type': 'application/json' } }) },
       '/sync-throws': {
         GET: () => {
           throw new Error('sync boom');

@@ -10,8 +10,6 @@ export interface RequestMeta {
   id: string;
   ip: string;
   start: number;
-  /** The handler already put X-Request-Id into its response's headers (see withRequestId). */
-  echoed?: boolean;
 }
 
 const meta = new WeakMap<Request, RequestMeta>();
@@ -33,15 +31,4 @@ export function attachMeta(req: Request, socketIp: string, trustProxy: boolean):
 
 export function requestMeta(req: Request): RequestMeta {
   return meta.get(req) ?? { id: '-', ip: 'unknown', start: performance.now() };
-}
-
-/**
- * `headers` plus this request's X-Request-Id, for handlers on the hot path: a header given when the
- * Response is built costs less than the wrapper setting it afterwards.
- */
-export function withRequestId(request: Request, headers: Readonly<Record<string, string>>): Record<string, string> {
-  const m = meta.get(request);
-  if (!m) return headers as Record<string, string>;
-  m.echoed = true;
-  return { ...headers, 'X-Request-Id': m.id };
 }

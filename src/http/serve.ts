@@ -24,12 +24,10 @@ export function requestWrapper(config: Config, log: Logger, metrics: Metrics, on
   const trustProxy = config.trustProxy;
 
   const finish = (req: Request, res: Response, meta: RequestMeta, path: string): Response => {
-    if (!meta.echoed) {
-      try {
-        res.headers.set('X-Request-Id', meta.id);
-      } catch {
-        // immutable headers (never for our own responses)
-      }
+    try {
+      res.headers.set('X-Request-Id', meta.id);
+    } catch {
+      // immutable headers (never for our own responses)
     }
     const ms = performance.now() - meta.start;
     metrics.request(path, res.status, ms / 1000);
@@ -40,10 +38,7 @@ export function requestWrapper(config: Config, log: Logger, metrics: Metrics, on
   /** A native route: logged under the route's own path. */
   const native = (path: string, handler: Handler): BunRoute => (req, srv) => {
     const meta = attachMeta(req, srv.requestIP(req)?.address ?? 'unknown', trustProxy);
-    const failed = (e: unknown) => {
-      meta.echoed = false; // the error response is a new one
-      return finish(req, safeError(onError, e, req, log, meta.id), meta, path);
-    };
+    const failed = (e: unknown) => finish(req, safeError(onError, e, req, log, meta.id), meta, path);
     let out: Response | Promise<Response>;
     try {
       out = handler(req);

@@ -9,7 +9,7 @@ import { decideDevice, findPendingDevice, formatUserCode, normalizeUserCode, pol
 import { TooManyRequests } from '../../domain/errors.ts';
 import { enforce } from '../../domain/rate-limit.ts';
 import { checkCsrf } from '../cookies.ts';
-import { requestMeta, withRequestId } from '../context.ts';
+import { requestMeta } from '../context.ts';
 import { JSON_NO_STORE_CORS } from '../headers.ts';
 import { pageContext, redirect, type PageContext } from '../page-context.ts';
 import { formParams, queryParams, type ParamSpec } from '../params.ts';
@@ -58,7 +58,7 @@ export function deviceAuthorizationRoutes(deps: Deps): RouteTable {
     const p = await formParams(request, DEVICE_AUTHORIZATION_PARAMS);
     const client = await authenticateClient(deps, clientCredentialsOf(request, p));
     const body = await startDeviceAuthorization(deps, client, { scope: p.get('scope'), resources: p.all('resource') });
-    return new Response(JSON.stringify(body), { headers: withRequestId(request, JSON_NO_STORE_CORS) });
+    return new Response(JSON.stringify(body), { headers: JSON_NO_STORE_CORS });
   };
   return { '/device_authorization': { POST: authorizeDevice }, '/oauth/device/code': { POST: authorizeDevice } };
 }

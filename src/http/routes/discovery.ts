@@ -2,7 +2,6 @@
 // same document, for clients that look there first), GET /jwks.json (RFC 7517 §5; also
 // /.well-known/jwks.json). Built once per key change, not per request.
 import type { Deps } from '../../domain/deps.ts';
-import { withRequestId } from '../context.ts';
 import { CORS } from '../headers.ts';
 import type { RouteTable } from '../serve.ts';
 
@@ -31,8 +30,8 @@ const JWKS_HEADERS = { 'Content-Type': 'application/jwk-set+json', 'Cache-Contro
 
 export function discoveryRoutes(deps: Deps, extra: Record<string, unknown> = {}): RouteTable {
   const body = JSON.stringify(authorizationServerMetadata(deps, extra));
-  const metadata = (request: Request) => new Response(body, { headers: withRequestId(request, METADATA_HEADERS) });
-  const jwks = (request: Request) => new Response(deps.keys.jwksJson(), { headers: withRequestId(request, JWKS_HEADERS) });
+  const metadata = () => new Response(body, { headers: METADATA_HEADERS });
+  const jwks = () => new Response(deps.keys.jwksJson(), { headers: JWKS_HEADERS });
   return {
     '/.well-known/oauth-authorization-server': { GET: metadata },
     '/.well-known/openid-configuration': { GET: metadata },

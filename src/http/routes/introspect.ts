@@ -8,7 +8,7 @@ import { introspectToken } from '../../domain/introspection.ts';
 import { bearerToken, requireBearer } from '../bearer.ts';
 import { JSON_NO_STORE } from '../headers.ts';
 import { enforce } from '../../domain/rate-limit.ts';
-import { requestMeta, withRequestId } from '../context.ts';
+import { requestMeta } from '../context.ts';
 import type { RouteTable } from '../serve.ts';
 import { formParams, queryParams, type ParamSpec } from '../params.ts';
 import { clientCredentialsOf } from './token.ts';
@@ -35,7 +35,7 @@ export function introspectRoutes(deps: Deps): RouteTable {
     const token = p.get('token');
     if (!token) throw new InvalidRequest('token is missing');
     const body = await introspectToken(deps, token, p.get('token_type_hint'));
-    return new Response(JSON.stringify(body), { headers: withRequestId(request, JSON_NO_STORE) });
+    return new Response(JSON.stringify(body), { headers: JSON_NO_STORE });
   };
   const tokeninfo = async (request: Request) => {
     // The token from the Authorization header (preferred, RFC 6750 §2.1) or ?access_token= (AuthGate).

@@ -7,7 +7,6 @@ import { revokeToken } from '../../domain/revocation.ts';
 import { JSON_NO_STORE_CORS } from '../headers.ts';
 import { formParams, type ParamSpec } from '../params.ts';
 import { clientCredentialsOf } from './token.ts';
-import { withRequestId } from '../context.ts';
 import type { RouteTable } from '../serve.ts';
 
 const REVOKE_PARAMS: ParamSpec = { token: { max: 4096 }, token_type_hint: { max: 64 }, client_id: { max: 2048 }, client_secret: { max: 512 } };
@@ -19,7 +18,7 @@ export function revokeRoutes(deps: Deps): RouteTable {
     const token = p.get('token');
     if (!token) throw new InvalidRequest('token is missing');
     await revokeToken(deps, client, token, p.get('token_type_hint'));
-    return new Response(null, { status: 200, headers: withRequestId(request, JSON_NO_STORE_CORS) });
+    return new Response(null, { status: 200, headers: JSON_NO_STORE_CORS });
   };
   return { '/revoke': { POST: handler }, '/oauth/revoke': { POST: handler } };
 }

@@ -7,7 +7,7 @@ import { clientCredentials, exchangeAuthorizationCode, refreshTokens, type Token
 import { JSON_NO_STORE_CORS } from '../headers.ts';
 import { formParams, type Params, type ParamSpec } from '../params.ts';
 import { enforce } from '../../domain/rate-limit.ts';
-import { requestMeta, withRequestId } from '../context.ts';
+import { requestMeta } from '../context.ts';
 import type { RouteTable } from '../serve.ts';
 
 export const TOKEN_PARAMS: ParamSpec = {
@@ -53,7 +53,7 @@ export function tokenRoutes(deps: Deps, extraGrants: Record<string, GrantHandler
     enforce(deps.limits.tokenClient, client.id, () => deps.metrics.rateLimited('token_client'));
     const body = await grant(deps, client, p);
     deps.metrics.tokenIssued(grantType);
-    return new Response(JSON.stringify(body), { headers: withRequestId(request, JSON_NO_STORE_CORS) });
+    return new Response(JSON.stringify(body), { headers: JSON_NO_STORE_CORS });
   };
   return { '/token': { POST: handler }, '/oauth/token': { POST: handler } };
 }
