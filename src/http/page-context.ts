@@ -1,7 +1,8 @@
 // What every page handler needs: the cookie names, the signed-in session (if any) and a CSRF token.
 import type { Deps } from '../domain/deps.ts';
 import { validateSession, type ActiveSession } from '../domain/sessions.ts';
-import { cookieNames, csrfToken, readCookie, type CookieNames } from './cookies.ts';
+import { checkCsrf, cookieNames, csrfToken, readCookie, type CookieNames } from './cookies.ts';
+import { formParams, type Params, type ParamSpec } from './params.ts';
 import { page } from './render.ts';
 
 export interface PageContext {
@@ -29,6 +30,14 @@ export async function pageContext(deps: Deps, request: Request): Promise<PageCon
       return res;
     },
   };
+}
+
+/** A page's POSTed form: its fields (strict parsing), the page context, and the CSRF check (token and Origin). */
+export async function postedForm(deps: Deps, request: Request, spec: ParamSpec): Promise<{ f: Params; ctx: PageContext }> {
+  const f = await formParams(request, spec);
+  const ctx = await pageContext(deps, request);
+  checkCsrf(request, ctx.names, f.get('csrf'), deps.config.baseUrl);
+  return { f, ctx };
 }
 
 export function redirect(location: string, status = 303, cookies: string[] = []): Response {

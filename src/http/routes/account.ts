@@ -5,10 +5,9 @@ import { AccountPage, type AccountApp } from '../../../templates/account.tsx';
 import { nowS } from '../../clock.ts';
 import type { Deps } from '../../domain/deps.ts';
 import { DEVICE_GRANT } from '../../domain/seed.ts';
-import { checkCsrf } from '../cookies.ts';
 import { requestMeta } from '../context.ts';
-import { pageContext, redirect, type PageContext } from '../page-context.ts';
-import { formParams, queryParams, type ParamSpec } from '../params.ts';
+import { pageContext, postedForm, redirect, type PageContext } from '../page-context.ts';
+import { queryParams, type ParamSpec } from '../params.ts';
 import { asPage } from './login.ts';
 
 const REVOKE_FORM: ParamSpec = { csrf: { max: 64 }, client_id: { max: 2048 }, family_id: { max: 64 } };
@@ -41,7 +40,6 @@ async function accountPage(deps: Deps, ctx: PageContext, message?: string): Prom
 }
 
 export function accountRoutes(deps: Deps) {
-  const issuer = deps.config.baseUrl;
   return new Elysia({ name: 'account' })
     .get('/account', ({ request }) =>
       asPage(deps, request, async () => {
@@ -53,9 +51,7 @@ export function accountRoutes(deps: Deps) {
     )
     .post('/account/revoke', ({ request }) =>
       asPage(deps, request, async () => {
-        const f = await formParams(request, REVOKE_FORM);
-        const ctx = await pageContext(deps, request);
-        checkCsrf(request, ctx.names, f.get('csrf'), issuer);
+        const { f, ctx } = await postedForm(deps, request, REVOKE_FORM);
         if (!ctx.session) return redirect(`/login?next=${encodeURIComponent('/account')}`, 303);
         const user = ctx.session.user;
         const now = nowS(deps.clock);

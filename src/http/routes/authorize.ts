@@ -13,9 +13,8 @@ import {
 } from '../../domain/authorization.ts';
 import type { Deps } from '../../domain/deps.ts';
 import { AuthorizeError, OAuthError } from '../../domain/errors.ts';
-import { checkCsrf } from '../cookies.ts';
-import { pageContext, redirect, type PageContext } from '../page-context.ts';
-import { formParams, parseParams, queryParams, type ParamSpec } from '../params.ts';
+import { pageContext, postedForm, redirect, type PageContext } from '../page-context.ts';
+import { parseParams, queryParams, type ParamSpec } from '../params.ts';
 import { asPage } from './login.ts';
 import type { RouteTable } from '../serve.ts';
 
@@ -115,9 +114,7 @@ export function authorizeRoutes(deps: Deps) {
     })
     .post('/consent', ({ request }) =>
       asPage(deps, request, async () => {
-        const f = await formParams(request, CONSENT_FORM);
-        const ctx = await pageContext(deps, request);
-        checkCsrf(request, ctx.names, f.get('csrf'), issuer);
+        const { f, ctx } = await postedForm(deps, request, CONSENT_FORM);
         const query = f.get('request') ?? '';
         // The request is validated again: the client may have changed since the page was shown.
         const req = await validateAuthorizationRequest(deps, parseParams(query, AUTHORIZE_PARAMS, { lenient: true }));

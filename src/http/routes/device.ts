@@ -8,10 +8,9 @@ import type { Deps } from '../../domain/deps.ts';
 import { decideDevice, findPendingDevice, formatUserCode, normalizeUserCode, pollDeviceCode, startDeviceAuthorization } from '../../domain/device.ts';
 import { TooManyRequests } from '../../domain/errors.ts';
 import { enforce } from '../../domain/rate-limit.ts';
-import { checkCsrf } from '../cookies.ts';
 import { requestMeta } from '../context.ts';
 import { JSON_NO_STORE_CORS } from '../headers.ts';
-import { pageContext, redirect, type PageContext } from '../page-context.ts';
+import { pageContext, postedForm, redirect, type PageContext } from '../page-context.ts';
 import { formParams, queryParams, type ParamSpec } from '../params.ts';
 import { asPage } from './login.ts';
 import { clientCredentialsOf } from './token.ts';
@@ -65,7 +64,6 @@ export function deviceAuthorizationRoutes(deps: Deps): RouteTable {
 
 /** The verification pages (RFC 8628 §3.3). */
 export function deviceRoutes(deps: Deps) {
-  const issuer = deps.config.baseUrl;
   const entry = ({ request }: { request: Request }) =>
     asPage(deps, request, async () => {
       const q = queryParams(request, ENTRY_QUERY);
@@ -82,9 +80,7 @@ export function deviceRoutes(deps: Deps) {
     .get('/device/verify', entry)
     .post('/device', ({ request }) =>
       asPage(deps, request, async () => {
-        const f = await formParams(request, ENTRY_FORM);
-        const ctx = await pageContext(deps, request);
-        checkCsrf(request, ctx.names, f.get('csrf'), issuer);
+        const { f, ctx } = await postedForm(deps, request, ENTRY_FORM);
         const typed = f.get('user_code') ?? '';
         if (!ctx.session) return loginFirst(typed);
         const ip = requestMeta(request).ip;
@@ -112,9 +108,7 @@ export function deviceRoutes(deps: Deps) {
     )
     .post('/device/confirm', ({ request }) =>
       asPage(deps, request, async () => {
-        const f = await formParams(request, CONFIRM_FORM);
-        const ctx = await pageContext(deps, request);
-        checkCsrf(request, ctx.names, f.get('csrf'), issuer);
+        const { f, ctx } = await postedForm(deps, request, CONFIRM_FORM);
         if (!ctx.session) return loginFirst(f.get('user_code'));
         const found = await findPendingDevice(deps, f.get('user_code') ?? '');
         if (!found) return entryPage(ctx, '', 'That code is no longer valid. Start again on your device.', 400);

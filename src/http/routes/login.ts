@@ -7,10 +7,10 @@ import { AuthorizeError, OAuthError, TooManyRequests } from '../../domain/errors
 import { finishUpstreamLogin, LoginFailed, loginWithPassword, safeNext, startUpstreamLogin } from '../../domain/login.ts';
 import { createSession, endSession } from '../../domain/sessions.ts';
 import { equalSecrets } from '../../security/compare.ts';
-import { checkCsrf, clearCookie, readCookie, setCookie } from '../cookies.ts';
+import { clearCookie, readCookie, setCookie } from '../cookies.ts';
 import { requestMeta } from '../context.ts';
-import { pageContext, redirect, type PageContext } from '../page-context.ts';
-import { formParams, queryParams, type ParamSpec } from '../params.ts';
+import { pageContext, postedForm, redirect, type PageContext } from '../page-context.ts';
+import { queryParams, type ParamSpec } from '../params.ts';
 import { errorPage } from '../render.ts';
 
 const LOGIN_FORM: ParamSpec = { csrf: { max: 64 }, username: { max: 256 }, password: { max: 1024 }, next: { max: 4096 } };
@@ -42,7 +42,6 @@ function sessionCookie(ctx: PageContext, deps: Deps, value: string): string {
 }
 
 export function loginRoutes(deps: Deps) {
-  const issuer = deps.config.baseUrl;
   return new Elysia({ name: 'login' })
     .get('/login', ({ request }) =>
       asPage(deps, request, async () => {
@@ -55,9 +54,7 @@ export function loginRoutes(deps: Deps) {
     )
     .post('/login', ({ request }) =>
       asPage(deps, request, async () => {
-        const f = await formParams(request, LOGIN_FORM);
-        const ctx = await pageContext(deps, request);
-        checkCsrf(request, ctx.names, f.get('csrf'), issuer);
+        const { f, ctx } = await postedForm(deps, request, LOGIN_FORM);
         const next = safeNext(f.get('next'));
         const username = f.get('username') ?? '';
         try {
@@ -79,18 +76,14 @@ export function loginRoutes(deps: Deps) {
     )
     .post('/logout', ({ request }) =>
       asPage(deps, request, async () => {
-        const f = await formParams(request, LOGOUT_FORM);
-        const ctx = await pageContext(deps, request);
-        checkCsrf(request, ctx.names, f.get('csrf'), issuer);
+        const { f, ctx } = await postedForm(deps, request, LOGOUT_FORM);
         await endSession(deps, readCookie(request, ctx.names.session));
         return redirect('/', 303, [clearCookie(ctx.names.session, ctx.https)]);
       }),
     )
     .post('/login/:provider', ({ request, params }) =>
       asPage(deps, request, async () => {
-        const f = await formParams(request, PROVIDER_FORM);
-        const ctx = await pageContext(deps, request);
-        checkCsrf(request, ctx.names, f.get('csrf'), issuer);
+        const { f, ctx } = await postedForm(deps, request, PROVIDER_FORM);
         const { url, state } = await startUpstreamLogin(deps, params.provider, safeNext(f.get('next')));
         // The state is also bound to this browser by a short-lived cookie (login CSRF defence).
         return redirect(url.toString(), 303, [setCookie(ctx.names.upstream, state, ctx.https, 600)]);
