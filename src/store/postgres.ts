@@ -104,6 +104,11 @@ export class PostgresStore implements Store {
   private async one(text: string, ...params: unknown[]): Promise<Row | null> {
     return (await this.q(this.sql as unknown as Runner, text, params))[0] ?? null;
   }
+  /** One row mapped by `map`, or null. */
+  private async oneAs<T>(map: (r: Row) => T, text: string, ...params: unknown[]): Promise<T | null> {
+    const r = await this.one(text, ...params);
+    return r ? map(r) : null;
+  }
   private async all(text: string, ...params: unknown[]): Promise<Row[]> {
     return this.q(this.sql as unknown as Runner, text, params);
   }
@@ -187,10 +192,7 @@ export class PostgresStore implements Store {
 
   clients = {
     insert: async (c: ClientRow) => void (await this.run(Q.clientInsert, ...R.clientParams(c))),
-    get: async (id: string) => {
-      const r = await this.one(Q.clientGet, id);
-      return r ? R.toClient(r) : null;
-    },
+    get: async (id: string) => this.oneAs(R.toClient, Q.clientGet, id),
     list: async () => (await this.all(Q.clientList)).map(R.toClient),
     remove: async (id: string) => (await this.run(Q.clientRemove, id)) > 0,
     setSecretHash: async (id: string, hash: string) => (await this.run(Q.clientSetSecret, hash, id)) > 0,
@@ -201,46 +203,28 @@ export class PostgresStore implements Store {
 
   users = {
     insert: async (u: UserRow) => void (await this.run(Q.userInsert, ...R.userParams(u))),
-    get: async (id: string) => {
-      const r = await this.one(Q.userGet, id);
-      return r ? R.toUser(r) : null;
-    },
-    getByUsername: async (username: string) => {
-      const r = await this.one(Q.userByName, username);
-      return r ? R.toUser(r) : null;
-    },
-    getByVerifiedEmail: async (email: string) => {
-      const r = await this.one(Q.userByVerifiedEmail, email);
-      return r ? R.toUser(r) : null;
-    },
+    get: async (id: string) => this.oneAs(R.toUser, Q.userGet, id),
+    getByUsername: async (username: string) => this.oneAs(R.toUser, Q.userByName, username),
+    getByVerifiedEmail: async (email: string) => this.oneAs(R.toUser, Q.userByVerifiedEmail, email),
     list: async () => (await this.all(Q.userList)).map(R.toUser),
     count: async () => Number((await this.one(Q.userCount))?.n ?? 0),
     remove: async (username: string) => (await this.run(Q.userRemove, username)) > 0,
     setPasswordHash: async (id: string, hash: string) => (await this.run(Q.userSetPassword, hash, id)) > 0,
     linkIdentity: async (provider: string, subject: string, userId: string, email: string | null, now: number) =>
       void (await this.run(Q.identityLink, provider, subject, userId, email, now)),
-    getByIdentity: async (provider: string, subject: string) => {
-      const r = await this.one(Q.userByIdentity, provider, subject);
-      return r ? R.toUser(r) : null;
-    },
+    getByIdentity: async (provider: string, subject: string) => this.oneAs(R.toUser, Q.userByIdentity, provider, subject),
   };
 
   sessions = {
     insert: async (s: SessionRow) => void (await this.run(Q.sessionInsert, ...R.sessionParams(s))),
-    get: async (id: string) => {
-      const r = await this.one(Q.sessionGet, id);
-      return r ? R.toSession(r) : null;
-    },
+    get: async (id: string) => this.oneAs(R.toSession, Q.sessionGet, id),
     touch: async (id: string, now: number) => void (await this.run(Q.sessionTouch, now, id)),
     remove: async (id: string) => void (await this.run(Q.sessionRemove, id)),
     removeForUser: async (userId: string) => this.run(Q.sessionRemoveForUser, userId),
   };
 
   consents = {
-    get: async (userId: string, clientId: string, resource: string) => {
-      const r = await this.one(Q.consentGet, userId, clientId, resource);
-      return r ? R.toConsent(r) : null;
-    },
+    get: async (userId: string, clientId: string, resource: string) => this.oneAs(R.toConsent, Q.consentGet, userId, clientId, resource),
     upsert: async (c: ConsentRow) => void (await this.run(Q.consentUpsert, c.userId, c.clientId, c.resource, c.scope, c.createdAt)),
     listForUser: async (userId: string) => (await this.all(Q.consentList, userId)).map(R.toConsent),
     remove: async (userId: string, clientId: string) => this.run(Q.consentRemove, userId, clientId),
@@ -266,10 +250,7 @@ export class PostgresStore implements Store {
 
   codes = {
     insert: async (c: CodeRow) => void (await this.run(Q.codeInsert, ...R.codeParams(c))),
-    get: async (id: string) => {
-      const r = await this.one(Q.codeGet, id);
-      return r ? R.toCode(r) : null;
-    },
+    get: async (id: string) => this.oneAs(R.toCode, Q.codeGet, id),
     redeem: async (id: string, now: number, issued: IssuedForCode) =>
       this.tx(async (t) => {
         if ((await t.run(Q.codeRedeem, now, issued.family?.row.id ?? null, issued.jti, issued.exp, id, now)) !== 1) return false;
@@ -287,18 +268,9 @@ export class PostgresStore implements Store {
         await t.run(Q.familyInsert, ...R.familyParams(f));
         await t.run(Q.refreshInsert, ...R.refreshParams(first));
       }),
-    getFamily: async (id: string) => {
-      const r = await this.one(Q.familyGet, id);
-      return r ? R.toFamily(r) : null;
-    },
-    get: async (id: string) => {
-      const r = await this.one(Q.refreshGet, id);
-      return r ? R.toRefresh(r) : null;
-    },
-    getWithFamily: async (id: string) => {
-      const r = await this.one(Q.refreshWithFamily, id);
-      return r ? R.toRefreshWithFamily(r) : null;
-    },
+    getFamily: async (id: string) => this.oneAs(R.toFamily, Q.familyGet, id),
+    get: async (id: string) => this.oneAs(R.toRefresh, Q.refreshGet, id),
+    getWithFamily: async (id: string) => this.oneAs(R.toRefreshWithFamily, Q.refreshWithFamily, id),
     rotate: async (oldId: string, now: number, next: RefreshRow, familyExpiresAt: number) =>
       this.tx(async (t) => {
         if ((await t.run(Q.refreshConsume, now, oldId, now)) !== 1) return false;
@@ -337,14 +309,8 @@ export class PostgresStore implements Store {
         return classify(e);
       }
     },
-    get: async (id: string) => {
-      const r = await this.one(Q.deviceGet, id);
-      return r ? R.toDevice(r) : null;
-    },
-    getPendingByUserCode: async (userCode: string, now: number) => {
-      const r = await this.one(Q.deviceByUserCode, userCode, now);
-      return r ? R.toDevice(r) : null;
-    },
+    get: async (id: string) => this.oneAs(R.toDevice, Q.deviceGet, id),
+    getPendingByUserCode: async (userCode: string, now: number) => this.oneAs(R.toDevice, Q.deviceByUserCode, userCode, now),
     poll: async (id: string, nowMs: number) =>
       // The row is locked (FOR UPDATE) for the read-then-update, so concurrent polls serialise.
       this.tx(async (t) => {
@@ -357,18 +323,12 @@ export class PostgresStore implements Store {
         return { row: { ...before, pollInterval: interval, lastPolledMs: nowMs }, tooFast };
       }),
     decide: async (id: string, decision: 'approved' | 'denied', userId: string, authTime: number, now: number) => (await this.run(Q.deviceDecide, decision, userId, authTime, id, now)) === 1,
-    consume: async (id: string) => {
-      const r = await this.one(Q.deviceConsume, id);
-      return r ? R.toDevice(r) : null;
-    },
+    consume: async (id: string) => this.oneAs(R.toDevice, Q.deviceConsume, id),
   };
 
   tempTokens = {
     insert: async (t: TempTokenRow) => void (await this.run(Q.tempInsert, ...R.tempTokenParams(t))),
-    get: async (id: string) => {
-      const r = await this.one(Q.tempGet, id);
-      return r ? R.toTempToken(r) : null;
-    },
+    get: async (id: string) => this.oneAs(R.toTempToken, Q.tempGet, id),
     consume: async (id: string, now: number) => (await this.run(Q.tempConsume, now, id, now)) === 1,
     deleteByResource: async (scope: string, resourceId: string) => this.run(Q.tempDeleteByResource, scope, resourceId),
     deleteExpired: async (before: number) => this.run(Q.tempDeleteExpired, before),
@@ -395,10 +355,7 @@ export class PostgresStore implements Store {
 
   upstreamLogins = {
     insert: async (r: UpstreamLoginRow) => void (await this.run(Q.upstreamInsert, ...R.upstreamLoginParams(r))),
-    take: async (stateHash: string, now: number) => {
-      const r = await this.one(Q.upstreamTake, stateHash, now);
-      return r ? R.toUpstreamLogin(r) : null;
-    },
+    take: async (stateHash: string, now: number) => this.oneAs(R.toUpstreamLogin, Q.upstreamTake, stateHash, now),
   };
 
   async dump(now: number): Promise<StoreDump> {
