@@ -2,7 +2,7 @@
 // RFC 8628 §3.3 pages: code entry, confirmation (names the client, scopes and resources; Approve / Deny),
 // and the final page that sends the person back to the device.
 import { Layout } from './layout.tsx';
-import { DecisionForms, ResourceList } from './grant-parts.tsx';
+import { CodeList, DecisionForms, ResourceList } from './grant-parts.tsx';
 
 export function DeviceEntryPage(p: { csrf: string; userCode: string; error?: string; username: string }): string {
   return (
@@ -51,20 +51,7 @@ export function DeviceConfirmPage(p: DeviceConfirmProps): string {
       <p>
         Only approve if the code on your device is <strong class="code" safe>{p.userCode}</strong> and you started this yourself.
       </p>
-      {p.scopes.length ? (
-        <>
-          <p>It asks for:</p>
-          <ul class="scopes">
-            {p.scopes.map((s) => (
-              <li>
-                <code safe>{s}</code>
-              </li>
-            ))}
-          </ul>
-        </>
-      ) : (
-        ''
-      )}
+      <CodeList intro="It asks for:" values={p.scopes} />
       <ResourceList resources={p.resources} />
       <DecisionForms action="/device/confirm" fields={{ csrf: p.csrf, user_code: p.userCode }} allowValue="approve" allowLabel="Approve" />
       <p class="muted">

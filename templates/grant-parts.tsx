@@ -1,21 +1,26 @@
 /** @jsxImportSource @kitajs/html */
-// Pieces shared by the consent page and the device confirmation page: the resources a grant covers, and
+// Pieces shared by the consent page and the device confirmation page: lists of scopes and resources, and
 // the two decision forms (deny first, so the safe choice is the first one reached by keyboard).
 
-export function ResourceList(p: { resources: string[] }): string {
-  if (!p.resources.length) return '';
+/** A titled list of values shown as code (scopes, resources); nothing when there are none. */
+export function CodeList(p: { intro: string; values: string[] }): string {
+  if (!p.values.length) return '';
   return (
     <>
-      <p>Access will be granted to:</p>
+      <p safe>{p.intro}</p>
       <ul class="scopes">
-        {p.resources.map((r) => (
+        {p.values.map((v) => (
           <li>
-            <code safe>{r}</code>
+            <code safe>{v}</code>
           </li>
         ))}
       </ul>
     </>
   ) as string;
+}
+
+export function ResourceList(p: { resources: string[] }): string {
+  return <CodeList intro="Access will be granted to:" values={p.resources} />;
 }
 
 export function DecisionForms(p: { action: string; fields: Record<string, string>; allowValue: string; allowLabel: string }): string {

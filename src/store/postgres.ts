@@ -104,6 +104,16 @@ export class PostgresStore implements Store {
   private async one(text: string, ...params: unknown[]): Promise<Row | null> {
     return (await this.q(this.sql as unknown as Runner, text, params))[0] ?? null;
   }
+  /** An INSERT; false when a unique constraint refuses it (unique_violation, 23505). */
+  private async insertUnlessTaken(text: string, params: unknown[]): Promise<boolean> {
+    try {
+      await (this.sql as unknown as Runner).unsafe(pg(text), params);
+      return true;
+    } catch (e) {
+      if (String((e as { errno?: string }).errno) === '23505') return false;
+      return classify(e);
+    }
+  }
   /** One row mapped by `map`, or null. */
   private async oneAs<T>(map: (r: Row) => T, text: string, ...params: unknown[]): Promise<T | null> {
     const r = await this.one(text, ...params);
@@ -231,15 +241,7 @@ export class PostgresStore implements Store {
   };
 
   keys = {
-    insert: async (k: SigningKeyRow) => {
-      try {
-        await (this.sql as unknown as Runner).unsafe(pg(Q.keyInsert), R.keyParams(k));
-        return true;
-      } catch (e) {
-        if (String((e as { errno?: string }).errno) === '23505') return false; // another active key won
-        return classify(e);
-      }
-    },
+    insert: async (k: SigningKeyRow) => this.insertUnlessTaken(Q.keyInsert, R.keyParams(k)), // false: another active key won
     rotate: async (k: SigningKeyRow, now: number, expiresAt: number) =>
       this.tx(async (t) => {
         await t.run(Q.keyRetireActive, now, expiresAt);
@@ -300,15 +302,7 @@ export class PostgresStore implements Store {
   };
 
   deviceCodes = {
-    insert: async (d: DeviceCodeRow) => {
-      try {
-        await (this.sql as unknown as Runner).unsafe(pg(Q.deviceInsert), R.deviceParams(d));
-        return true;
-      } catch (e) {
-        if (String((e as { errno?: string }).errno) === '23505') return false; // unique_violation: the user code is taken
-        return classify(e);
-      }
-    },
+    insert: async (d: DeviceCodeRow) => this.insertUnlessTaken(Q.deviceInsert, R.deviceParams(d)), // false: the user code is taken
     get: async (id: string) => this.oneAs(R.toDevice, Q.deviceGet, id),
     getPendingByUserCode: async (userCode: string, now: number) => this.oneAs(R.toDevice, Q.deviceByUserCode, userCode, now),
     poll: async (id: string, nowMs: number) =>
