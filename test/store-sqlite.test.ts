@@ -162,3 +162,43 @@ describe('revoked access tokens, cached in memory', () => {
     await b.close();
   });
 });
+
+// refresh.getWithFamily reads the token and its family under one read lock (readTogether).
+describe('a refresh token and its family, read together', () => {
+  async function seeded() {
+    const path = join(tempDir(), 'rt.db');
+    const s = openSqlite(path);
+    await s.migrate();
+    await s.users.insert({ id: 'u1', username: 'u1', email: null, emailVerified: false, passwordHash: null, isAdmin: false, createdAt: 0 });
+    await s.clients.insert({ id: 'c1', secretHash: null, name: 'c', redirectUris: [], grantTypes: [], scopes: [], tokenEndpointAuthMethod: 'none', firstParty: false, origin: 'operator', metadata: {}, createdAt: 0, lastUsedAt: null });
+    await s.refresh.insertFamily(
+      { id: 'f1', clientId: 'c1', userId: 'u1', scope: 'a', resource: [], authTime: 0, createdAt: 0, revokedAt: null, expiresAt: 2e9 },
+      { id: 'r1', hash: 'h', familyId: 'f1', scope: 'a', resource: [], createdAt: 0, expiresAt: 2e9, consumedAt: null, lastJti: null, lastExp: null },
+    );
+    return { s, path };
+  }
+
+  test('found, missing or inside a transaction, the connection is left outside any transaction', async () => {
+    const { s } = await seeded();
+    expect((await s.refresh.getWithFamily('r1'))?.family.id).toBe('f1');
+    expect(s.db.inTransaction).toBe(false);
+    expect(await s.refresh.getWithFamily('nope')).toBeNull();
+    expect(s.db.inTransaction).toBe(false);
+    // Called inside an open transaction it reads within it and leaves it open.
+    s.db.exec('BEGIN');
+    expect((await s.refresh.getWithFamily('r1'))?.row.id).toBe('r1');
+    expect(s.db.inTransaction).toBe(true);
+    s.db.exec('COMMIT');
+    await s.close();
+  });
+
+  test('the read lock is released: another connection can restart the WAL right after', async () => {
+    const { s, path } = await seeded();
+    await s.refresh.getWithFamily('r1');
+    const other = openSqlite(path);
+    // RESTART waits for readers of the WAL; busy = 0 means nobody holds a read lock.
+    expect((other.db.query('PRAGMA wal_checkpoint(RESTART)').get() as { busy: number }).busy).toBe(0);
+    await other.close();
+    await s.close();
+  });
+});
