@@ -20,8 +20,17 @@ export interface TestServer extends RunningServer {
   close(): Promise<void>;
 }
 
+// Every temporary directory a test asks for is removed after the last test (test/helpers/preload.ts; store
+// contract runs and spawned commands open many — left behind, a full run put ~1 GB into /tmp).
+const created: string[] = [];
+export function removeTempDirs(): void {
+  for (const d of created.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
 export function tempDir(prefix = 'auth-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  created.push(dir);
+  return dir;
 }
 
 /** Find a free port by binding port 0 and releasing it (the issuer must be known before the start). */
