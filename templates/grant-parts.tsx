@@ -20,7 +20,7 @@ export function CodeList(p: { intro: string; values: string[] }): string {
 }
 
 export function ResourceList(p: { resources: string[] }): string {
-  return <CodeList intro="Access will be granted to:" values={p.resources} />;
+  return (<CodeList intro="Access will be granted to:" values={p.resources} />) as string;
 }
 
 export function DecisionForms(p: { action: string; fields: Record<string, string>; allowValue: string; allowLabel: string }): string {
