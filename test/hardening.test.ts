@@ -57,8 +57,21 @@ describe('rate limits', () => {
       expect((await dev('6.6.6.6, 10.0.0.1')).status).toBe(200);
       expect((await dev('7.7.7.7, 10.0.0.1')).status).toBe(429); // same rightmost hop: the spoofable left part is ignored
       expect((await dev('10.0.0.2')).status).toBe(200);
+      // The request log line names the forwarded client; without the header, the socket's peer.
+      await fetch(`${trusted.base}/health`);
+      const ips = trusted.logs.filter((l) => l.includes('"msg":"request"')).map((l) => JSON.parse(l) as { path: string; ip: string });
+      expect(ips.filter((l) => l.path === '/device_authorization').map((l) => l.ip)).toEqual(['10.0.0.1', '10.0.0.1', '10.0.0.2']);
+      expect(ips.find((l) => l.path === '/health')?.ip).toBe('127.0.0.1');
     } finally {
       await trusted.close();
+    }
+    const plain = await startTestServer();
+    try {
+      await fetch(`${plain.base}/health`, { headers: { 'X-Forwarded-For': '6.6.6.6' } });
+      const line = plain.logs.find((l) => l.includes('"msg":"request"') && l.includes('"path":"/health"'))!;
+      expect((JSON.parse(line) as { ip: string }).ip).toBe('127.0.0.1');
+    } finally {
+      await plain.close();
     }
   });
 

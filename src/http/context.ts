@@ -15,15 +15,22 @@ export interface RequestMeta {
 const meta = new WeakMap<Request, RequestMeta>();
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,64}$/;
 
-export function attachMeta(req: Request, socketIp: string, trustProxy: boolean): RequestMeta {
+/** Where the socket's peer address comes from (Bun's server: a getpeername call each time it is asked). */
+export interface PeerSource {
+  requestIP(req: Request): { address: string } | null;
+}
+
+export function attachMeta(req: Request, peer: PeerSource, trustProxy: boolean): RequestMeta {
   const given = req.headers.get('x-request-id');
-  let ip = socketIp;
+  let ip: string | undefined;
   if (trustProxy) {
     // Only the rightmost hop was appended by our proxy; anything left of it is client-controlled.
     const xff = req.headers.get('x-forwarded-for');
     const last = xff?.split(',').pop()?.trim();
     if (last && last.length <= 64) ip = last;
   }
+  // Behind the proxy the socket address is the proxy's: asked only when no forwarded address was taken.
+  ip ??= peer.requestIP(req)?.address ?? 'unknown';
   const m = { id: given && REQUEST_ID_RE.test(given) ? given : nextId(), ip, start: performance.now() };
   meta.set(req, m);
   return m;

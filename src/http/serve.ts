@@ -37,7 +37,7 @@ export function requestWrapper(config: Config, log: Logger, metrics: Metrics, on
 
   /** A native route: logged under the route's own path. */
   const native = (path: string, handler: Handler): BunRoute => (req, srv) => {
-    const meta = attachMeta(req, srv.requestIP(req)?.address ?? 'unknown', trustProxy);
+    const meta = attachMeta(req, srv, trustProxy);
     const failed = (e: unknown) => finish(req, safeError(onError, e, req, log, meta.id), meta, path);
     let out: Response | Promise<Response>;
     try {
@@ -51,7 +51,7 @@ export function requestWrapper(config: Config, log: Logger, metrics: Metrics, on
 
   /** Everything else: Elysia's composed handler (it maps its own errors through the same responder). */
   const fallback = (handle: (req: Request) => Response | Promise<Response>) => async (req: Request, srv: Server<undefined>) => {
-    const meta = attachMeta(req, srv.requestIP(req)?.address ?? 'unknown', trustProxy);
+    const meta = attachMeta(req, srv, trustProxy);
     let res: Response;
     try {
       res = await handle(req);
