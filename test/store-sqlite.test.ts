@@ -202,3 +202,30 @@ describe('a refresh token and its family, read together', () => {
     await s.close();
   });
 });
+
+// Group commit (SqliteStore.write): the writes queued in one event-loop turn share a transaction, yet each stays
+// atomic and independent — a failing one is undone alone and only its caller sees the error.
+describe('group commit', () => {
+  test('in one batch, a failing write is rolled back alone (its earlier statements too); the others commit', async () => {
+    const s = openSqlite(join(tempDir(), 'gc.db'));
+    await s.migrate();
+    await s.users.insert({ id: 'u1', username: 'u1', email: null, emailVerified: false, passwordHash: null, isAdmin: false, createdAt: 0 });
+    await s.clients.insert({ id: 'c1', secretHash: null, name: 'c', redirectUris: [], grantTypes: [], scopes: [], tokenEndpointAuthMethod: 'none', firstParty: false, origin: 'operator', metadata: {}, createdAt: 0, lastUsedAt: null });
+    const family = (id: string) => ({ id, clientId: 'c1', userId: 'u1', scope: '', resource: [], authTime: 0, createdAt: 0, revokedAt: null, expiresAt: 2e9 });
+    const token = (id: string, familyId: string) => ({ id, hash: 'h', familyId, scope: '', resource: [], createdAt: 0, expiresAt: 2e9, consumedAt: null, lastJti: null, lastExp: null });
+    await s.refresh.insertFamily(family('f0'), token('taken', 'f0'));
+    // Same turn, so one batch: f2's family row is inserted, then its token collides with an existing id.
+    const results = await Promise.allSettled([
+      s.refresh.insertFamily(family('f1'), token('r1', 'f1')),
+      s.refresh.insertFamily(family('f2'), token('taken', 'f2')),
+      s.refresh.insertFamily(family('f3'), token('r3', 'f3')),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(await s.refresh.getFamily('f1')).not.toBeNull();
+    expect(await s.refresh.getFamily('f2')).toBeNull(); // the family insert before the failure is undone
+    expect(await s.refresh.getFamily('f3')).not.toBeNull();
+    expect((await s.refresh.get('taken'))?.familyId).toBe('f0');
+    expect(s.db.inTransaction).toBe(false);
+    await s.close();
+  });
+});
