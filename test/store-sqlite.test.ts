@@ -105,6 +105,12 @@ describe('WAL checkpoints', () => {
   });
 });
 
+/** User u1 and public client c1, which refresh families refer to. */
+async function userAndClient(s: SqliteStore) {
+  await s.users.insert({ id: 'u1', username: 'u1', email: null, emailVerified: false, passwordHash: null, isAdmin: false, createdAt: 0 });
+  await s.clients.insert({ id: 'c1', secretHash: null, name: 'c', redirectUris: [], grantTypes: [], scopes: [], tokenEndpointAuthMethod: 'none', firstParty: false, origin: 'operator', metadata: {}, createdAt: 0, lastUsedAt: null });
+}
+
 // SqliteStore keeps the revoked jtis in memory for introspection; it must never miss a revocation.
 describe('revoked access tokens, cached in memory', () => {
   const turn = () => new Promise((r) => setImmediate(r));
@@ -121,8 +127,7 @@ describe('revoked access tokens, cached in memory', () => {
     expect(await a.revokedAccessTokens.has('j1')).toBe(false); // cache filled
     await a.revokedAccessTokens.add('j1', 2e9);
     expect(await a.revokedAccessTokens.has('j1')).toBe(true); // no turn in between
-    await a.users.insert({ id: 'u1', username: 'u1', email: null, emailVerified: false, passwordHash: null, isAdmin: false, createdAt: 0 });
-    await a.clients.insert({ id: 'c1', secretHash: null, name: 'c', redirectUris: [], grantTypes: [], scopes: [], tokenEndpointAuthMethod: 'none', firstParty: false, origin: 'operator', metadata: {}, createdAt: 0, lastUsedAt: null });
+    await userAndClient(a);
     await a.refresh.insertFamily(
       { id: 'f1', clientId: 'c1', userId: 'u1', scope: '', resource: [], authTime: 0, createdAt: 0, revokedAt: null, expiresAt: 2e9 },
       { id: 'r1', hash: 'h', familyId: 'f1', scope: '', resource: [], createdAt: 0, expiresAt: 2e9, consumedAt: null, lastJti: 'j2', lastExp: 2e9 },
@@ -169,8 +174,7 @@ describe('a refresh token and its family, read together', () => {
     const path = join(tempDir(), 'rt.db');
     const s = openSqlite(path);
     await s.migrate();
-    await s.users.insert({ id: 'u1', username: 'u1', email: null, emailVerified: false, passwordHash: null, isAdmin: false, createdAt: 0 });
-    await s.clients.insert({ id: 'c1', secretHash: null, name: 'c', redirectUris: [], grantTypes: [], scopes: [], tokenEndpointAuthMethod: 'none', firstParty: false, origin: 'operator', metadata: {}, createdAt: 0, lastUsedAt: null });
+    await userAndClient(s);
     await s.refresh.insertFamily(
       { id: 'f1', clientId: 'c1', userId: 'u1', scope: 'a', resource: [], authTime: 0, createdAt: 0, revokedAt: null, expiresAt: 2e9 },
       { id: 'r1', hash: 'h', familyId: 'f1', scope: 'a', resource: [], createdAt: 0, expiresAt: 2e9, consumedAt: null, lastJti: null, lastExp: null },
@@ -209,8 +213,7 @@ describe('group commit', () => {
   test('in one batch, a failing write is rolled back alone (its earlier statements too); the others commit', async () => {
     const s = openSqlite(join(tempDir(), 'gc.db'));
     await s.migrate();
-    await s.users.insert({ id: 'u1', username: 'u1', email: null, emailVerified: false, passwordHash: null, isAdmin: false, createdAt: 0 });
-    await s.clients.insert({ id: 'c1', secretHash: null, name: 'c', redirectUris: [], grantTypes: [], scopes: [], tokenEndpointAuthMethod: 'none', firstParty: false, origin: 'operator', metadata: {}, createdAt: 0, lastUsedAt: null });
+    await userAndClient(s);
     const family = (id: string) => ({ id, clientId: 'c1', userId: 'u1', scope: '', resource: [], authTime: 0, createdAt: 0, revokedAt: null, expiresAt: 2e9 });
     const token = (id: string, familyId: string) => ({ id, hash: 'h', familyId, scope: '', resource: [], createdAt: 0, expiresAt: 2e9, consumedAt: null, lastJti: null, lastExp: null });
     await s.refresh.insertFamily(family('f0'), token('taken', 'f0'));
