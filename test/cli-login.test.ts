@@ -280,12 +280,16 @@ describe('auth token, status, logout', () => {
     await approveDevice(code!);
     expect((await login.done()).code).toBe(0);
     const raw = readFileSync(join(encHome, 'auth/credentials.json'), 'utf8');
+    expect(Object.keys(JSON.parse(raw)).sort()).toEqual(['data', 'encrypted', 'iv', 'salt', 'tag']);
     expect(JSON.parse(raw).encrypted).toBe('aes-256-gcm');
+    // No plaintext: '_' is outside base64's alphabet, so these cannot appear in the ciphertext by chance (a
+    // three-letter JWT prefix such as 'eyJ' can: ~1 % of runs), and the exact access token is not there.
     expect(raw).not.toContain('rt_');
-    expect(raw).not.toContain('eyJ');
+    expect(raw).not.toContain('access_token');
     const t = await run(['token', 'enc'], env).done();
     expect(t.code).toBe(0);
     expect(t.stdout).toMatch(/^eyJ/);
+    expect(raw).not.toContain(t.stdout.trim());
     const wrong = await run(['token', 'enc'], { ...env, AUTH_CREDENTIALS_KEY: 'wrong' }).done();
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toContain('AUTH_CREDENTIALS_KEY');
