@@ -1,6 +1,8 @@
-// The metadata ceiling on this machine: a bare Bun.serve answering the same bytes as our metadata endpoint,
-// once from a JavaScript handler (no request id, log line or metrics) and once as a static route (answered
-// by Bun's native code, no JavaScript at all). Started by bench/run.ts pinned to the server core.
+// The ceilings on this machine, from a bare Bun.serve started by bench/run.ts pinned to the server core:
+// - metadata: the same bytes as our metadata endpoint, once from a JavaScript handler (no request id, log line
+//   or metrics) and once as a static route (answered by Bun's native code, no JavaScript at all);
+// - the latency floor: /spin/<µs> burns that much CPU per request and answers, so the p99 a server doing
+//   nothing but fixed work gets at a given rate can be set beside ours.
 const body = process.env.CEILING_BODY ?? '{}';
 const headers = JSON.parse(process.env.CEILING_HEADERS ?? '{}') as Record<string, string>;
 const server = Bun.serve({
@@ -10,6 +12,11 @@ const server = Bun.serve({
   routes: {
     '/handler': () => new Response(body, { headers }),
     '/static': new Response(body, { headers }),
+    '/spin/:us': (req) => {
+      const end = performance.now() + Number(req.params.us) / 1000;
+      while (performance.now() < end);
+      return new Response('{}', { headers: { 'Content-Type': 'application/json' } });
+    },
   },
   fetch: () => new Response('not found', { status: 404 }),
 });

@@ -3,7 +3,8 @@
 // time in alternation for several rounds. Writes bench/RESULTS.md and bench/results.svg.
 //   bun run bench            (DURATION=10 WARMUP=3 ROUNDS=3 CONNS=50; QUICK=1 for a short run)
 //   PROFILE=/tmp/prof ONLY=refresh bun run bench   (a CPU profile of our server for the run)
-//   ONLY=metadata,introspection bun run bench   (those scenarios only — `code` for the code flow — printed; no report written)
+//   ONLY=metadata,introspection bun run bench   (those scenarios only — `code` for the code flow, `floor` for the
+//   p99 floor of a bare handler — printed; no report written)
 import { $ } from 'bun';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -76,8 +77,8 @@ async function startOidcProvider() {
 
 type Server = Awaited<ReturnType<typeof startOurs>>;
 
-/** Bare Bun.serve with our metadata bytes (bench/ceiling.ts): what one core can do without our request handling. */
-async function metadataCeiling(ours: Server): Promise<{ handler: number; static: number }> {
+/** A bare Bun.serve (bench/ceiling.ts) on the server core, answering our metadata bytes. */
+async function startCeiling(ours: Server) {
   const r = await fetch(`${ours.base}/.well-known/oauth-authorization-server`);
   const headers = Object.fromEntries(['content-type', 'cache-control', 'access-control-allow-origin'].map((h) => [h, r.headers.get(h) ?? '']));
   const port = freePort();
@@ -88,6 +89,12 @@ async function metadataCeiling(ours: Server): Promise<{ handler: number; static:
   });
   children.push(proc);
   await waitHealthy(`http://127.0.0.1:${port}/handler`);
+  return { port, proc };
+}
+
+/** Bare Bun.serve with our metadata bytes: what one core can do without our request handling. */
+async function metadataCeiling(ours: Server): Promise<{ handler: number; static: number }> {
+  const { port, proc } = await startCeiling(ours);
   const out = { handler: [] as number[], static: [] as number[] };
   const sc = SCENARIOS[0]!;
   for (const path of ['handler', 'static'] as const) await wrk(`http://127.0.0.1:${port}/${path}`, join(import.meta.dir, 'wrk/simple.lua'), { WRK_METHOD: 'GET' }, WARMUP, CONNS);
@@ -100,6 +107,40 @@ async function metadataCeiling(ours: Server): Promise<{ handler: number; static:
   }
   proc.kill('SIGTERM');
   return { handler: median(out.handler), static: median(out.static) };
+}
+
+/** p99 of a bare handler that burns a fixed CPU time per request, at the bench's connection count. */
+interface FloorPoint {
+  us: number;
+  rps: number;
+  p50: number;
+  p99: number;
+}
+async function latencyFloor(ours: Server): Promise<FloorPoint[]> {
+  const { port, proc } = await startCeiling(ours);
+  const out: FloorPoint[] = [];
+  const script = join(import.meta.dir, 'wrk/simple.lua');
+  for (const us of [50, 75, 100]) {
+    const url = `http://127.0.0.1:${port}/spin/${us}`;
+    await wrk(url, script, { WRK_METHOD: 'GET' }, 1, CONNS);
+    const r = await wrk(url, script, { WRK_METHOD: 'GET' }, DURATION, CONNS);
+    const p = { us, rps: r.requests / (r.duration_us / 1e6), p50: r.p50_us / 1000, p99: r.p99_us / 1000 };
+    out.push(p);
+    console.error(`latency floor: bare Bun burning ${us} µs a request ${p.rps.toFixed(0).padStart(6)} req/s  p50 ${p.p50.toFixed(2)} ms  p99 ${p.p99.toFixed(2)} ms`);
+  }
+  proc.kill('SIGTERM');
+  return out;
+}
+
+/** The rate at which the floor's p99 crosses `ms`, interpolated between the measured points (null if outside). */
+function rateAtP99(points: FloorPoint[], ms: number): number | null {
+  const byRate = [...points].sort((a, b) => a.rps - b.rps);
+  for (let i = 1; i < byRate.length; i++) {
+    const lo = byRate[i - 1]!;
+    const hi = byRate[i]!;
+    if ((lo.p99 - ms) * (hi.p99 - ms) <= 0 && lo.p99 !== hi.p99) return lo.rps + ((hi.rps - lo.rps) * (lo.p99 - ms)) / (lo.p99 - hi.p99);
+  }
+  return null;
 }
 
 // ---------------------------------------------------------------- preparation
@@ -270,7 +311,7 @@ async function main() {
   const servers = [ours, theirs];
   const results: Measurement[] = [];
   const scenarios = ONLY ? SCENARIOS.filter((sc) => ONLY.some((o) => sc.name.toLowerCase().startsWith(o))) : SCENARIOS;
-  if (ONLY && !scenarios.length && !ONLY.includes('code')) throw new Error(`ONLY=${process.env.ONLY} names no scenario; scenarios: ${SCENARIOS.map((s) => s.name).join(', ')}`);
+  if (ONLY && !scenarios.length && !ONLY.includes('code') && !ONLY.includes('floor')) throw new Error(`ONLY=${process.env.ONLY} names no scenario; scenarios: ${SCENARIOS.map((s) => s.name).join(', ')}, or code, floor`);
 
   for (const sc of scenarios) {
     for (const s of servers) {
@@ -302,6 +343,10 @@ async function main() {
       const theirs = median(results.filter((r) => r.scenario === 'metadata' && r.server === 'oidc-provider').map((r) => r.rps));
       console.error(`metadata ceiling: bare Bun handler ${(c.handler / theirs).toFixed(2)}×, static route ${(c.static / theirs).toFixed(2)}×`);
     }
+    if (ONLY.includes('floor')) {
+      const at = rateAtP99(await latencyFloor(ours), 10);
+      console.error(`latency floor: p99 = 10 ms at ${at === null ? 'a rate outside the measured range' : `${at.toFixed(0)} req/s`}`);
+    }
     if (ONLY.includes('code')) {
       const f = await codeFlowLoad(ours, await ourSession(ours), DURATION, CONNS);
       console.error(`code flow: ${f.flowsPerSecond.toFixed(0)} flows/s, request p50/p99 ${f.requestP50.toFixed(2)}/${f.requestP99.toFixed(2)} ms, flow p99 ${f.p99.toFixed(2)} ms, errors ${f.errors}`);
@@ -313,6 +358,7 @@ async function main() {
     return;
   }
   const ceiling = await metadataCeiling(ours);
+  const floor = await latencyFloor(ours);
   // The code flow for a signed-in user (authorize with a session cookie → code → token), ours only.
   const flows: FlowResult[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
@@ -333,7 +379,7 @@ async function main() {
   const loadedRss = rssMiB(ours.proc.pid, 'VmHWM');
   for (const c of children) c.kill('SIGTERM');
   const startup = await startupSection(quick ? 5 : 15);
-  writeReport({ results, flows, scaling, idleRss, loadedRss, startup, ceiling });
+  writeReport({ results, flows, scaling, idleRss, loadedRss, startup, ceiling, floor });
   rmSync(work, { recursive: true, force: true });
 }
 
@@ -351,7 +397,7 @@ function versions(): string {
   return `auth ${JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version} on Bun ${Bun.version} (Elysia ${pkg('elysia')}, jose ${pkg('jose')}); oidc-provider ${pkg('oidc-provider')} on Node ${node}; ${wrkV}`;
 }
 
-function writeReport(r: { ceiling: { handler: number; static: number }; results: Measurement[]; flows: FlowResult[]; scaling: { conns: number; server: string; rps: number; p99: number }[]; idleRss: number; loadedRss: number; startup: string }) {
+function writeReport(r: { ceiling: { handler: number; static: number }; floor: FloorPoint[]; results: Measurement[]; flows: FlowResult[]; scaling: { conns: number; server: string; rps: number; p99: number }[]; idleRss: number; loadedRss: number; startup: string }) {
   const rows: string[] = [];
   const summary: { name: string; ours: number; theirs: number; p99: number; theirP99: number; target?: number; ratio: number; errors: number }[] = [];
   for (const sc of SCENARIOS) {
@@ -374,6 +420,7 @@ function writeReport(r: { ceiling: { handler: number; static: number }; results:
   rows.push(
     `| code flow, signed-in user (authorize → code → token) | ${flowsMedian.toFixed(0)} flows/s | ${median(r.flows.map((f) => f.requestP50)).toFixed(2)} / ${reqP99.toFixed(2)} per request; ${median(r.flows.map((f) => f.p50)).toFixed(2)} / ${median(r.flows.map((f) => f.p99)).toFixed(2)} per flow | ${flowErrors} | n/a | | | n/a | p99 ≤ 10 ms per request ${reqP99 <= 10 ? '✅' : '❌'} · no errors ${flowErrors === 0 ? '✅' : '❌'} |`,
   );
+  const floorRate = rateAtP99(r.floor, 10);
   const ourMeta = summary.find((x) => x.name === 'metadata')!.ours;
   const theirMeta = summary.find((x) => x.name === 'metadata')!.theirs;
   const scaleRows = [10, 50, 100, 200].map((c) => {
@@ -405,6 +452,20 @@ The same metadata bytes from a bare Bun.serve on the same core, measured in the 
 | auth (request id, one JSON log line, metrics) | ${ourMeta.toFixed(0)} | ${(ourMeta / theirMeta).toFixed(2)}× |
 | bare Bun.serve, JavaScript handler (nothing else) | ${r.ceiling.handler.toFixed(0)} | ${(r.ceiling.handler / theirMeta).toFixed(2)}× |
 | bare Bun.serve, static route (Bun's native code, no JavaScript) | ${r.ceiling.static.toFixed(0)} | ${(r.ceiling.static / theirMeta).toFixed(2)}× |
+
+## p99 at ${CONNS} connections: the floor on this machine
+
+A bare Bun.serve handler that does nothing but burn a fixed CPU time per request (bench/ceiling.ts), same core,
+same wrk, same connections, in the same run:
+
+| CPU per request | req/s | p50 ms | p99 ms | p99 / p50 |
+|---:|---:|---:|---:|---:|
+${r.floor.map((f) => `| ${f.us} µs | ${f.rps.toFixed(0)} | ${f.p50.toFixed(2)} | ${f.p99.toFixed(2)} | ${(f.p99 / f.p50).toFixed(2)} |`).join('\n')}
+
+With ${CONNS} connections each waiting for its answer, p50 is about ${CONNS} requests' worth of CPU and p99 about twice
+that even for constant work (now and then a request waits one more round of the others), so on this core p99 ≤ 10 ms
+takes ${floorRate === null ? 'a rate outside the measured range' : `about ${floorRate.toFixed(0)} req/s`} whatever the server does. Ours, by scenario:
+${summary.map((x) => `${x.name} ${x.ours.toFixed(0)} req/s → p99 ${x.p99.toFixed(2)} ms`).join('; ')}; the code flow ${(flowsMedian * 2).toFixed(0)} requests/s → p99 ${reqP99.toFixed(2)} ms.
 
 ## Connections: 10 → 200 (client_credentials)
 
