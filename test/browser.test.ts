@@ -25,7 +25,9 @@ test('Chromium: sign in, consent, and the loopback client receives a code it can
     port: 0,
     hostname: '127.0.0.1',
     fetch(req) {
-      received.push(new URL(req.url).searchParams);
+      // Only the redirect: Chromium also asks this origin for /favicon.ico, sometimes before the check below.
+      const url = new URL(req.url);
+      if (url.pathname === '/callback') received.push(url.searchParams);
       return new Response('<!doctype html><title>done</title><p>You may close this window.</p>', { headers: { 'Content-Type': 'text/html' } });
     },
   });
