@@ -109,13 +109,15 @@ async function metadataCeiling(ours: Server): Promise<{ handler: number; static:
   return { handler: median(out.handler), static: median(out.static) };
 }
 
-/** p99 of a bare handler that burns a fixed CPU time per request, at the bench's connection count. */
+/** One point of the p99 floor: CPU burnt per request (µs), the rate reached and its latencies (ms). */
 interface FloorPoint {
   us: number;
   rps: number;
   p50: number;
   p99: number;
 }
+
+/** p99 of a bare handler that burns a fixed CPU time per request, at the bench's connection count. */
 async function latencyFloor(ours: Server): Promise<FloorPoint[]> {
   const { port, proc } = await startCeiling(ours);
   const out: FloorPoint[] = [];
