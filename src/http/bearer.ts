@@ -9,6 +9,10 @@ export function bearerToken(request: Request): string | undefined {
 
 /** Require `Authorization: Bearer <secret>`, compared in constant time; otherwise 401 invalid_token. */
 export function requireBearer(request: Request, secret: string, description: string, realm = 'auth'): void {
-  const given = bearerToken(request);
-  if (!given || !equalSecrets(given, secret)) throw new InvalidToken(description, realm);
+  checkBearer(bearerToken(request), secret, description, realm);
+}
+
+/** The same check for a bearer value already read; no secret configured means nothing matches. */
+export function checkBearer(given: string | undefined, secret: string | undefined, description: string, realm = 'auth'): void {
+  if (!given || !secret || !equalSecrets(given, secret)) throw new InvalidToken(description, realm);
 }

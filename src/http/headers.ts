@@ -36,7 +36,6 @@ export function pageHeaders(https: boolean): Record<string, string> {
   return h;
 }
 
-
 /** Paths that browser-based clients call cross-origin (DESIGN.md: never /authorize or pages). */
 export const CORS_PATHS = new Set([
   '/.well-known/oauth-authorization-server',

@@ -5,7 +5,7 @@ import { authenticateClient } from '../../domain/clients.ts';
 import type { Deps } from '../../domain/deps.ts';
 import { InvalidClient, InvalidRequest, InvalidToken, TemporarilyUnavailable } from '../../domain/errors.ts';
 import { introspectToken } from '../../domain/introspection.ts';
-import { bearerToken, requireBearer } from '../bearer.ts';
+import { bearerToken, checkBearer } from '../bearer.ts';
 import { JSON_NO_STORE } from '../headers.ts';
 import { enforce } from '../../domain/rate-limit.ts';
 import { requestMeta } from '../context.ts';
@@ -22,9 +22,9 @@ export function introspectRoutes(deps: Deps): RouteTable {
     if (!config.introspectionToken && !config.introspectionClientAuth) throw new TemporarilyUnavailable('introspection is not configured');
     enforce(deps.limits.introspectionIp, requestMeta(request).ip, () => deps.metrics.rateLimited('introspection'));
     const p = await formParams(request, INTROSPECT_PARAMS);
-    if (bearerToken(request) !== undefined) {
-      if (!config.introspectionToken) throw new InvalidToken('invalid introspection credentials');
-      requireBearer(request, config.introspectionToken, 'invalid introspection credentials');
+    const bearer = bearerToken(request);
+    if (bearer !== undefined) {
+      checkBearer(bearer, config.introspectionToken, 'invalid introspection credentials');
     } else if (config.introspectionClientAuth) {
       // RFC 7662 §2.1: the protected resource authenticates; public clients cannot.
       const client = await authenticateClient(deps, clientCredentialsOf(request, p));
