@@ -48,6 +48,27 @@ describe('key rotation', () => {
     expect(await srv.deps.keys.verifyAccessToken('not.a.jwt')).toBeNull();
   });
 
+  test('segments that are not base64url, JSON or a 64-byte signature do not verify (and do not throw)', async () => {
+    const t = await issue();
+    const [h, p, s] = t.split('.') as [string, string, string];
+    const bad = [
+      `${h}x.${p}.${s}`, // a header of 4n+1 characters is not base64 at all
+      `${h}.${p}.${s}x`,
+      `${h}.${p}.${s.slice(0, -4)}`, // 61 bytes of signature
+      `${Buffer.from('{"alg":').toString('base64url')}.${p}.${s}`, // not JSON
+      `${h}.${Buffer.from('[1,2]').toString('base64url')}.${s}`, // JSON, not an object (and a wrong signature)
+      `${h}.${p}.${s.slice(0, -1)}${s.at(-1) === 'A' ? 'B' : 'A'}`, // the signature changed
+    ];
+    for (const token of bad) expect(await srv.deps.keys.verifyAccessToken(token)).toBeNull();
+    // Non-ASCII claims round-trip: the payload is UTF-8 (RFC 7519 §7.1) and the signature covers its bytes.
+    const signed = srv.deps.keys.signAccessToken({ sub: 'usér-✓', client_id: 'c', scope: 'a', aud: 'https://api.example', jti: 'j' });
+    const back = await srv.deps.keys.verifyAccessToken(signed.token);
+    expect(back?.sub).toBe('usér-✓');
+    const set = await jwks();
+    const { payload } = await jwtVerify(signed.token, createLocalJWKSet(set as never), { issuer: srv.base, currentDate: new Date(srv.clock.nowMs()) });
+    expect(payload.sub).toBe('usér-✓');
+  });
+
   test('EdDSA keys work when SIGNING_ALG=EdDSA', async () => {
     const ed = await startTestServer({ SIGNING_ALG: 'EdDSA' });
     try {

@@ -5,7 +5,7 @@ import { checkRedirectUri, matchRedirectUri } from '../src/security/redirect-uri
 import { mintSecret, parseSecret } from '../src/security/token-format.ts';
 import { constantTimeEqual, equalSecrets, matchesHash } from '../src/security/compare.ts';
 import { randomFromCharset, sortableId } from '../src/security/random.ts';
-import { parseParams } from '../src/http/params.ts';
+import { formParams, parseParams } from '../src/http/params.ts';
 import { ConfigError, loadConfig, parseDotenv, parseDuration, SETTINGS } from '../src/config.ts';
 import { safeNext } from '../src/domain/login.ts';
 import { parseBasicAuth } from '../src/domain/clients.ts';
@@ -69,6 +69,10 @@ describe('secrets', () => {
     expect(parseSecret('rt_', s.token)).toEqual({ id: s.id });
     expect(matchesHash(s.token, s.hash)).toBe(true);
     expect(matchesHash(s.token + 'x', s.hash)).toBe(false);
+    const last = s.hash.at(-1) === '0' ? '1' : '0';
+    expect(matchesHash(s.token, s.hash.slice(0, -1) + last)).toBe(false); // one character off
+    expect(matchesHash(s.token, s.hash.slice(0, -1))).toBe(false); // shorter
+    expect(matchesHash(s.token, '')).toBe(false);
     expect(parseSecret('ac_', s.token)).toBeNull();
     expect(parseSecret('rt_', 'rt_short.x')).toBeNull();
     expect(parseSecret('rt_', 'rt_' + 'a'.repeat(300))).toBeNull();
@@ -116,11 +120,28 @@ describe('OAuth parameter parsing', () => {
     expect(() => parseParams('a=%00', spec)).toThrow('control');
     expect(() => parseParams('a=x%0Ay', spec)).toThrow('control');
   });
+  test('form bodies: read as text, limited in UTF-8 bytes, invalid UTF-8 refused, encoded U+FFFD accepted', async () => {
+    const form = (body: string | Uint8Array) => new Request('http://x/token', { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body });
+    const spec2 = { a: { max: 20000 } };
+    expect((await formParams(form('a=%EF%BF%BD'), spec2)).get('a')).toBe('\uFFFD');
+    expect((await formParams(form('a=caf%C3%A9'), spec2)).get('a')).toBe('café');
+    await expect(formParams(form(new Uint8Array([0x61, 0x3d, 0xff, 0xfe])), spec2)).rejects.toThrow('not valid UTF-8');
+    await expect(formParams(form(new Uint8Array([0x61, 0x3d, 0xc3])), spec2)).rejects.toThrow('not valid UTF-8'); // cut short
+    await expect(formParams(form('a=\uFFFD'), spec2)).rejects.toThrow('not valid UTF-8'); // raw, never in a conforming body
+    // 6,000 characters of 3 bytes each: under the limit in characters, over it in bytes (no Content-Length sent).
+    const euro = new Request('http://x/token', { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new Blob(['a=' + '€'.repeat(6000)]).stream() });
+    await expect(formParams(euro, spec2)).rejects.toThrow('too large');
+    expect((await formParams(form('a=' + 'é'.repeat(5000)), spec2)).get('a')).toHaveLength(5000); // 10,002 bytes: fine
+  });
   test('Basic credentials are form-decoded (RFC 6749 §2.3.1)', () => {
     const h = `Basic ${Buffer.from('my%3Aid:p%40ss+word').toString('base64')}`;
     expect(parseBasicAuth(h)).toEqual({ id: 'my:id', secret: 'p@ss word' });
     expect(parseBasicAuth('Basic !!!')).toBe('malformed');
     expect(parseBasicAuth(`Basic ${Buffer.from('nocolon').toString('base64')}`)).toBe('malformed');
+    // Non-ASCII (UTF-8) credentials, unpadded base64, and base64 only Node's lenient decoder reads.
+    expect(parseBasicAuth(`Basic ${Buffer.from('ïd:sécret').toString('base64')}`)).toEqual({ id: 'ïd', secret: 'sécret' });
+    expect(parseBasicAuth(`Basic ${Buffer.from('id:s').toString('base64').replace(/=+$/, '')}`)).toEqual({ id: 'id', secret: 's' });
+    expect(parseBasicAuth(`Basic ${Buffer.from('id:secret').toString('base64')}=`)).toEqual({ id: 'id', secret: 'secret' });
     expect(parseBasicAuth(null)).toBeNull();
     expect(parseBasicAuth('Bearer x')).toBeNull();
   });

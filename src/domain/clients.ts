@@ -138,12 +138,22 @@ export interface ClientCredentials {
   clientSecret: string | undefined;
 }
 
+const utf8 = new TextDecoder();
+/** Base64 to UTF-8 text without a Buffer (see domain/keys.ts); what the strict decoder refuses gets Node's lenient one, as before. */
+function decodeBase64Text(b64: string): string {
+  try {
+    return utf8.decode(Uint8Array.fromBase64(b64));
+  } catch {
+    return Buffer.from(b64, 'base64').toString('utf8');
+  }
+}
+
 /** Parse `Authorization: Basic` (RFC 6749 §2.3.1: id and secret are form-urlencoded before base64). */
 export function parseBasicAuth(header: string | null): { id: string; secret: string } | null | 'malformed' {
   if (!header) return null;
   const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
   if (!m) return header.toLowerCase().startsWith('basic') ? 'malformed' : null;
-  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const decoded = decodeBase64Text(m[1]!);
   const colon = decoded.indexOf(':');
   if (colon < 0) return 'malformed';
   const unescape = (v: string) => (v.indexOf('%') < 0 && v.indexOf('+') < 0 ? v : decodeURIComponent(v.replace(/\+/g, ' ')));

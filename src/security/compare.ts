@@ -1,6 +1,6 @@
 // Constant-time comparison of secrets. Never use === on a secret, a hash of one or a PKCE challenge.
 import { timingSafeEqual } from 'node:crypto';
-import { sha256Bytes } from './hash.ts';
+import { sha256Bytes, sha256Hex } from './hash.ts';
 
 /** Constant-time equality of two byte arrays; different lengths are unequal (length is not secret). */
 export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
@@ -16,8 +16,15 @@ export function equalSecrets(a: string, b: string): boolean {
   return timingSafeEqual(sha256Bytes(a), sha256Bytes(b));
 }
 
-/** Compare a presented secret against a stored hex SHA-256 hash, in constant time. */
+/**
+ * Compare a presented secret against a stored SHA-256 hash (lowercase hex, as sha256Hex writes it) in
+ * constant time: all 64 characters are compared, whatever differs. On strings rather than bytes, so a
+ * token request allocates no byte arrays for it (see domain/keys.ts on what those cost the collector).
+ */
 export function matchesHash(secret: string, storedHex: string): boolean {
-  const stored = Buffer.from(storedHex, 'hex');
-  return constantTimeEqual(sha256Bytes(secret), stored);
+  const given = sha256Hex(secret);
+  if (storedHex.length !== given.length) return false;
+  let diff = 0;
+  for (let i = 0; i < given.length; i++) diff |= given.charCodeAt(i) ^ storedHex.charCodeAt(i);
+  return diff === 0;
 }
