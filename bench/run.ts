@@ -498,9 +498,11 @@ const NOTES = `
   endpoints sit on Bun's native router (Elysia serves the pages); every request gets an id, one log line and a
   metrics sample; an ES256 signature costs ~19–26 µs (node:crypto; the host varies), about a quarter of a client_credentials request.
   SQLite writes of one event-loop turn share one transaction (group commit); token and family ids are time-ordered,
-  so inserts append to their B-trees; WAL checkpoints run in a worker thread at nice 19, taking idle time rather
-  than the event loop's; a code exchange is one transaction; introspection checks revocations against an in-memory
-  set kept fresh through PRAGMA data_version.
+  so inserts append to their B-trees; WAL checkpoints run in a worker thread under SCHED_IDLE, taking idle time
+  rather than the event loop's; a code exchange is one transaction; introspection checks revocations against an
+  in-memory set kept fresh through PRAGMA data_version; the token paths allocate no Buffers (form bodies read as
+  text, JWTs through TextEncoder and Uint8Array base64), which halved the garbage collector's young-generation
+  pauses during rotation (~2.1 → ~1.1 ms).
 - Metadata: how close 12× comes to a bare Bun.serve handler answering the same bytes is in the ceiling table above
   (on this machine the bare handler itself landed between 11.3× and 16.2× in different runs: oidc-provider's rate
   moves more than ours). Ours adds a request id, one log line and a metrics sample per request — each costs little,

@@ -1,6 +1,6 @@
 // Random values for secrets and identifiers. Everything comes from the CSPRNG (crypto.getRandomValues).
 // Encoded with Uint8Array#toBase64, not Buffer: a Buffer's memory is outside the JS heap and each one left
-// for the garbage collector lengthens its young-generation pauses (see keys.ts).
+// for the garbage collector lengthens its young-generation pauses (see domain/keys.ts).
 
 /** base64url of `bytes` random bytes (32 bytes = 256 bits by default). */
 export function randomToken(bytes = 32): string {

@@ -2,11 +2,14 @@
 // automatic checkpoint on the event loop stalls requests ~10 ms every ~1000 pages —
 // research/performance-baselines.md); a worker thread with its own connection checkpoints instead:
 //
-// - PASSIVE whenever something was written: it never blocks writers, and it runs at the lowest CPU
-//   priority (nice 19, the thread's own), so on a saturated core it takes the idle time instead of whole
-//   time slices from the event loop (device authorization's p99 in bench runs: ~7 ms without checkpoints,
-//   ~11 ms with an equal-priority worker). Once a PASSIVE pass has copied every frame, the next write
-//   starts the WAL from the beginning again.
+// - PASSIVE whenever something was written: it never blocks writers, and the thread runs under Linux's
+//   SCHED_IDLE policy, so on a saturated core it gets the idle time instead of time slices taken from the
+//   event loop (device authorization's p99 in bench runs: ~7 ms without checkpoints, ~11 ms with an
+//   equal-priority worker). Nice 19, used before and still the fallback where SCHED_IDLE cannot be set,
+//   was not enough: the scheduler still gives such a thread a slice now and then, and refresh rotation's
+//   p99 was 0.6–1 ms lower with no checkpointer at all (3 alternations, 8 s each) — SCHED_IDLE threads
+//   yield to any normal one. Once a PASSIVE pass has copied every frame, the next write starts the WAL
+//   from the beginning again.
 // - Under writes that never pause on a busy core the WAL can only grow; past hardFrames (1 GiB) the main
 //   thread runs a RESTART itself between two write batches (copying what the worker has not, holding
 //   writers back meanwhile) and logs a warning — a safety valve for the disk, not the normal path. The
@@ -19,12 +22,24 @@ import type { Logger } from '../log.ts';
 const WORKER = `
 import { Database } from 'bun:sqlite';
 import { setPriority } from 'node:os';
+// Linux scheduling is per thread; pid 0 means the calling thread, i.e. this worker. SCHED_IDLE (5) needs no
+// privilege; its parameter block holds a priority that must be 0.
+function idlePolicy() {
+  try {
+    const { dlopen, FFIType, ptr } = require('bun:ffi');
+    const libc = dlopen('libc.so.6', { sched_setscheduler: { args: [FFIType.i32, FFIType.i32, FFIType.ptr], returns: FFIType.i32 } });
+    const ok = libc.symbols.sched_setscheduler(0, 5, ptr(new Int32Array(1))) === 0;
+    libc.close();
+    return ok;
+  } catch {
+    return false;
+  }
+}
 let db = null;
 self.onmessage = (e) => {
   const m = e.data;
   if (m.open) {
-    // Linux: priority is per thread; 0 means the calling thread, i.e. this worker.
-    try { setPriority(0, 19); } catch {}
+    if (!idlePolicy()) try { setPriority(0, 19); } catch {}
     db = new Database(m.open);
     db.exec('PRAGMA busy_timeout = 5000');
     return;
