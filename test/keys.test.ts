@@ -57,7 +57,7 @@ describe('key rotation', () => {
       `${h}.${p}.${s.slice(0, -4)}`, // 61 bytes of signature
       `${Buffer.from('{"alg":').toString('base64url')}.${p}.${s}`, // not JSON
       `${h}.${Buffer.from('[1,2]').toString('base64url')}.${s}`, // JSON, not an object (and a wrong signature)
-      `${h}.${p}.${s.slice(0, -1)}${s.at(-1) === 'A' ? 'B' : 'A'}`, // the signature changed
+      `${h}.${p}.${s[0] === 'A' ? 'B' : 'A'}${s.slice(1)}`, // the signature changed (its first 6 bits: the last character also carries padding bits)
     ];
     for (const token of bad) expect(await srv.deps.keys.verifyAccessToken(token)).toBeNull();
     // Non-ASCII claims round-trip: the payload is UTF-8 (RFC 7519 §7.1) and the signature covers its bytes.
