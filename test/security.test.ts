@@ -121,7 +121,7 @@ describe('OAuth parameter parsing', () => {
     expect(() => parseParams('a=x%0Ay', spec)).toThrow('control');
   });
   test('form bodies: read as text, limited in UTF-8 bytes, invalid UTF-8 refused, encoded U+FFFD accepted', async () => {
-    const form = (body: string | Uint8Array) => new Request('http://x/token', { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body });
+    const form = (body: BodyInit) => new Request('http://x/token', { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body });
     const spec2 = { a: { max: 20000 } };
     expect((await formParams(form('a=%EF%BF%BD'), spec2)).get('a')).toBe('\uFFFD');
     expect((await formParams(form('a=caf%C3%A9'), spec2)).get('a')).toBe('café');
