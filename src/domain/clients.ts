@@ -2,6 +2,7 @@
 // (RFC 6749 §2.3.1: client_secret_basic and client_secret_post; public clients use `none`).
 import { nowS } from '../clock.ts';
 import { matchesHash } from '../security/compare.ts';
+import { fromBase64, utf8Text } from '../security/encoding.ts';
 import { sha256Hex } from '../security/hash.ts';
 import { randomToken } from '../security/random.ts';
 import { checkRedirectUri } from '../security/redirect-uri.ts';
@@ -138,11 +139,10 @@ export interface ClientCredentials {
   clientSecret: string | undefined;
 }
 
-const utf8 = new TextDecoder();
-/** Base64 to UTF-8 text without a Buffer (see domain/keys.ts); what the strict decoder refuses gets Node's lenient one, as before. */
+/** Base64 to UTF-8 text without a Buffer (security/encoding.ts); what the strict decoder refuses gets Node's lenient one, as before. */
 function decodeBase64Text(b64: string): string {
   try {
-    return utf8.decode(Uint8Array.fromBase64(b64));
+    return utf8Text(fromBase64(b64));
   } catch {
     return Buffer.from(b64, 'base64').toString('utf8');
   }

@@ -19,7 +19,7 @@ export function equalSecrets(a: string, b: string): boolean {
 /**
  * Compare a presented secret against a stored SHA-256 hash (lowercase hex, as sha256Hex writes it) in
  * constant time: all 64 characters are compared, whatever differs. On strings rather than bytes, so a
- * token request allocates no byte arrays for it (see domain/keys.ts on what those cost the collector).
+ * token request allocates no byte arrays for it (see security/encoding.ts on what those cost the collector).
  */
 export function matchesHash(secret: string, storedHex: string): boolean {
   const given = sha256Hex(secret);

@@ -1,12 +1,11 @@
 // Random values for secrets and identifiers. Everything comes from the CSPRNG (crypto.getRandomValues).
-// Encoded with Uint8Array#toBase64, not Buffer: a Buffer's memory is outside the JS heap and each one left
-// for the garbage collector lengthens its young-generation pauses (see domain/keys.ts).
+import { base64url } from './encoding.ts';
 
 /** base64url of `bytes` random bytes (32 bytes = 256 bits by default). */
 export function randomToken(bytes = 32): string {
   const buf = new Uint8Array(bytes);
   crypto.getRandomValues(buf);
-  return buf.toBase64({ alphabet: 'base64url', omitPadding: true });
+  return base64url(buf);
 }
 
 /** A random id for rows and request ids: 16 bytes, base64url (22 chars). */
