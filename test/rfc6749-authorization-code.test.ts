@@ -353,6 +353,22 @@ describe('token endpoint errors (RFC 6749 §5.2)', () => {
     expect((await long.json()).error_description).toContain('too long');
   });
 
+  test('a raw U+FFFD in the body is refused as not UTF-8, and the 16 KiB cap counts bytes; the code survives both', async () => {
+    const { code, verifier } = await freshCode();
+    const auth = basic(conf.client.id, conf.secret!);
+    const form = `grant_type=authorization_code&code=${code}&redirect_uri=${encodeURIComponent(CB)}&code_verifier=${verifier}`;
+    const headers = { 'Content-Type': 'application/x-www-form-urlencoded', ...auth };
+    const raw = await fetch(`${srv.base}/token`, { method: 'POST', headers, body: `${form}&x=\uFFFD` });
+    expect(raw.status).toBe(400);
+    expect(await raw.json()).toEqual({ error: 'invalid_request', error_description: 'the body is not valid UTF-8' });
+    // 6,000 three-byte characters, streamed without Content-Length: 18 KB, under 16,384 characters.
+    const big = await fetch(`${srv.base}/token`, { method: 'POST', headers, body: new Blob([`${form}&x=${'€'.repeat(6000)}`]).stream() });
+    expect(big.status).toBe(413);
+    expect((await big.json()).error).toBe('invalid_request');
+    const ok = await fetch(`${srv.base}/token`, { method: 'POST', headers, body: `${form}&x=%EF%BF%BD` });
+    expect(ok.status).toBe(200);
+  });
+
   test('errors carry no-store and CORS; none is a 5xx', async () => {
     const r = await token({ grant_type: 'nope' });
     expect(r.headers.get('cache-control')).toBe('no-store');
