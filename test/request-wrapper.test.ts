@@ -28,6 +28,7 @@ beforeAll(() => {
     hostname: '127.0.0.1',
     routes: wrap.routes({
       '/ok': { GET: () => new Response('{"ok":true}', { headers: { 'Content-Type': 'application/json' } }) },
+      '/fixed': { GET: new Response('{"fixed":true}', { headers: { 'Content-Type': 'application/json' } }) },
       '/sync-throws': {
         GET: () => {
           throw new Error('sync boom');
@@ -53,6 +54,17 @@ test('a native route answers with its request id and logs one line', async () =>
   expect(r.status).toBe(200);
   expect(r.headers.get('x-request-id')).toBe('trace-ok');
   expect(requestLines().filter((l) => l.request_id === 'trace-ok')).toEqual([expect.objectContaining({ method: 'GET', path: '/ok', status: 200 })]);
+});
+
+test('a fixed Response route is served by Bun as is: no request id, no log line; other methods fall through', async () => {
+  const before = requestLines().length;
+  const r = await fetch(`${base}/fixed`, { headers: { 'X-Request-Id': 'trace-fixed' } });
+  expect(await r.json()).toEqual({ fixed: true });
+  expect(r.headers.get('x-request-id')).toBeNull();
+  expect((await fetch(`${base}/fixed`)).status).toBe(200); // served again: Bun keeps its own copy of the body
+  const post = await fetch(`${base}/fixed`, { method: 'POST' });
+  expect(post.status).toBe(404);
+  expect(requestLines().slice(before).map((l) => `${l.method} ${l.path}`)).toEqual(['POST /fixed']);
 });
 
 for (const path of ['/sync-throws', '/async-throws', '/elysia-throws']) {

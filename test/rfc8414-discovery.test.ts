@@ -39,6 +39,42 @@ describe('RFC 8414 metadata', () => {
     expect(b).toEqual(a);
   });
 
+  test('the metadata is a static document: ETag, 304 to If-None-Match, HEAD, no request id, log line or metrics', async () => {
+    const url = `${srv.base}/.well-known/oauth-authorization-server`;
+    const logged = srv.logs.length;
+    const r = await fetch(url);
+    const body = await r.text();
+    const etag = r.headers.get('etag')!;
+    expect(etag).toMatch(/^"[\x21\x23-\x7e]+"$/); // RFC 9110 §8.8.3 strong entity tag
+    expect(r.headers.get('x-request-id')).toBeNull();
+    const alias = await fetch(`${srv.base}/.well-known/openid-configuration`);
+    expect(alias.headers.get('etag')).toBe(etag);
+    expect(await alias.text()).toBe(body);
+    // RFC 9110 §13.1.2: If-None-Match uses the weak comparison, `*` matches any current representation.
+    for (const inm of [etag, `W/${etag}`, '*']) {
+      const nm = await fetch(url, { headers: { 'If-None-Match': inm } });
+      expect(nm.status).toBe(304);
+      expect(await nm.text()).toBe('');
+      expect(nm.headers.get('etag')).toBe(etag);
+      expect(nm.headers.get('cache-control')).toBe('public, max-age=3600'); // §15.4.5: sent as with a 200
+    }
+    const other = await fetch(url, { headers: { 'If-None-Match': '"something-else"' } });
+    expect(other.status).toBe(200);
+    expect(await other.text()).toBe(body);
+    const head = await fetch(url, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(Number(head.headers.get('content-length'))).toBe(Buffer.byteLength(body));
+    expect(await head.text()).toBe('');
+    // Other methods reach the application: a JSON 404 with a request id, logged.
+    const post = await fetch(url, { method: 'POST' });
+    expect(post.status).toBe(404);
+    expect((await post.json()).error).toBe('not_found');
+    expect(post.headers.get('x-request-id')).toBeTruthy();
+    const lines = srv.logs.slice(logged).map((l) => JSON.parse(l)).filter((l) => l.msg === 'request' && l.path.startsWith('/.well-known/o'));
+    expect(lines.map((l) => l.method)).toEqual(['POST']);
+    expect(srv.deps.metrics.render()).not.toContain('route="/.well-known/oauth-authorization-server",status="200"');
+  });
+
   test('metadata and JWKS allow CORS without credentials; /authorize does not', async () => {
     for (const p of ['/.well-known/oauth-authorization-server', '/jwks.json', '/.well-known/jwks.json']) {
       const r = await fetch(srv.base + p, { headers: { Origin: 'https://inspector.example' } });

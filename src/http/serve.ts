@@ -1,9 +1,14 @@
-// The request wrapper around both routers. The protocol endpoints clients call at volume (metadata, JWKS,
-// token, introspection, revocation, device authorization, authorize, health) are plain handlers on Bun's
-// native router (`Bun.serve({ routes })`); pages and the rest go through Elysia (`fetch`). Either way a
-// request gets an id, errors become the same RFC responses (errorResponder), and one log line and one
-// metrics sample are written. (Moving them off Elysia took metadata from ~57k to ~65k req/s and introspection
-// from ~16k to ~19k in one profiling run, before the other changes of issue 9.)
+// The request wrapper around both routers. The protocol endpoints clients call at volume (JWKS, token,
+// introspection, revocation, device authorization, authorize, health) are plain handlers on Bun's native
+// router (`Bun.serve({ routes })`); pages and the rest go through Elysia (`fetch`). Either way a request gets
+// an id, errors become the same RFC responses (errorResponder), and one log line and one metrics sample are
+// written. (Moving them off Elysia took metadata from ~57k to ~65k req/s and introspection from ~16k to ~19k
+// in one profiling run, before the other changes of issue 9.)
+//
+// A route may instead be a `Response` fixed at start-up (the RFC 8414 metadata): Bun serves it without
+// running JavaScript — with an ETag, 304 to a matching If-None-Match, HEAD — so it gets no request id, log
+// line or metrics sample, like a file behind a web server with its access log off. Only for public documents
+// that never change while the process runs.
 import type { Server } from 'bun';
 import type { Config } from '../config.ts';
 import type { Metrics } from '../domain/metrics.ts';
@@ -12,8 +17,9 @@ import { attachMeta, type RequestMeta } from './context.ts';
 
 /** A protocol endpoint: the request in, the response out; errors are thrown (OAuthError & co). */
 export type Handler = (request: Request) => Response | Promise<Response>;
-/** Path → method → handler. Other methods on these paths fall through to Elysia (404, CORS preflight). */
-export type RouteTable = Record<string, { GET?: Handler; POST?: Handler }>;
+/** Path → method → handler, or a fixed Response for GET (served by Bun, HEAD included, unlogged). Other
+ * methods on these paths fall through to Elysia (404, CORS preflight). */
+export type RouteTable = Record<string, { GET?: Handler | Response; POST?: Handler }>;
 
 type OnError = (error: unknown, request: Request) => Response;
 type BunRoute = (req: Request, srv: Server<undefined>) => Response | Promise<Response>;
@@ -64,11 +70,13 @@ export function requestWrapper(config: Config, log: Logger, metrics: Metrics, on
   };
 
   return {
-    routes(table: RouteTable): Record<string, Record<string, BunRoute>> {
-      const out: Record<string, Record<string, BunRoute>> = {};
+    routes(table: RouteTable): Record<string, Record<string, BunRoute | Response>> {
+      const out: Record<string, Record<string, BunRoute | Response>> = {};
       for (const [path, methods] of Object.entries(table)) {
         out[path] = {};
-        for (const [method, handler] of Object.entries(methods)) if (handler) out[path][method] = native(path, handler);
+        for (const [method, handler] of Object.entries(methods)) {
+          if (handler) out[path][method] = handler instanceof Response ? handler : native(path, handler);
+        }
       }
       return out;
     },

@@ -1,6 +1,9 @@
 // GET /.well-known/oauth-authorization-server (RFC 8414 §3) and /.well-known/openid-configuration (the
 // same document, for clients that look there first), GET /jwks.json (RFC 7517 §5; also
-// /.well-known/jwks.json). Built once per key change, not per request.
+// /.well-known/jwks.json). The metadata is fixed for the life of the process (built from the configuration),
+// so it is a static route: Bun answers it without JavaScript, with an ETag and 304 Not Modified to a matching
+// If-None-Match (RFC 9110 §13.1.2), and no request id, log line or metrics sample (serve.ts). The JWKS changes
+// when keys rotate: built once per key change, served by a handler.
 import type { Deps } from '../../domain/deps.ts';
 import { CORS } from '../headers.ts';
 import type { RouteTable } from '../serve.ts';
@@ -30,7 +33,7 @@ const JWKS_HEADERS = { 'Content-Type': 'application/jwk-set+json', 'Cache-Contro
 
 export function discoveryRoutes(deps: Deps, extra: Record<string, unknown> = {}): RouteTable {
   const body = JSON.stringify(authorizationServerMetadata(deps, extra));
-  const metadata = () => new Response(body, { headers: METADATA_HEADERS });
+  const metadata = new Response(body, { headers: METADATA_HEADERS });
   const jwks = () => new Response(deps.keys.jwksJson(), { headers: JWKS_HEADERS });
   return {
     '/.well-known/oauth-authorization-server': { GET: metadata },
