@@ -39,42 +39,6 @@ describe('RFC 8414 metadata', () => {
     expect(b).toEqual(a);
   });
 
-  test('the metadata is a static document: ETag, 304 to If-None-Match, HEAD, no request id, log line or metrics', async () => {
-    const url = `${srv.base}/.well-known/oauth-authorization-server`;
-    const logged = srv.logs.length;
-    const r = await fetch(url);
-    const body = await r.text();
-    const etag = r.headers.get('etag')!;
-    expect(etag).toMatch(/^"[\x21\x23-\x7e]+"$/); // RFC 9110 §8.8.3 strong entity tag
-    expect(r.headers.get('x-request-id')).toBeNull();
-    const alias = await fetch(`${srv.base}/.well-known/openid-configuration`);
-    expect(alias.headers.get('etag')).toBe(etag);
-    expect(await alias.text()).toBe(body);
-    // RFC 9110 §13.1.2: If-None-Match uses the weak comparison, `*` matches any current representation.
-    for (const inm of [etag, `W/${etag}`, '*']) {
-      const nm = await fetch(url, { headers: { 'If-None-Match': inm } });
-      expect(nm.status).toBe(304);
-      expect(await nm.text()).toBe('');
-      expect(nm.headers.get('etag')).toBe(etag);
-      expect(nm.headers.get('cache-control')).toBe('public, max-age=3600'); // §15.4.5: sent as with a 200
-    }
-    const other = await fetch(url, { headers: { 'If-None-Match': '"something-else"' } });
-    expect(other.status).toBe(200);
-    expect(await other.text()).toBe(body);
-    const head = await fetch(url, { method: 'HEAD' });
-    expect(head.status).toBe(200);
-    expect(Number(head.headers.get('content-length'))).toBe(Buffer.byteLength(body));
-    expect(await head.text()).toBe('');
-    // Other methods reach the application: a JSON 404 with a request id, logged.
-    const post = await fetch(url, { method: 'POST' });
-    expect(post.status).toBe(404);
-    expect((await post.json()).error).toBe('not_found');
-    expect(post.headers.get('x-request-id')).toBeTruthy();
-    const lines = srv.logs.slice(logged).map((l) => JSON.parse(l)).filter((l) => l.msg === 'request' && l.path.startsWith('/.well-known/o'));
-    expect(lines.map((l) => l.method)).toEqual(['POST']);
-    expect(srv.deps.metrics.render()).not.toContain('route="/.well-known/oauth-authorization-server",status="200"');
-  });
-
   test('metadata and JWKS allow CORS without credentials; /authorize does not', async () => {
     for (const p of ['/.well-known/oauth-authorization-server', '/jwks.json', '/.well-known/jwks.json']) {
       const r = await fetch(srv.base + p, { headers: { Origin: 'https://inspector.example' } });
@@ -88,6 +52,74 @@ describe('RFC 8414 metadata', () => {
     expect(auth.headers.get('access-control-allow-origin')).toBeNull();
     const preAuth = await fetch(`${srv.base}/authorize`, { method: 'OPTIONS' });
     expect(preAuth.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
+
+// The metadata is fixed while the process runs: by default Bun serves it (no request id, log line or metrics);
+// with LOG_METADATA a handler does, logged like any request. The conditional-request behaviour is the same.
+describe('RFC 8414 metadata: ETag, If-None-Match, HEAD, logging', () => {
+  let logged: TestServer;
+  beforeAll(async () => {
+    logged = await startTestServer({ LOG_METADATA: 'true' });
+  });
+  afterAll(() => logged.close());
+
+  const conditional = async (base: string) => {
+    const url = `${base}/.well-known/oauth-authorization-server`;
+    const r = await fetch(url);
+    const body = await r.text();
+    const etag = r.headers.get('etag')!;
+    expect(etag).toMatch(/^"[\x21\x23-\x7e]+"$/); // RFC 9110 §8.8.3 strong entity tag
+    const alias = await fetch(`${base}/.well-known/openid-configuration`);
+    expect(alias.headers.get('etag')).toBe(etag);
+    expect(await alias.text()).toBe(body);
+    // RFC 9110 §13.1.2: weak comparison, a list of tags, or `*` for any current representation.
+    for (const inm of [etag, `W/${etag}`, '*', `"something-else", ${etag}`, `W/"a",${etag} `]) {
+      const nm = await fetch(url, { headers: { 'If-None-Match': inm } });
+      expect(nm.status).toBe(304);
+      expect(await nm.text()).toBe('');
+      expect(nm.headers.get('etag')).toBe(etag);
+      expect(nm.headers.get('cache-control')).toBe('public, max-age=3600'); // §15.4.5: as a 200 would
+    }
+    for (const inm of ['"something-else"', '""', 'W/"x", "y"']) {
+      const other = await fetch(url, { headers: { 'If-None-Match': inm } });
+      expect(other.status).toBe(200);
+      expect(await other.text()).toBe(body);
+    }
+    const head = await fetch(url, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('etag')).toBe(etag);
+    expect(Number(head.headers.get('content-length'))).toBe(Buffer.byteLength(body));
+    expect(await head.text()).toBe('');
+    // Other methods reach the application: a JSON 404 with a request id.
+    const post = await fetch(url, { method: 'POST' });
+    expect(post.status).toBe(404);
+    expect((await post.json()).error).toBe('not_found');
+    expect(post.headers.get('x-request-id')).toBeTruthy();
+    return etag;
+  };
+  const metadataLines = (logs: string[], from: number) =>
+    logs.slice(from).map((l) => JSON.parse(l)).filter((l) => l.msg === 'request' && l.path.startsWith('/.well-known/o')).map((l) => `${l.method} ${l.status}`);
+
+  test('default: served by Bun — ETag, 304, HEAD; no request id, log line or metrics sample', async () => {
+    const from = srv.logs.length;
+    await conditional(srv.base);
+    expect((await fetch(`${srv.base}/.well-known/oauth-authorization-server`)).headers.get('x-request-id')).toBeNull();
+    expect(metadataLines(srv.logs, from)).toEqual(['POST 404']);
+    expect(srv.deps.metrics.render()).not.toContain('route="/.well-known/oauth-authorization-server",status="200"');
+  });
+
+  test('LOG_METADATA=true: the same answers, each logged with a request id and counted', async () => {
+    const from = logged.logs.length;
+    await conditional(logged.base);
+    const r = await fetch(`${logged.base}/.well-known/oauth-authorization-server`, { headers: { 'X-Request-Id': 'trace-md' } });
+    expect(r.headers.get('x-request-id')).toBe('trace-md');
+    const lines = metadataLines(logged.logs, from);
+    expect(lines.filter((l) => l === 'GET 304')).toHaveLength(5);
+    expect(lines).toContain('HEAD 200');
+    expect(lines).toContain('POST 404');
+    expect(lines.filter((l) => l === 'GET 200').length).toBeGreaterThanOrEqual(4);
+    expect(logged.deps.metrics.render()).toContain('route="/.well-known/oauth-authorization-server",status="304"');
   });
 });
 

@@ -57,3 +57,17 @@ export function corsPreflight(): Response {
 
 /** JSON, no-store and CORS together (token, device authorization), built once. */
 export const JSON_NO_STORE_CORS = { ...JSON_NO_STORE, ...CORS } as const;
+
+/**
+ * RFC 9110 §13.1.2: does an If-None-Match header match the current entity tag? `*` matches any current
+ * representation; otherwise a comma-separated list of entity tags compared weakly (§8.8.3.2: `W/` ignored).
+ */
+export function ifNoneMatches(header: string | null, etag: string): boolean {
+  if (header === null) return false;
+  if (header.trim() === '*') return true;
+  for (const part of header.split(',')) {
+    const tag = part.trim();
+    if ((tag.startsWith('W/') ? tag.slice(2) : tag) === etag) return true;
+  }
+  return false;
+}

@@ -5,10 +5,10 @@
 // written. (Moving them off Elysia took metadata from ~57k to ~65k req/s and introspection from ~16k to ~19k
 // in one profiling run, before the other changes of issue 9.)
 //
-// A route may instead be a `Response` fixed at start-up (the RFC 8414 metadata): Bun serves it without
-// running JavaScript — with an ETag, 304 to a matching If-None-Match, HEAD — so it gets no request id, log
-// line or metrics sample, like a file behind a web server with its access log off. Only for public documents
-// that never change while the process runs.
+// A route may instead be a `Response` fixed at start-up (the RFC 8414 metadata, unless LOG_METADATA): Bun
+// serves it without running JavaScript — with 304 to a matching If-None-Match, and HEAD — so it gets no
+// request id, log line or metrics sample, like a file behind a web server with its access log off. Only for
+// public documents that never change while the process runs.
 import type { Server } from 'bun';
 import type { Config } from '../config.ts';
 import type { Metrics } from '../domain/metrics.ts';

@@ -1,12 +1,13 @@
 // GET /.well-known/oauth-authorization-server (RFC 8414 §3) and /.well-known/openid-configuration (the
 // same document, for clients that look there first), GET /jwks.json (RFC 7517 §5; also
 // /.well-known/jwks.json). The metadata is fixed for the life of the process (built from the configuration),
-// so it is a static route: Bun answers it without JavaScript, with an ETag and 304 Not Modified to a matching
-// If-None-Match (RFC 9110 §13.1.2), and no request id, log line or metrics sample (serve.ts). The JWKS changes
-// when keys rotate: built once per key change, served by a handler.
+// so by default it is a static route: Bun answers it without JavaScript — no request id, log line or metrics
+// sample (serve.ts). With LOG_METADATA it is a handler like the others. Either way it carries the same ETag
+// and a matching If-None-Match gets 304 Not Modified (RFC 9110 §13.1.2). The JWKS changes when keys rotate:
+// built once per key change, served by a handler.
 import type { Deps } from '../../domain/deps.ts';
-import { CORS } from '../headers.ts';
-import type { RouteTable } from '../serve.ts';
+import { CORS, ifNoneMatches } from '../headers.ts';
+import type { Handler, RouteTable } from '../serve.ts';
 
 export function authorizationServerMetadata(deps: Deps, extra: Record<string, unknown> = {}): Record<string, unknown> {
   const base = deps.config.baseUrl;
@@ -32,8 +33,7 @@ const METADATA_HEADERS = { 'Content-Type': 'application/json; charset=utf-8', 'C
 const JWKS_HEADERS = { 'Content-Type': 'application/jwk-set+json', 'Cache-Control': 'public, max-age=300', 'Access-Control-Allow-Origin': CORS['Access-Control-Allow-Origin'] };
 
 export function discoveryRoutes(deps: Deps, extra: Record<string, unknown> = {}): RouteTable {
-  const body = JSON.stringify(authorizationServerMetadata(deps, extra));
-  const metadata = new Response(body, { headers: METADATA_HEADERS });
+  const metadata = metadataRoute(JSON.stringify(authorizationServerMetadata(deps, extra)), deps.config.logMetadata);
   const jwks = () => new Response(deps.keys.jwksJson(), { headers: JWKS_HEADERS });
   return {
     '/.well-known/oauth-authorization-server': { GET: metadata },
@@ -41,4 +41,16 @@ export function discoveryRoutes(deps: Deps, extra: Record<string, unknown> = {})
     '/jwks.json': { GET: jwks },
     '/.well-known/jwks.json': { GET: jwks },
   };
+}
+
+/** The metadata as a fixed Response (Bun serves it, with HEAD and 304) or, when it is to be logged, a handler
+ * doing the same. The entity tag is ours in both cases (RFC 9110 §8.8.3: a strong tag; the bytes never change
+ * while the process runs). */
+function metadataRoute(body: string, logged: boolean): Response | Handler {
+  const etag = `"${new Bun.CryptoHasher('sha256').update(body).digest('base64url').slice(0, 22)}"`;
+  const headers = { ...METADATA_HEADERS, ETag: etag };
+  if (!logged) return new Response(body, { headers });
+  // §15.4.5: a 304 carries the ETag and Cache-Control a 200 would have.
+  const notModified = { ETag: etag, 'Cache-Control': METADATA_HEADERS['Cache-Control'], 'Access-Control-Allow-Origin': METADATA_HEADERS['Access-Control-Allow-Origin'] };
+  return (req) => (ifNoneMatches(req.headers.get('if-none-match'), etag) ? new Response(null, { status: 304, headers: notModified }) : new Response(body, { headers }));
 }
