@@ -96,15 +96,50 @@ describe('WAL checkpoints', () => {
     await store.close();
   });
 
-  test('past the hard limit the WAL is restarted by the main thread, with a warning', async () => {
+  test('past the hard limit, while writes go on, the WAL is restarted by the main thread, with a warning', async () => {
     const { store, cp, lines } = await setup({ hardFrames: 50 });
-    await write(store);
-    await until('restart logged', () => lines.some((l) => l.includes('WAL restarted under sustained writes')));
+    // Writes that never pause: the worker's passes overlap them, so the WAL is never found fully copied.
+    let writing = true;
+    const load = (async () => {
+      let n = 0;
+      while (writing && n < 200) {
+        await write(store);
+        n++;
+      }
+      return n;
+    })();
+    await until('restart logged', () => lines.some((l) => l.includes('WAL restarted under sustained writes'))).finally(() => (writing = false));
+    const rounds = await load;
     const line = JSON.parse(lines.find((l) => l.includes('WAL restarted'))!);
     expect(line.level).toBe('warn');
     expect(line.frames).toBeGreaterThanOrEqual(0);
     await write(store); // writes go on normally afterwards
-    expect((store.db.query('SELECT count(*) AS n FROM revoked_access_tokens').get() as { n: number }).n).toBe(800);
+    expect((store.db.query('SELECT count(*) AS n FROM revoked_access_tokens').get() as { n: number }).n).toBe(400 * (rounds + 1));
+    cp.stop();
+    await store.close();
+  });
+});
+
+
+describe('WAL checkpoints: the valve once writes have paused', () => {
+  test('the worker copies the WAL on idle time; the main thread does not restart it', async () => {
+    const path = join(tempDir(), 'quiet.db');
+    const store = openSqlite(path);
+    await store.migrate();
+    store.db.exec('PRAGMA wal_autocheckpoint = 0');
+    for (let i = 0; i < 20; i++) await Promise.all(Array.from({ length: 20 }, () => store.revokedAccessTokens.add(crypto.randomUUID(), 2e9)));
+    const frames = Math.floor(statSync(`${path}-wal`).size / 4096);
+    expect(frames).toBeGreaterThan(50);
+    await Bun.sleep(250); // writes have paused (quietMs 200) with the WAL past the hard limit
+    const lines: string[] = [];
+    const cp = new Checkpointer(store, createLogger('info', 'json', (l) => lines.push(l)), { ...DEFAULT_CHECKPOINT_POLICY, tickMs: 20, hardFrames: 50, quietMs: 200, idleMs: 300, truncateBytes: 1 });
+    for (const t0 = Date.now(); Date.now() - t0 < 5000 && statSync(`${path}-wal`).size > 0; ) await Bun.sleep(20);
+    expect(statSync(`${path}-wal`).size).toBe(0); // copied and truncated by the worker
+    await Bun.sleep(100);
+    expect(lines.filter((l) => l.includes('WAL restarted'))).toEqual([]);
+    expect((store.db.query('SELECT count(*) AS n FROM revoked_access_tokens').get() as { n: number }).n).toBe(400);
+    await store.revokedAccessTokens.add('after', 2e9); // writes go on
+    expect(await store.revokedAccessTokens.has('after')).toBe(true);
     cp.stop();
     await store.close();
   });

@@ -14,7 +14,13 @@
 //   thread runs a RESTART itself between two write batches (copying what the worker has not, holding
 //   writers back meanwhile) and logs a warning — a safety valve for the disk, not the normal path. The
 //   RESTART is never left to the low-priority worker: it holds the write lock, and a starved lock holder
-//   turned the event loop's 1 ms busy waits into 50–130 ms stalls in bench runs.
+//   turned the event loop's 1 ms busy waits into 50–130 ms stalls in bench runs. The valve knows the WAL's
+//   size only from the worker's last pass, and a starved worker's passes take tens of seconds: under
+//   saturation the WAL reaches several GiB before the valve fires, and the RESTART then holds the event loop
+//   0.2–1 s (measured: 30 s of device authorizations at ~20k/s with a CPU hog on the same core).
+// - Once writes have paused (quietMs), the valve stays shut: the worker gets idle time again and copies the
+//   WAL without stopping anyone, and the next write starts the WAL over. (It fired after the writes had
+//   stopped before — a 131 ms p99 in a bench round that only read — when a long pass ended.)
 // - After idleMs (5 s) without writes, a large WAL file is truncated (TRUNCATE) to give the disk space back.
 import { statSync } from 'node:fs';
 import type { Logger } from '../log.ts';
@@ -56,8 +62,10 @@ self.onmessage = (e) => {
 };`;
 
 export interface CheckpointPolicy {
-  /** WAL frames (pages) after which the main thread restarts the WAL itself. */
+  /** WAL frames (pages) after which the main thread restarts the WAL itself, while writes go on. */
   hardFrames: number;
+  /** No writes for this long: the valve stays shut and the worker catches up on idle time. */
+  quietMs: number;
   /** No writes for this long: a WAL file larger than truncateBytes is truncated. */
   idleMs: number;
   truncateBytes: number;
@@ -66,7 +74,7 @@ export interface CheckpointPolicy {
 }
 
 /** 262144 frames × 4 KiB = 1 GiB of WAL before the safety valve; 64 MiB kept after 5 s without writes. */
-export const DEFAULT_CHECKPOINT_POLICY: CheckpointPolicy = { hardFrames: 262_144, idleMs: 5_000, truncateBytes: 64 * 1024 * 1024, tickMs: 100 };
+export const DEFAULT_CHECKPOINT_POLICY: CheckpointPolicy = { hardFrames: 262_144, quietMs: 1_000, idleMs: 5_000, truncateBytes: 64 * 1024 * 1024, tickMs: 100 };
 
 export interface CheckpointTarget {
   path: string;
@@ -83,8 +91,10 @@ export class Checkpointer {
   private seenWrite: number;
   private dirty = true;
   private truncated = false;
-  /** Frames in the WAL at the last PASSIVE pass. */
+  /** Frames in the WAL at the last PASSIVE pass (0 once a pass has copied all of them with no write since). */
   private lastLog = 0;
+  /** target.lastWriteMs when the running pass was asked for. */
+  private passFrom = 0;
 
   constructor(target: CheckpointTarget, log: Logger, policy: CheckpointPolicy = DEFAULT_CHECKPOINT_POLICY) {
     const wal = `${target.path}-wal`;
@@ -97,7 +107,12 @@ export class Checkpointer {
         log.warn('WAL checkpoint failed', { error: e.data.error });
         return;
       }
-      if (e.data.mode === 'PASSIVE') this.lastLog = e.data.log;
+      if (e.data.mode === 'PASSIVE') {
+        // Every frame copied and nothing written since the pass began: the next write starts the WAL over by
+        // itself, so there is nothing for the valve (and a second RESTART right after one is avoided).
+        this.lastLog = e.data.checkpointed === e.data.log && target.lastWriteMs === this.passFrom ? 0 : e.data.log;
+      }
+      if (e.data.mode === 'TRUNCATE' && e.data.busy === 0) this.lastLog = 0;
     };
     this.timer = setInterval(() => {
       if (target.lastWriteMs !== this.seenWrite) {
@@ -106,7 +121,7 @@ export class Checkpointer {
         this.truncated = false;
       }
       if (this.running) return;
-      if (this.lastLog >= policy.hardFrames) {
+      if (this.lastLog >= policy.hardFrames && performance.now() - target.lastWriteMs < policy.quietMs) {
         this.lastLog = 0;
         const t0 = performance.now();
         try {
@@ -120,6 +135,7 @@ export class Checkpointer {
       if (this.dirty) {
         this.dirty = false;
         this.running = true;
+        this.passFrom = target.lastWriteMs;
         this.worker.postMessage({ checkpoint: 'PASSIVE' });
         return;
       }
