@@ -63,10 +63,12 @@ export async function runFlows(t: Target, cookie: string, seconds: number, conns
   return { flowsPerSecond: latencies.length / elapsed, p50: pct(latencies, 0.5), p99: pct(latencies, 0.99), requestP50: pct(requests, 0.5), requestP99: pct(requests, 0.99), errors: errors.n };
 }
 
-/** Run the load in a child process pinned to core 0 (the server is on core 1). */
-export async function codeFlowLoad(t: Target, session: { cookie: string }, seconds: number, conns: number): Promise<FlowResult> {
+/** Run the load in a child process pinned to core 0 (the server is on core 1), after `warmup` seconds of the
+ * same load in that process, not measured: a fresh client's JIT warm-up otherwise lands in the measured
+ * latencies (wrk, native, has none). */
+export async function codeFlowLoad(t: Target, session: { cookie: string }, seconds: number, conns: number, warmup: number): Promise<FlowResult> {
   const pin = cpus().length >= 2 ? ['taskset', '-c', '0'] : [];
-  const p = Bun.spawn([...pin, process.execPath, import.meta.path, JSON.stringify({ t: { base: t.base, clientId: t.clientId, secret: t.secret }, cookie: session.cookie, seconds, conns })], { stdout: 'pipe', stderr: 'inherit' });
+  const p = Bun.spawn([...pin, process.execPath, import.meta.path, JSON.stringify({ t: { base: t.base, clientId: t.clientId, secret: t.secret }, cookie: session.cookie, seconds, conns, warmup })], { stdout: 'pipe', stderr: 'inherit' });
   const out = await new Response(p.stdout).text();
   await p.exited;
   return JSON.parse(out) as FlowResult;
@@ -74,5 +76,6 @@ export async function codeFlowLoad(t: Target, session: { cookie: string }, secon
 
 if (import.meta.main) {
   const a = JSON.parse(process.argv[2]!);
+  if (a.warmup > 0) await runFlows(a.t, a.cookie, a.warmup, a.conns);
   console.log(JSON.stringify(await runFlows(a.t, a.cookie, a.seconds, a.conns)));
 }
