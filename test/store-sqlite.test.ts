@@ -120,7 +120,6 @@ describe('WAL checkpoints', () => {
   });
 });
 
-
 describe('WAL checkpoints: the valve once writes have paused', () => {
   test('the worker copies the WAL on idle time; the main thread does not restart it', async () => {
     const path = join(tempDir(), 'quiet.db');
