@@ -6,6 +6,7 @@
 // and a matching If-None-Match gets 304 Not Modified (RFC 9110 §13.1.2). The JWKS changes when keys rotate:
 // built once per key change, served by a handler.
 import type { Deps } from '../../domain/deps.ts';
+import { sha256Base64url } from '../../security/hash.ts';
 import { CORS, ifNoneMatches } from '../headers.ts';
 import type { Handler, RouteTable } from '../serve.ts';
 
@@ -47,7 +48,7 @@ export function discoveryRoutes(deps: Deps, extra: Record<string, unknown> = {})
  * doing the same. The entity tag is ours in both cases (RFC 9110 §8.8.3: a strong tag; the bytes never change
  * while the process runs). */
 function metadataRoute(body: string, logged: boolean): Response | Handler {
-  const etag = `"${new Bun.CryptoHasher('sha256').update(body).digest('base64url').slice(0, 22)}"`;
+  const etag = `"${sha256Base64url(body).slice(0, 22)}"`;
   const headers = { ...METADATA_HEADERS, ETag: etag };
   if (!logged) return new Response(body, { headers });
   // §15.4.5: a 304 carries the ETag and Cache-Control a 200 would have.
