@@ -46,6 +46,9 @@ interface Setting {
 
 const dur = (min: number, max: number): Kind => ({ type: 'duration', min, max });
 
+/** The longest ACCESS_TOKEN_TTL accepted: a revoked grant's access tokens are all expired this long after. */
+export const ACCESS_TOKEN_TTL_MAX = 86400;
+
 /** Every setting, in README order. `default: undefined` means unset unless given. */
 export const SETTINGS: readonly Setting[] = [
   { key: 'port', env: 'PORT', kind: { type: 'int', min: 0, max: 65535 }, default: '8080', doc: 'TCP port to listen on (0 = any free port).' },
@@ -63,7 +66,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'sweepInterval', env: 'SWEEP_INTERVAL', kind: dur(1, 86400), default: '5m', doc: 'How often expired codes, tokens, sessions and clients are deleted.' },
   { key: 'clientIdleTtl', env: 'CLIENT_IDLE_TTL', kind: dur(3600, 3650 * 86400), default: '90d', doc: 'Dynamically registered clients unused this long are deleted; operator-created and seeded clients never are.' },
   { key: 'auditRetention', env: 'AUDIT_RETENTION', kind: dur(86400, 3650 * 86400), default: '90d', doc: 'Audit log entries older than this are deleted by the sweeper.' },
-  { key: 'accessTokenTtl', env: 'ACCESS_TOKEN_TTL', kind: dur(60, 86400), default: '1h', doc: 'Access token (JWT) lifetime.' },
+  { key: 'accessTokenTtl', env: 'ACCESS_TOKEN_TTL', kind: dur(60, ACCESS_TOKEN_TTL_MAX), default: '1h', doc: 'Access token (JWT) lifetime.' },
   { key: 'refreshTokenTtl', env: 'REFRESH_TOKEN_TTL', kind: dur(60, 365 * 86400), default: '30d', doc: 'Refresh token lifetime; sliding: each rotation starts it again.' },
   { key: 'refreshReuseGrace', env: 'REFRESH_REUSE_GRACE', kind: dur(0, 300), default: '10s', doc: 'A rotated refresh token presented again within this time gets a fresh pair; after it, reuse revokes the family. 0 = strict.' },
   { key: 'authCodeTtl', env: 'AUTH_CODE_TTL', kind: dur(1, 600), default: '60s', doc: 'Authorization code lifetime.' },

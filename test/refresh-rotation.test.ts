@@ -6,6 +6,7 @@ import { decodeJwt } from 'jose';
 import { addClient, addUser, basic, Browser, codeFrom, pkcePair, postForm } from './helpers/oauth.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 import { parseSecret } from '../src/security/token-format.ts';
+import { revocationKeys } from '../src/domain/tokens.ts';
 
 let srv: TestServer;
 let alice: Awaited<ReturnType<typeof addUser>>;
@@ -84,7 +85,7 @@ describe('rotation', () => {
     const successor = await refresh(a.refresh_token);
     expect(await successor.json()).toEqual({ error: 'invalid_grant', error_description: 'the refresh token was revoked' });
     // The access token minted with the successor is remembered as revoked (for introspection).
-    expect(await srv.deps.store.revokedAccessTokens.has(decodeJwt(a.access_token).jti!)).toBe(true);
+    expect(await srv.deps.store.revokedAccessTokens.has(revocationKeys(decodeJwt(a.access_token).jti!))).toBe(true);
     expect(srv.logs.some((l) => l.includes('refresh token reuse detected'))).toBe(true);
   });
 

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { addClient, addUser, basic, Browser, codeFrom, pkcePair, postForm } from './helpers/oauth.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
+import { revocationKeys } from '../src/domain/tokens.ts';
 
 let srv: TestServer;
 let alice: Awaited<ReturnType<typeof addUser>>;
@@ -297,7 +298,7 @@ describe('token endpoint errors (RFC 6749 §5.2)', () => {
     // The refresh family is revoked and the access token's jti recorded as revoked.
     const refresh = await token({ grant_type: 'refresh_token', refresh_token: first.refresh_token }, basic(conf.client.id, conf.secret!));
     expect((await refresh.json()).error).toBe('invalid_grant');
-    expect(await srv.deps.store.revokedAccessTokens.has(decodeJwt(first.access_token).jti!)).toBe(true);
+    expect(await srv.deps.store.revokedAccessTokens.has(revocationKeys(decodeJwt(first.access_token).jti!))).toBe(true);
   });
 
   test('two concurrent exchanges of one code: exactly one wins', async () => {

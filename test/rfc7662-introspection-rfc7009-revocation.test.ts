@@ -117,13 +117,32 @@ describe('introspection (RFC 7662)', () => {
 });
 
 describe('revocation (RFC 7009)', () => {
-  test('revoking a refresh token revokes its family and the access tokens minted from it', async () => {
+  test('revoking a refresh token revokes its family and every access token minted from it', async () => {
+    const rotate = async (rt: string) =>
+      (await (await postForm(`${srv.base}/token`, { grant_type: 'refresh_token', refresh_token: rt }, basic(app.client.id, app.secret!))).json()) as { access_token: string; refresh_token: string };
     const t = await userTokens();
-    const next = await (await postForm(`${srv.base}/token`, { grant_type: 'refresh_token', refresh_token: t.refresh_token }, basic(app.client.id, app.secret!))).json();
-    const r = await revoke({ token: next.refresh_token, token_type_hint: 'refresh_token' }, basic(app.client.id, app.secret!));
+    const next = await rotate(t.refresh_token);
+    const last = await rotate(next.refresh_token);
+    const other = await userTokens(); // another grant of the same user and client
+    const cc = await (await postForm(`${srv.base}/token`, { grant_type: 'client_credentials' }, basic(rs.client.id, rs.secret!))).json();
+    // Access tokens of a refresh family carry it at the head of their jti; the others are plain.
+    const family = decodeJwt(t.access_token).jti!.split('.')[0]!;
+    for (const at of [t, next, last].map((x) => x.access_token)) expect(decodeJwt(at).jti).toMatch(new RegExp(`^${family}\\.[A-Za-z0-9_-]{22}$`));
+    expect(decodeJwt(other.access_token).jti!.startsWith(`${family}.`)).toBe(false);
+    expect(decodeJwt(cc.access_token).jti).toMatch(/^[A-Za-z0-9_-]{22}$/);
+
+    const r = await revoke({ token: last.refresh_token, token_type_hint: 'refresh_token' }, basic(app.client.id, app.secret!));
     expect(r.status).toBe(200);
-    expect((await (await postForm(`${srv.base}/token`, { grant_type: 'refresh_token', refresh_token: next.refresh_token }, basic(app.client.id, app.secret!))).json()).error).toBe('invalid_grant');
-    expect(await (await introspect({ token: next.access_token })).json()).toEqual({ active: false });
+    expect((await (await postForm(`${srv.base}/token`, { grant_type: 'refresh_token', refresh_token: last.refresh_token }, basic(app.client.id, app.secret!))).json()).error).toBe('invalid_grant');
+    // RFC 7009 §2.1: the access tokens of the same grant, the first one included, are revoked too.
+    for (const at of [t, next, last].map((x) => x.access_token)) expect(await (await introspect({ token: at })).json()).toEqual({ active: false });
+    // Another grant's tokens and a client_credentials token stay active.
+    expect((await (await introspect({ token: other.access_token })).json()).active).toBe(true);
+    expect((await (await introspect({ token: other.refresh_token })).json()).active).toBe(true);
+    expect((await (await introspect({ token: cc.access_token })).json()).active).toBe(true);
+    // Revoking it again changes nothing.
+    expect((await revoke({ token: last.refresh_token }, basic(app.client.id, app.secret!))).status).toBe(200);
+    expect((await (await introspect({ token: other.access_token })).json()).active).toBe(true);
   });
 
   test('a public client revokes by client_id; AuthGate path /oauth/revoke works', async () => {
@@ -135,7 +154,7 @@ describe('revocation (RFC 7009)', () => {
   test('an access token is remembered as revoked until it expires', async () => {
     const t = await userTokens();
     expect((await revoke({ token: t.access_token }, basic(app.client.id, app.secret!))).status).toBe(200);
-    expect(await srv.deps.store.revokedAccessTokens.has(decodeJwt(t.access_token).jti!)).toBe(true);
+    expect(await srv.deps.store.revokedAccessTokens.has([decodeJwt(t.access_token).jti!])).toBe(true);
     expect((await (await introspect({ token: t.refresh_token })).json()).active).toBe(true); // the refresh token stays
   });
 

@@ -67,7 +67,7 @@ describe('WAL checkpoints', () => {
     const walHigh = size(`${path}-wal`);
     await write(store); // the WAL is reused from its start: the file does not double
     expect(size(`${path}-wal`)).toBeLessThan(walHigh * 1.5);
-    expect(await store.revokedAccessTokens.has('not-there')).toBe(false);
+    expect(await store.revokedAccessTokens.has(['not-there'])).toBe(false);
     cp.stop();
     await store.close();
   });
@@ -138,7 +138,7 @@ describe('WAL checkpoints: the valve once writes have paused', () => {
     expect(lines.filter((l) => l.includes('WAL restarted'))).toEqual([]);
     expect((store.db.query('SELECT count(*) AS n FROM revoked_access_tokens').get() as { n: number }).n).toBe(400);
     await store.revokedAccessTokens.add('after', 2e9); // writes go on
-    expect(await store.revokedAccessTokens.has('after')).toBe(true);
+    expect(await store.revokedAccessTokens.has(['after'])).toBe(true);
     cp.stop();
     await store.close();
   });
@@ -163,27 +163,29 @@ describe('revoked access tokens, cached in memory', () => {
 
   test('a revocation committed by this store is seen by the next lookup', async () => {
     const { a, b } = await two();
-    expect(await a.revokedAccessTokens.has('j1')).toBe(false); // cache filled
+    expect(await a.revokedAccessTokens.has(['j1'])).toBe(false); // cache filled
     await a.revokedAccessTokens.add('j1', 2e9);
-    expect(await a.revokedAccessTokens.has('j1')).toBe(true); // no turn in between
+    expect(await a.revokedAccessTokens.has(['j1'])).toBe(true); // no turn in between
     await userAndClient(a);
     await a.refresh.insertFamily(
       { id: 'f1', clientId: 'c1', userId: 'u1', scope: '', resource: [], authTime: 0, createdAt: 0, revokedAt: null, expiresAt: 2e9 },
       { id: 'r1', hash: 'h', familyId: 'f1', scope: '', resource: [], createdAt: 0, expiresAt: 2e9, consumedAt: null, lastJti: 'j2', lastExp: 2e9 },
     );
-    expect(await a.revokedAccessTokens.has('j2')).toBe(false);
-    await a.refresh.revokeFamily('f1', 10);
-    expect(await a.revokedAccessTokens.has('j2')).toBe(true);
+    expect(await a.revokedAccessTokens.has(['j2'])).toBe(false);
+    expect(await a.revokedAccessTokens.has(['f1.x', 'f1.*'])).toBe(false);
+    await a.refresh.revokeFamily('f1', 10, { jti: 'f1.*', expiresAt: 2e9 });
+    expect(await a.revokedAccessTokens.has(['j2'])).toBe(true); // recorded on a token from before migration 9
+    expect(await a.revokedAccessTokens.has(['f1.x', 'f1.*'])).toBe(true); // the family's mark
     await a.close();
     await b.close();
   });
 
   test('a revocation committed by another connection is seen from the next event-loop turn', async () => {
     const { a, b } = await two();
-    expect(await a.revokedAccessTokens.has('j3')).toBe(false);
+    expect(await a.revokedAccessTokens.has(['j3'])).toBe(false);
     await b.revokedAccessTokens.add('j3', 2e9);
     await turn();
-    expect(await a.revokedAccessTokens.has('j3')).toBe(true);
+    expect(await a.revokedAccessTokens.has(['j3'])).toBe(true);
     await a.close();
     await b.close();
   });
@@ -195,13 +197,13 @@ describe('revoked access tokens, cached in memory', () => {
       for (let i = 0; i < 10_001; i++) ins.run(`bulk-${i}`, 2e9);
     })();
     await turn();
-    expect(await a.revokedAccessTokens.has('bulk-10000')).toBe(true);
-    expect(await a.revokedAccessTokens.has('bulk-x')).toBe(false);
+    expect(await a.revokedAccessTokens.has(['bulk-10000'])).toBe(true);
+    expect(await a.revokedAccessTokens.has(['bulk-x'])).toBe(false);
     await a.revokedAccessTokens.add('j4', 2e9);
-    expect(await a.revokedAccessTokens.has('j4')).toBe(true);
+    expect(await a.revokedAccessTokens.has(['j4'])).toBe(true);
     await b.revokedAccessTokens.add('j5', 2e9);
     await turn();
-    expect(await a.revokedAccessTokens.has('j5')).toBe(true);
+    expect(await a.revokedAccessTokens.has(['j5'])).toBe(true);
     await a.close();
     await b.close();
   });

@@ -1,7 +1,7 @@
 // The store contract: every Store implementation must pass this suite (SQLite now; PostgreSQL later).
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
 import type { ClientRow, CodeRow, FamilyRow, RefreshRow, Store } from '../src/store/store.ts';
-import { SchemaTooNewError, LATEST_VERSION } from '../src/store/migrations.ts';
+import { SchemaTooNewError, LATEST_VERSION, MIGRATIONS } from '../src/store/migrations.ts';
 
 const NOW = 1_800_000_000;
 
@@ -126,13 +126,23 @@ export function storeContract(name: string, open: () => Promise<Store>, rawExec:
       expect((await store.refresh.getFamily('f1'))!.expiresAt).toBe(NOW + 5000);
     });
 
-    test('a revoked family cannot rotate and its access tokens are recorded as revoked', async () => {
-      await store.refresh.insertFamily(family('f2'), refresh('r2', 'f2'));
-      await store.refresh.setLastJti('r2', 'jti-2', NOW + 100);
-      expect(await store.refresh.revokeFamily('f2', NOW)).toBe(true);
-      expect(await store.refresh.revokeFamily('f2', NOW)).toBe(false);
-      expect(await store.revokedAccessTokens.has('jti-2')).toBe(true);
-      expect(await store.refresh.rotate('r2', NOW, refresh('r2b', 'f2'), NOW + 10)).toBe(false);
+    test('a revoked family cannot rotate; its mark and the access tokens recorded on its old tokens are revoked', async () => {
+      const mark = { jti: 'f2.*', expiresAt: NOW + 100 };
+      // r2 as minted before migration 9 (last_jti recorded); r2-new as minted since (none).
+      await store.refresh.insertFamily(family('f2'), refresh('r2', 'f2', { lastJti: 'jti-2', lastExp: NOW + 100, consumedAt: NOW }));
+      await store.refresh.insertIntoFamily(refresh('r2-new', 'f2'), NOW, NOW + 1000);
+      await store.refresh.insertFamily(family('f2-old'), refresh('r2-old', 'f2-old', { lastJti: 'jti-old', lastExp: NOW - 1 }));
+      expect(await store.revokedAccessTokens.has(['f2.a', 'f2.*'])).toBe(false);
+      expect(await store.refresh.revokeFamily('f2', NOW, mark)).toBe(true);
+      expect(await store.refresh.revokeFamily('f2', NOW, mark)).toBe(false);
+      expect(await store.refresh.revokeFamily('missing', NOW, { jti: 'missing.*', expiresAt: NOW + 100 })).toBe(false);
+      expect(await store.revokedAccessTokens.has(['missing.*'])).toBe(false); // nothing written for it
+      expect(await store.revokedAccessTokens.has(['f2.a', 'f2.*'])).toBe(true);
+      expect(await store.revokedAccessTokens.has(['f2.a'])).toBe(false); // the mark, not the jti
+      expect(await store.revokedAccessTokens.has(['jti-2'])).toBe(true);
+      expect(await store.refresh.revokeFamily('f2-old', NOW, { jti: 'f2-old.*', expiresAt: NOW + 100 })).toBe(true);
+      expect(await store.revokedAccessTokens.has(['jti-old'])).toBe(false); // expired already: not recorded
+      expect(await store.refresh.rotate('r2-new', NOW, refresh('r2b', 'f2'), NOW + 10)).toBe(false);
       expect(await store.refresh.insertIntoFamily(refresh('r2c', 'f2'), NOW, NOW + 10)).toBe(false);
     });
 
@@ -176,7 +186,61 @@ export function storeContract(name: string, open: () => Promise<Store>, rawExec:
       expect(await store.clients.get('dyn-old')).toBeNull();
       expect(await store.clients.get('dyn-used')).not.toBeNull();
       expect(await store.clients.get('op-old')).not.toBeNull();
-      expect(await store.revokedAccessTokens.has('live')).toBe(true);
+      expect(await store.revokedAccessTokens.has(['live'])).toBe(true);
+    });
+
+    test('removing a client removes its refresh families and their tokens', async () => {
+      await store.clients.insert(client('c2'));
+      await store.refresh.insertFamily({ ...family('f4'), clientId: 'c2' }, refresh('r4', 'f4'));
+      await store.refresh.insertIntoFamily(refresh('r4b', 'f4'), NOW, NOW + 1000);
+      await store.refresh.insertFamily(family('f5'), refresh('r5', 'f5')); // client c1's: stays
+      expect(await store.clients.remove('c2')).toBe(true);
+      expect(await store.refresh.getFamily('f4')).toBeNull();
+      expect(await store.refresh.get('r4')).toBeNull();
+      expect(await store.refresh.get('r4b')).toBeNull();
+      expect((await store.refresh.getWithFamily('r5'))?.family.id).toBe('f5');
+    });
+
+    test('a token whose family is gone is refused, and swept at its own expiry', async () => {
+      // A revoked family is swept a day after its revocation; its tokens stay until they expire.
+      await store.refresh.insertFamily(family('f6'), refresh('r6', 'f6', { expiresAt: NOW + 200_000 }));
+      await store.refresh.revokeFamily('f6', NOW, { jti: 'f6.*', expiresAt: NOW + 86400 });
+      const swept = await store.sweep(NOW + 86400 + 2, NOW - 1e9);
+      expect(swept.families).toBe(1);
+      expect(await store.refresh.getFamily('f6')).toBeNull();
+      expect(await store.refresh.get('r6')).not.toBeNull();
+      expect(await store.refresh.getWithFamily('r6')).toBeNull(); // what a rotation or introspection reads
+      expect(await store.refresh.rotate('r6', NOW + 86400 + 2, refresh('r6b', 'f6'), NOW + 300_000)).toBe(false);
+      expect(await store.refresh.insertIntoFamily(refresh('r6c', 'f6'), NOW + 86400 + 2, NOW + 300_000)).toBe(false);
+      expect((await store.sweep(NOW + 200_001, NOW - 1e9)).refreshTokens).toBeGreaterThanOrEqual(1);
+      expect(await store.refresh.get('r6')).toBeNull();
+    });
+
+    test('migration 9 keeps a version-8 database\'s tokens, and their recorded access tokens revocable', async () => {
+      const old = await open(); // empty: brought to version 8 by hand, with rows as version 8 wrote them
+      await rawExec(old, 'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
+      for (const m of MIGRATIONS.filter((x) => x.version <= 8)) {
+        await rawExec(old, m.postgres ?? m.sql);
+        await rawExec(old, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (${m.version}, '${m.name}', 0)`);
+      }
+      await old.clients.insert(client());
+      await old.users.insert(user());
+      await rawExec(old, `INSERT INTO refresh_families (id, client_id, user_id, scope, resource, auth_time, created_at, revoked_at, expires_at)
+        VALUES ('f8', 'c1', 'u1', 'openid', '[]', ${NOW}, ${NOW}, NULL, ${NOW + 1000})`);
+      await rawExec(old, `INSERT INTO refresh_tokens (id, hash, family_id, scope, resource, created_at, expires_at, consumed_at, last_jti, last_exp) VALUES
+        ('r8a', 'h', 'f8', 'openid', '[]', ${NOW}, ${NOW + 1000}, ${NOW}, 'jti-8a', ${NOW + 100}),
+        ('r8b', 'h', 'f8', 'openid', '[]', ${NOW}, ${NOW + 1000}, NULL, 'jti-8b', ${NOW + 100})`);
+      expect(await old.migrate()).toEqual(MIGRATIONS.filter((x) => x.version > 8).map((x) => x.version));
+      const found = await old.refresh.getWithFamily('r8b');
+      expect(found?.row).toMatchObject({ familyId: 'f8', consumedAt: null, lastJti: 'jti-8b', lastExp: NOW + 100 });
+      expect(await old.refresh.rotate('r8b', NOW, refresh('r8c', 'f8'), NOW + 1000)).toBe(true);
+      expect(await old.refresh.revokeFamily('f8', NOW, { jti: 'f8.*', expiresAt: NOW + 86400 })).toBe(true);
+      for (const jti of ['jti-8a', 'jti-8b']) expect(await old.revokedAccessTokens.has([jti])).toBe(true);
+      expect(await old.revokedAccessTokens.has(['f8.x', 'f8.*'])).toBe(true);
+      // No foreign key left: a family row can go while its tokens stay (the sweep's order of deletion).
+      await rawExec(old, "DELETE FROM refresh_families WHERE id = 'f8'");
+      expect(await old.refresh.get('r8c')).not.toBeNull();
+      await old.close();
     });
 
     test('removing a user removes its sessions, consents and grants (foreign keys)', async () => {

@@ -8,7 +8,7 @@ import type { FamilyRow, RefreshRow } from '../store/store.ts';
 import type { Deps } from './deps.ts';
 import type { VerifiedAccessToken } from './keys.ts';
 import { audienceFor } from './scopes.ts';
-import { REFRESH_PREFIX } from './tokens.ts';
+import { REFRESH_PREFIX, revocationKeys } from './tokens.ts';
 
 export type FoundToken =
   | { kind: 'access_token'; claims: VerifiedAccessToken; revoked: boolean }
@@ -27,7 +27,7 @@ export async function findToken(deps: Deps, token: string, hint?: string): Promi
     if (token.startsWith(REFRESH_PREFIX)) return null;
     const claims = await deps.keys.verifyAccessToken(token);
     if (!claims) return null;
-    return { kind: 'access_token', claims, revoked: await deps.store.revokedAccessTokens.has(claims.jti) };
+    return { kind: 'access_token', claims, revoked: await deps.store.revokedAccessTokens.has(revocationKeys(claims.jti)) };
   };
   // RFC 7009 §2.1 / RFC 7662 §2.1: the hint orders the search; an unknown hint is ignored.
   const order = hint === 'refresh_token' ? [tryRefresh, tryAccess] : [tryAccess, tryRefresh];

@@ -6,6 +6,7 @@ import type { ClientRow } from '../store/store.ts';
 import type { Deps } from './deps.ts';
 import { OAuthError } from './errors.ts';
 import { findToken } from './introspection.ts';
+import { revokeFamily } from './tokens.ts';
 
 export async function revokeToken(deps: Deps, client: ClientRow, token: string, hint?: string): Promise<void> {
   if (token.length > 4096) return;
@@ -15,7 +16,7 @@ export async function revokeToken(deps: Deps, client: ClientRow, token: string, 
   // §2.1: the server verifies that the token was issued to the client making the request.
   if (owner !== client.id) throw new OAuthError('unauthorized_client', 'the token was issued to another client', 400);
   if (found.kind === 'refresh_token') {
-    await deps.store.refresh.revokeFamily(found.family.id, nowS(deps.clock));
+    await revokeFamily(deps, found.family.id, nowS(deps.clock));
     deps.audit.record('refresh.family_revoked', { userId: found.family.userId, clientId: client.id, details: { reason: 'revocation', family_id: found.family.id } });
     deps.log.info('refresh family revoked', { client_id: client.id, user_id: found.family.userId, family_id: found.family.id });
   } else {

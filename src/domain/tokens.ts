@@ -3,6 +3,7 @@
 // presented again within REFRESH_REUSE_GRACE gets a fresh pair, after it the family is revoked
 // (RFC 9700 §4.14.2).
 import { nowS } from '../clock.ts';
+import { ACCESS_TOKEN_TTL_MAX } from '../config.ts';
 import { matchesHash } from '../security/compare.ts';
 import { verifyPkce } from '../security/pkce.ts';
 import { randomId, sortableId } from '../security/random.ts';
@@ -32,8 +33,14 @@ interface Grant {
   authTime?: number;
 }
 
-function accessToken(deps: Deps, g: Grant) {
-  const jti = randomId(16);
+/**
+ * An access token's jti: random, and under a refresh family "<family id>.<random>", so that one row revokes
+ * every access token of a revoked grant (revokeFamily) without a list of them to keep up to date at each
+ * rotation. (Family ids are base64url: never a ".".) A resource server learns which tokens share a grant,
+ * which their sub, client_id and auth_time tell it already.
+ */
+function accessToken(deps: Deps, g: Grant, familyId?: string) {
+  const jti = familyId === undefined ? randomId(16) : `${familyId}.${randomId(16)}`;
   const { token, exp } = deps.keys.signAccessToken({
     sub: g.userId ?? g.client.id,
     client_id: g.client.id,
@@ -75,7 +82,7 @@ export async function exchangeAuthorizationCode(
   if (row.consumedAt !== null) {
     // RFC 6749 §4.1.2: a second use revokes what the first one issued.
     if (row.issuedFamilyId) {
-      await deps.store.refresh.revokeFamily(row.issuedFamilyId, now);
+      await revokeFamily(deps, row.issuedFamilyId, now);
       deps.audit.record('refresh.family_revoked', { userId: row.userId, clientId: client.id, details: { reason: 'code_replay', family_id: row.issuedFamilyId } });
     }
     if (row.issuedJti && row.issuedExp) await deps.store.revokedAccessTokens.add(row.issuedJti, row.issuedExp);
@@ -126,12 +133,13 @@ type UserGrant = { client: ClientRow; userId: string; scopes: string[]; resource
 /** The tokens of a user grant, signed and minted but not yet stored. */
 function prepareUserTokens(deps: Deps, grant: UserGrant, now: number) {
   const { client, userId, scopes, resources, authTime } = grant;
-  const at = accessToken(deps, grant);
-  if (!client.grantTypes.includes('refresh_token')) return { response: response(deps, at, scopes), jti: at.jti, exp: at.exp, family: null };
+  if (!client.grantTypes.includes('refresh_token')) {
+    const at = accessToken(deps, grant);
+    return { response: response(deps, at, scopes), jti: at.jti, exp: at.exp, family: null };
+  }
   const familyId = sortableId();
+  const at = accessToken(deps, grant, familyId);
   const r = newRefresh(deps, familyId, scopes, resources, now);
-  r.row.lastJti = at.jti;
-  r.row.lastExp = at.exp;
   const row: FamilyRow = { id: familyId, clientId: client.id, userId, scope: scopes.join(' '), resource: resources, authTime, createdAt: now, revokedAt: null, expiresAt: r.row.expiresAt };
   return { response: response(deps, at, scopes, r.token), jti: at.jti, exp: at.exp, family: { row, first: r.row } };
 }
@@ -165,12 +173,10 @@ export async function refreshTokens(
     resources = wanted;
   }
   const grace = deps.config.refreshReuseGrace;
-  // Sign first, so the successor row is written with the access token it goes with (one write fewer).
-  const at = accessToken(deps, { client, userId: family.userId, scopes, resources, authTime: family.authTime });
+  // Signed before the write: when the rotation loses a race, the token is thrown away.
+  const at = accessToken(deps, { client, userId: family.userId, scopes, resources, authTime: family.authTime }, family.id);
   // The successor keeps the family's full scope/resource so narrowing applies to this access token only.
   const next = newRefresh(deps, family.id, granted, row.resource, now);
-  next.row.lastJti = at.jti;
-  next.row.lastExp = at.exp;
   let ok = row.consumedAt === null && (await deps.store.refresh.rotate(row.id, now, next.row, next.row.expiresAt));
   if (!ok) {
     const again = row.consumedAt === null ? await deps.store.refresh.get(row.id) : row;
@@ -179,7 +185,7 @@ export async function refreshTokens(
       // A lost response or two processes refreshing at once: a fresh pair in the same family.
       ok = await deps.store.refresh.insertIntoFamily(next.row, now, next.row.expiresAt);
     } else if (consumedAt !== null) {
-      await deps.store.refresh.revokeFamily(family.id, now);
+      await revokeFamily(deps, family.id, now);
       deps.metrics.refreshReuse();
       deps.audit.record('refresh.reuse_detected', { userId: family.userId, clientId: client.id, details: { family_id: family.id } });
       deps.audit.record('refresh.family_revoked', { userId: family.userId, clientId: client.id, details: { reason: 'reuse', family_id: family.id } });
@@ -191,6 +197,24 @@ export async function refreshTokens(
   await touchClient(deps, client, now);
   deps.audit.tokenIssued('refresh_token', client.id, family.userId);
   return response(deps, at, scopes, next.token);
+}
+
+/** The key in revoked_access_tokens that revokes every access token minted under a family ("<id>.*"). */
+const familyMark = (familyId: string) => `${familyId}.*`;
+
+/**
+ * Revoke a refresh family (RFC 7009 §2.1: and the access tokens of the same grant): its tokens can no longer
+ * rotate, and its mark stays in revoked_access_tokens as long as any access token minted under it can live.
+ * False when it was revoked already or is gone.
+ */
+export function revokeFamily(deps: Deps, familyId: string, now: number): Promise<boolean> {
+  return deps.store.refresh.revokeFamily(familyId, now, { jti: familyMark(familyId), expiresAt: now + ACCESS_TOKEN_TTL_MAX });
+}
+
+/** What revokes an access token with this jti: the jti itself, and its family's mark when it has one. */
+export function revocationKeys(jti: string): [string] | [string, string] {
+  const dot = jti.indexOf('.');
+  return dot > 0 ? [jti, familyMark(jti.slice(0, dot))] : [jti];
 }
 
 /** client_credentials (RFC 6749 §4.4): confidential clients only, no refresh token. */

@@ -8,11 +8,15 @@ import m0005 from '../../schema/0005_temp_tokens.sql' with { type: 'text' };
 import m0006 from '../../schema/0006_rate_limits.sql' with { type: 'text' };
 import m0007 from '../../schema/0007_audit_log.sql' with { type: 'text' };
 import m0008 from '../../schema/0008_one_active_key.sql' with { type: 'text' };
+import m0009 from '../../schema/0009_refresh_tokens_no_family_index.sql' with { type: 'text' };
+import m0009pg from '../../schema/0009_refresh_tokens_no_family_index.postgres.sql' with { type: 'text' };
 
 export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /** PostgreSQL's SQL where the dialects differ (a `<name>.postgres.sql` file); `sql` otherwise. */
+  postgres?: string;
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -24,6 +28,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 6, name: '0006_rate_limits', sql: m0006 },
   { version: 7, name: '0007_audit_log', sql: m0007 },
   { version: 8, name: '0008_one_active_key', sql: m0008 },
+  { version: 9, name: '0009_refresh_tokens_no_family_index', sql: m0009, postgres: m0009pg },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

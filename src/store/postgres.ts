@@ -159,7 +159,7 @@ export class PostgresStore implements Store {
         if ((await r.unsafe('SELECT 1 AS x FROM schema_migrations WHERE version = $1', [m.version])).length) continue;
         await r.unsafe('BEGIN');
         try {
-          await r.unsafe(m.sql);
+          await r.unsafe(m.postgres ?? m.sql);
           await r.unsafe('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, Math.floor(Date.now() / 1000)]);
           await r.unsafe('COMMIT');
         } catch (e) {
@@ -204,7 +204,11 @@ export class PostgresStore implements Store {
     insert: async (c: ClientRow) => void (await this.run(Q.clientInsert, ...R.clientParams(c))),
     get: async (id: string) => this.oneAs(R.toClient, Q.clientGet, id),
     list: async () => (await this.all(Q.clientList)).map(R.toClient),
-    remove: async (id: string) => (await this.run(Q.clientRemove, id)) > 0,
+    remove: async (id: string) =>
+      this.tx(async (t) => {
+        await t.run(Q.refreshDeleteForClient, id);
+        return (await t.run(Q.clientRemove, id)) > 0;
+      }),
     setSecretHash: async (id: string, hash: string) => (await this.run(Q.clientSetSecret, hash, id)) > 0,
     touch: async (id: string, now: number) => void (await this.run(Q.clientTouch, now, id)),
     upsertDocument: async (c: ClientRow) =>
@@ -218,7 +222,11 @@ export class PostgresStore implements Store {
     getByVerifiedEmail: async (email: string) => this.oneAs(R.toUser, Q.userByVerifiedEmail, email),
     list: async () => (await this.all(Q.userList)).map(R.toUser),
     count: async () => Number((await this.one(Q.userCount))?.n ?? 0),
-    remove: async (username: string) => (await this.run(Q.userRemove, username)) > 0,
+    remove: async (username: string) =>
+      this.tx(async (t) => {
+        await t.run(Q.refreshDeleteForUser, username);
+        return (await t.run(Q.userRemove, username)) > 0;
+      }),
     setPasswordHash: async (id: string, hash: string) => (await this.run(Q.userSetPassword, hash, id)) > 0,
     linkIdentity: async (provider: string, subject: string, userId: string, email: string | null, now: number) =>
       void (await this.run(Q.identityLink, provider, subject, userId, email, now)),
@@ -286,19 +294,19 @@ export class PostgresStore implements Store {
         await t.run(Q.refreshInsert, ...R.refreshParams(next));
         return true;
       }),
-    setLastJti: async (id: string, jti: string, exp: number) => void (await this.run(Q.refreshSetLastJti, jti, exp, id)),
-    revokeFamily: async (id: string, now: number) =>
+    revokeFamily: async (id: string, now: number, mark: { jti: string; expiresAt: number }) =>
       this.tx(async (t) => {
-        const n = await t.run(Q.familyRevoke, now, id);
-        await t.run(Q.revokeFamilyAccessTokens, id, now);
-        return n > 0;
+        if ((await t.run(Q.familyRevoke, now, id)) !== 1) return false;
+        await t.run(Q.revokedAdd, mark.jti, mark.expiresAt);
+        await t.run(Q.revokeFamilyLegacyAccessTokens, id, now);
+        return true;
       }),
     listLiveFamiliesForUser: async (userId: string, now: number) => (await this.all(Q.familyLiveForUser, userId, now)).map(R.toFamily),
   };
 
   revokedAccessTokens = {
     add: async (jti: string, expiresAt: number) => void (await this.run(Q.revokedAdd, jti, expiresAt)),
-    has: async (jti: string) => (await this.one(Q.revokedHas, jti)) !== null,
+    has: async (keys: readonly [string] | readonly [string, string]) => (await this.one(keys.length === 2 ? Q.revokedHasEither : Q.revokedHas, ...keys)) !== null,
   };
 
   deviceCodes = {

@@ -254,7 +254,11 @@ export class SqliteStore implements Store {
     insert: async (c: ClientRow) => void this.run(Q.clientInsert, ...R.clientParams(c)),
     get: async (id: string) => this.oneAs(R.toClient, Q.clientGet, id),
     list: async () => this.all(Q.clientList).map(R.toClient),
-    remove: async (id: string) => this.run(Q.clientRemove, id) > 0,
+    remove: async (id: string) =>
+      this.tx(() => {
+        this.run(Q.refreshDeleteForClient, id);
+        return this.run(Q.clientRemove, id) > 0;
+      }),
     setSecretHash: async (id: string, hash: string) => this.run(Q.clientSetSecret, hash, id) > 0,
     touch: (id: string, now: number) => this.write(() => void this.run(Q.clientTouch, now, id)),
     upsertDocument: async (c: ClientRow) =>
@@ -268,7 +272,11 @@ export class SqliteStore implements Store {
     getByVerifiedEmail: async (email: string) => this.oneAs(R.toUser, Q.userByVerifiedEmail, email),
     list: async () => this.all(Q.userList).map(R.toUser),
     count: async () => Number(this.one(Q.userCount)?.n ?? 0),
-    remove: async (username: string) => this.run(Q.userRemove, username) > 0,
+    remove: async (username: string) =>
+      this.tx(() => {
+        this.run(Q.refreshDeleteForUser, username);
+        return this.run(Q.userRemove, username) > 0;
+      }),
     setPasswordHash: async (id: string, hash: string) => this.run(Q.userSetPassword, hash, id) > 0,
     linkIdentity: async (provider: string, subject: string, userId: string, email: string | null, now: number) =>
       void this.run(Q.identityLink, provider, subject, userId, email, now),
@@ -353,13 +361,13 @@ export class SqliteStore implements Store {
         this.run(Q.refreshInsert, ...R.refreshParams(next));
         return true;
       }),
-    setLastJti: (id: string, jti: string, exp: number) => this.write(() => void this.run(Q.refreshSetLastJti, jti, exp, id)),
-    revokeFamily: (id: string, now: number) =>
+    revokeFamily: (id: string, now: number, mark: { jti: string; expiresAt: number }) =>
       this.write(() => {
-        const n = this.run(Q.familyRevoke, now, id);
-        this.run(Q.revokeFamilyAccessTokens, id, now);
+        if (this.run(Q.familyRevoke, now, id) !== 1) return false;
+        this.run(Q.revokedAdd, mark.jti, mark.expiresAt);
+        this.run(Q.revokeFamilyLegacyAccessTokens, id, now);
         this.revocationsWritten = true;
-        return n > 0;
+        return true;
       }),
     listLiveFamiliesForUser: async (userId: string, now: number) => this.all(Q.familyLiveForUser, userId, now).map(R.toFamily),
   };
@@ -370,9 +378,10 @@ export class SqliteStore implements Store {
         this.run(Q.revokedAdd, jti, expiresAt);
         this.revocationsWritten = true;
       }),
-    has: async (jti: string) => {
+    has: async (keys: readonly [string] | readonly [string, string]) => {
       const set = this.revokedSet();
-      return set ? set.has(jti) : this.one(Q.revokedHas, jti) !== null;
+      if (set) return set.has(keys[0]) || (keys.length === 2 && set.has(keys[1]));
+      return this.one(keys.length === 2 ? Q.revokedHasEither : Q.revokedHas, ...keys) !== null;
     },
   };
 

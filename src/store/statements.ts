@@ -76,15 +76,21 @@ export const Q = {
     FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id WHERE t.id = ?`,
   refreshConsume: `UPDATE refresh_tokens SET consumed_at = ? WHERE id = ? AND consumed_at IS NULL AND expires_at > ?
     AND EXISTS (SELECT 1 FROM refresh_families f WHERE f.id = refresh_tokens.family_id AND f.revoked_at IS NULL)`,
-  refreshSetLastJti: 'UPDATE refresh_tokens SET last_jti = ?, last_exp = ? WHERE id = ?',
   refreshLiveAll: `SELECT t.* FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id
     WHERE t.consumed_at IS NULL AND t.expires_at > ? AND f.revoked_at IS NULL ORDER BY t.created_at`,
-  // Access tokens minted from a revoked family are remembered as revoked until they expire.
-  revokeFamilyAccessTokens: `INSERT INTO revoked_access_tokens (jti, expires_at)
+  // Tokens minted before migration 9 recorded their access token's jti (last_jti; refresh_tokens_legacy_family_idx):
+  // revoking their family remembers those jtis as revoked until they expire. (Later access tokens carry the
+  // family in their jti, and the family's "<id>.*" row covers them: see revokeFamily.)
+  revokeFamilyLegacyAccessTokens: `INSERT INTO revoked_access_tokens (jti, expires_at)
     SELECT last_jti, last_exp FROM refresh_tokens WHERE family_id = ? AND last_jti IS NOT NULL AND last_exp > ?
     ON CONFLICT (jti) DO NOTHING`,
+  // Without a foreign key from refresh_tokens (migration 9), removing a user or a client deletes the tokens of
+  // their families first; their families go by ON DELETE CASCADE. (A full scan of refresh_tokens: operator commands.)
+  refreshDeleteForUser: 'DELETE FROM refresh_tokens WHERE family_id IN (SELECT f.id FROM refresh_families f JOIN users u ON u.id = f.user_id WHERE u.username = ?)',
+  refreshDeleteForClient: 'DELETE FROM refresh_tokens WHERE family_id IN (SELECT id FROM refresh_families WHERE client_id = ?)',
   revokedAdd: 'INSERT INTO revoked_access_tokens (jti, expires_at) VALUES (?, ?) ON CONFLICT (jti) DO NOTHING',
   revokedHas: 'SELECT 1 AS x FROM revoked_access_tokens WHERE jti = ?',
+  revokedHasEither: 'SELECT 1 AS x FROM revoked_access_tokens WHERE jti IN (?, ?) LIMIT 1',
 
   deviceInsert: `INSERT INTO device_codes (id, hash, user_code, client_id, scope, resource, poll_interval, last_polled_ms, status, user_id, auth_time, created_at, expires_at)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,

@@ -95,6 +95,7 @@ export interface RefreshRow {
   createdAt: number;
   expiresAt: number;
   consumedAt: number | null;
+  /** Tokens minted before migration 9 only: the access token issued with this one (revoked with the family). */
   lastJti: string | null;
   lastExp: number | null;
 }
@@ -274,15 +275,20 @@ export interface Store {
     rotate(oldId: string, now: number, next: RefreshRow, familyExpiresAt: number): Promise<boolean>;
     /** Insert another live token into a live family (reuse inside the grace period). */
     insertIntoFamily(next: RefreshRow, now: number, familyExpiresAt: number): Promise<boolean>;
-    setLastJti(id: string, jti: string, exp: number): Promise<void>;
-    /** Revoke a family; the access tokens issued from its tokens are recorded as revoked. */
-    revokeFamily(id: string, now: number): Promise<boolean>;
+    /**
+     * Revoke a family, in one transaction: its tokens can no longer rotate, `mark` is recorded in
+     * revoked_access_tokens (the key that revokes the access tokens minted under the family), and so are the
+     * access tokens recorded on tokens from before migration 9. False (and nothing written) when the family
+     * was revoked already or is gone.
+     */
+    revokeFamily(id: string, now: number, mark: { jti: string; expiresAt: number }): Promise<boolean>;
     listLiveFamiliesForUser(userId: string, now: number): Promise<FamilyRow[]>;
   };
 
   revokedAccessTokens: {
     add(jti: string, expiresAt: number): Promise<void>;
-    has(jti: string): Promise<boolean>;
+    /** Whether any of `keys` (an access token's jti, and its family's mark) is recorded. */
+    has(keys: readonly [string] | readonly [string, string]): Promise<boolean>;
   };
 
   deviceCodes: {

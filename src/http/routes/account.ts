@@ -5,6 +5,7 @@ import { AccountPage, type AccountApp } from '../../../templates/account.tsx';
 import { nowS } from '../../clock.ts';
 import type { Deps } from '../../domain/deps.ts';
 import { DEVICE_GRANT } from '../../domain/seed.ts';
+import { revokeFamily } from '../../domain/tokens.ts';
 import { requestMeta } from '../context.ts';
 import { pageContext, postedForm, redirect, type PageContext } from '../page-context.ts';
 import { queryParams, type ParamSpec } from '../params.ts';
@@ -62,7 +63,7 @@ export function accountRoutes(deps: Deps) {
           // Only one's own sessions: a foreign or unknown id changes nothing.
           const fam = await deps.store.refresh.getFamily(familyId);
           if (fam && fam.userId === user.id) {
-            await deps.store.refresh.revokeFamily(fam.id, now);
+            await revokeFamily(deps, fam.id, now);
             deps.audit.record('refresh.family_revoked', { userId: user.id, clientId: fam.clientId, ip, details: { reason: 'account', family_id: fam.id } });
           }
           return redirect('/account?done=session', 303);
@@ -70,7 +71,7 @@ export function accountRoutes(deps: Deps) {
         if (clientId) {
           await deps.store.consents.remove(user.id, clientId);
           for (const fam of await deps.store.refresh.listLiveFamiliesForUser(user.id, now)) {
-            if (fam.clientId === clientId) await deps.store.refresh.revokeFamily(fam.id, now);
+            if (fam.clientId === clientId) await revokeFamily(deps, fam.id, now);
           }
           deps.audit.record('consent.revoked', { userId: user.id, clientId, ip });
         }
