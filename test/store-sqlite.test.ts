@@ -86,29 +86,35 @@ describe('WAL checkpoints', () => {
     await store.close();
   });
 
-  test('after a pause in writes, a large WAL file is truncated', async () => {
+  test('after a pause in writes, a large WAL file is truncated, by a thread at normal priority', async () => {
     const { store, path, cp } = await setup({ idleMs: 200, truncateBytes: 512 * 1024 });
     await write(store);
     expect(size(`${path}-wal`)).toBeGreaterThan(512 * 1024);
     await until('WAL truncated', () => size(`${path}-wal`) === 0);
+    // TRUNCATE holds the write lock: never on the SCHED_IDLE thread (policy 5), where it could starve holding it.
+    await until('the truncating pass reported', () => cp.lastPass?.mode === 'TRUNCATE');
+    expect(cp.lastPass).toEqual({ mode: 'TRUNCATE', policy: 0 });
     expect((store.db.query('SELECT count(*) AS n FROM revoked_access_tokens').get() as { n: number }).n).toBe(400);
+    await write(store); // the PASSIVE passes after it still run on the SCHED_IDLE thread
+    await until('a PASSIVE pass reported', () => cp.lastPass?.mode === 'PASSIVE');
+    expect(cp.lastPass!.policy).toBe(5);
     cp.stop();
     await store.close();
   });
 
   test('past the hard limit, while writes go on, the WAL is restarted by the main thread, with a warning', async () => {
-    const { store, cp, lines } = await setup({ hardFrames: 50 });
+    const { store, cp, lines } = await setup({ hardFrames: 50, valveWindowMs: 200 });
     // Writes that never pause: the worker's passes overlap them, so the WAL is never found fully copied.
     let writing = true;
     const load = (async () => {
       let n = 0;
-      while (writing && n < 200) {
+      while (writing && n < 1000) {
         await write(store);
         n++;
       }
       return n;
     })();
-    await until('restart logged', () => lines.some((l) => l.includes('WAL restarted under sustained writes'))).finally(() => (writing = false));
+    await until('restart logged', () => lines.some((l) => l.includes('WAL restarted under sustained writes')), 15_000).finally(() => (writing = false));
     const rounds = await load;
     const line = JSON.parse(lines.find((l) => l.includes('WAL restarted'))!);
     expect(line.level).toBe('warn');
@@ -120,7 +126,7 @@ describe('WAL checkpoints', () => {
   });
 });
 
-describe('WAL checkpoints: the valve once writes have paused', () => {
+describe('WAL checkpoints: the valve once writes have paused or slowed to a trickle', () => {
   test('the worker copies the WAL on idle time; the main thread does not restart it', async () => {
     const path = join(tempDir(), 'quiet.db');
     const store = openSqlite(path);
@@ -129,9 +135,9 @@ describe('WAL checkpoints: the valve once writes have paused', () => {
     for (let i = 0; i < 20; i++) await Promise.all(Array.from({ length: 20 }, () => store.revokedAccessTokens.add(crypto.randomUUID(), 2e9)));
     const frames = Math.floor(statSync(`${path}-wal`).size / 4096);
     expect(frames).toBeGreaterThan(50);
-    await Bun.sleep(250); // writes have paused (quietMs 200) with the WAL past the hard limit
+    await Bun.sleep(250); // writes have paused (valveWindowMs 200) with the WAL past the hard limit
     const lines: string[] = [];
-    const cp = new Checkpointer(store, createLogger('info', 'json', (l) => lines.push(l)), { ...DEFAULT_CHECKPOINT_POLICY, tickMs: 20, hardFrames: 50, quietMs: 200, idleMs: 300, truncateBytes: 1 });
+    const cp = new Checkpointer(store, createLogger('info', 'json', (l) => lines.push(l)), { ...DEFAULT_CHECKPOINT_POLICY, tickMs: 20, hardFrames: 50, valveWindowMs: 200, idleMs: 300, truncateBytes: 1 });
     for (const t0 = Date.now(); Date.now() - t0 < 5000 && statSync(`${path}-wal`).size > 0; ) await Bun.sleep(20);
     expect(statSync(`${path}-wal`).size).toBe(0); // copied and truncated by the worker
     await Bun.sleep(100);
@@ -140,6 +146,44 @@ describe('WAL checkpoints: the valve once writes have paused', () => {
     await store.revokedAccessTokens.add('after', 2e9); // writes go on
     expect(await store.revokedAccessTokens.has(['after'])).toBe(true);
     cp.stop();
+    await store.close();
+  });
+
+  test('a trickle of writes (fewer than valveWrites a second) never opens it; sustained writes do', async () => {
+    const path = join(tempDir(), 'trickle.db');
+    const store = openSqlite(path);
+    await store.migrate();
+    store.db.exec('PRAGMA wal_autocheckpoint = 0');
+    // A reader holding an old snapshot keeps every pass from copying the WAL (as a starved worker would), so
+    // the WAL stays past the hard limit; the restarts the valve asks for are counted, not run.
+    const reader = openSqlite(path);
+    reader.db.exec('BEGIN');
+    reader.db.query('SELECT count(*) AS n FROM revoked_access_tokens').get();
+    for (let i = 0; i < 20; i++) await Promise.all(Array.from({ length: 20 }, () => store.revokedAccessTokens.add(crypto.randomUUID(), 2e9)));
+    let restarts = 0;
+    const target = {
+      path,
+      get lastWriteMs() {
+        return store.lastWriteMs;
+      },
+      get writeCount() {
+        return store.writeCount;
+      },
+      restartWal: () => (restarts++, { busy: 0, log: 0, checkpointed: 0 }),
+    };
+    const cp = new Checkpointer(target, createLogger('info', 'json', () => {}), { ...DEFAULT_CHECKPOINT_POLICY, tickMs: 20, hardFrames: 50, valveWrites: 20, valveWindowMs: 200 });
+    // Two writes a window (10 a second): the WAL past the limit grows by a few pages only.
+    for (let i = 0; i < 15; i++) {
+      await store.revokedAccessTokens.add(crypto.randomUUID(), 2e9);
+      await Bun.sleep(100);
+    }
+    expect(restarts).toBe(0);
+    // Hundreds of writes a window: the valve opens.
+    for (const t0 = Date.now(); restarts === 0 && Date.now() - t0 < 5000; ) await Promise.all(Array.from({ length: 20 }, () => store.revokedAccessTokens.add(crypto.randomUUID(), 2e9)));
+    expect(restarts).toBeGreaterThan(0);
+    cp.stop();
+    reader.db.exec('COMMIT');
+    await reader.close();
     await store.close();
   });
 });

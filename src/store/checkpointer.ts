@@ -18,10 +18,19 @@
 //   size only from the worker's last pass, and a starved worker's passes take tens of seconds: under
 //   saturation the WAL reaches several GiB before the valve fires, and the RESTART then holds the event loop
 //   0.2–1 s (measured: 30 s of device authorizations at ~20k/s with a CPU hog on the same core).
-// - Once writes have paused (quietMs), the valve stays shut: the worker gets idle time again and copies the
-//   WAL without stopping anyone, and the next write starts the WAL over. (It fired after the writes had
-//   stopped before — a 131 ms p99 in a bench round that only read — when a long pass ended.)
+// - The valve fires only while writes go on at valveWrites (100) a second or more, measured over the last
+//   valveWindowMs (1 s). Once they pause or slow to a trickle — the audit log's flush once a second, a client's
+//   last-used time once a minute — the valve stays shut: the WAL hardly grows, the worker copies it on idle
+//   time without stopping anyone, and the next write starts it over. (It fired after the writes had stopped —
+//   a 131 ms p99 in a bench round that only read — when a long pass ended; and, while only the audit log
+//   wrote, in a client_credentials round under load: a 2.5 GiB WAL restarted in 675 ms, p99 680 ms.)
 // - After idleMs (5 s) without writes, a large WAL file is truncated (TRUNCATE) to give the disk space back.
+//   TRUNCATE holds the write lock until the file is cut, and cutting a multi-GiB file takes its time (588 ms
+//   for 3.5 GB on this ext4 with discard, mostly waiting on the disk: 111 ms of CPU for 2.5 GB), so it runs
+//   only once a PASSIVE pass has copied every frame, on a short-lived thread at normal priority: on the
+//   SCHED_IDLE thread, another process busy on the core (oidc-provider's turn in the bench) starved it with
+//   the lock held, and the server's next write, the audit log's, waited for it on the event loop (cc p99
+//   580–680 ms after 2.6 GiB of WAL; reproduced with a CPU hog).
 import { statSync } from 'node:fs';
 import type { Logger } from '../log.ts';
 
@@ -41,11 +50,20 @@ function idlePolicy() {
     return false;
   }
 }
+// This thread's scheduling policy (/proc/thread-self/stat field 41), reported with each pass.
+function policyNow() {
+  try {
+    const st = require('node:fs').readFileSync('/proc/thread-self/stat', 'utf8');
+    return Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[38]);
+  } catch {
+    return -1;
+  }
+}
 let db = null;
 self.onmessage = (e) => {
   const m = e.data;
   if (m.open) {
-    if (!idlePolicy()) try { setPriority(0, 19); } catch {}
+    if (m.idle && !idlePolicy()) try { setPriority(0, 19); } catch {}
     db = new Database(m.open);
     db.exec('PRAGMA busy_timeout = 5000');
     return;
@@ -53,9 +71,13 @@ self.onmessage = (e) => {
   if (m.checkpoint && db) {
     try {
       const r = db.query('PRAGMA wal_checkpoint(' + m.checkpoint + ')').get();
-      postMessage({ ok: true, mode: m.checkpoint, busy: r.busy, log: r.log, checkpointed: r.checkpointed });
+      postMessage({ ok: true, mode: m.checkpoint, busy: r.busy, log: r.log, checkpointed: r.checkpointed, policy: policyNow() });
     } catch (err) {
       postMessage({ ok: false, error: String(err) });
+    }
+    if (m.thenClose) {
+      db.close();
+      db = null;
     }
   }
   if (m.close && db) db.close();
@@ -64,8 +86,9 @@ self.onmessage = (e) => {
 export interface CheckpointPolicy {
   /** WAL frames (pages) after which the main thread restarts the WAL itself, while writes go on. */
   hardFrames: number;
-  /** No writes for this long: the valve stays shut and the worker catches up on idle time. */
-  quietMs: number;
+  /** "Writes go on": at least valveWrites write operations in the last valveWindowMs, the latest within it. */
+  valveWrites: number;
+  valveWindowMs: number;
   /** No writes for this long: a WAL file larger than truncateBytes is truncated. */
   idleMs: number;
   truncateBytes: number;
@@ -73,19 +96,34 @@ export interface CheckpointPolicy {
   tickMs: number;
 }
 
-/** 262144 frames × 4 KiB = 1 GiB of WAL before the safety valve; 64 MiB kept after 5 s without writes. */
-export const DEFAULT_CHECKPOINT_POLICY: CheckpointPolicy = { hardFrames: 262_144, quietMs: 1_000, idleMs: 5_000, truncateBytes: 64 * 1024 * 1024, tickMs: 100 };
+/** 262144 frames × 4 KiB = 1 GiB of WAL before the safety valve, under 100 writes a second or more; 64 MiB kept after 5 s without writes. */
+export const DEFAULT_CHECKPOINT_POLICY: CheckpointPolicy = {
+  hardFrames: 262_144,
+  valveWrites: 100,
+  valveWindowMs: 1_000,
+  idleMs: 5_000,
+  truncateBytes: 64 * 1024 * 1024,
+  tickMs: 100,
+};
 
 export interface CheckpointTarget {
   path: string;
   /** When the main connection last committed a write (performance.now() clock). */
   readonly lastWriteMs: number;
+  /** Write operations run on the main connection so far. */
+  readonly writeCount: number;
   /** Run `PRAGMA wal_checkpoint(RESTART)` on the main connection (between write batches). */
   restartWal(): { busy: number; log: number; checkpointed: number };
 }
 
+const workerUrl = () => URL.createObjectURL(new Blob([WORKER], { type: 'application/javascript' }));
+
 export class Checkpointer {
   private worker: Worker;
+  /** The normal-priority thread of a TRUNCATE under way. */
+  private truncator: Worker | null = null;
+  /** Mode and scheduling policy (0 normal, 5 SCHED_IDLE) of the thread that ran the last pass. */
+  lastPass: { mode: string; policy: number } | null = null;
   private timer: Timer;
   private running = false;
   private seenWrite: number;
@@ -95,18 +133,23 @@ export class Checkpointer {
   private lastLog = 0;
   /** target.lastWriteMs when the running pass was asked for. */
   private passFrom = 0;
+  /** Write operations in the last complete valve window, and where the current window started. */
+  private recentWrites = 0;
+  private windowStart = performance.now();
+  private windowCount = 0;
 
   constructor(target: CheckpointTarget, log: Logger, policy: CheckpointPolicy = DEFAULT_CHECKPOINT_POLICY) {
     const wal = `${target.path}-wal`;
     this.seenWrite = target.lastWriteMs;
-    this.worker = new Worker(URL.createObjectURL(new Blob([WORKER], { type: 'application/javascript' })));
-    this.worker.postMessage({ open: target.path });
-    this.worker.onmessage = (e: MessageEvent) => {
+    this.worker = new Worker(workerUrl());
+    this.worker.postMessage({ open: target.path, idle: true });
+    const onPass = (e: MessageEvent) => {
       this.running = false;
       if (!e.data.ok) {
         log.warn('WAL checkpoint failed', { error: e.data.error });
         return;
       }
+      this.lastPass = { mode: e.data.mode, policy: e.data.policy };
       if (e.data.mode === 'PASSIVE') {
         // Every frame copied and nothing written since the pass began: the next write starts the WAL over by
         // itself, so there is nothing for the valve (and a second RESTART right after one is avoided).
@@ -114,14 +157,22 @@ export class Checkpointer {
       }
       if (e.data.mode === 'TRUNCATE' && e.data.busy === 0) this.lastLog = 0;
     };
+    this.worker.onmessage = onPass;
+    this.windowCount = target.writeCount;
     this.timer = setInterval(() => {
+      const now = performance.now();
+      if (now - this.windowStart >= policy.valveWindowMs) {
+        this.recentWrites = target.writeCount - this.windowCount;
+        this.windowCount = target.writeCount;
+        this.windowStart = now;
+      }
       if (target.lastWriteMs !== this.seenWrite) {
         this.seenWrite = target.lastWriteMs;
         this.dirty = true;
         this.truncated = false;
       }
       if (this.running) return;
-      if (this.lastLog >= policy.hardFrames && performance.now() - target.lastWriteMs < policy.quietMs) {
+      if (this.lastLog >= policy.hardFrames && this.recentWrites >= policy.valveWrites && now - target.lastWriteMs < policy.valveWindowMs) {
         this.lastLog = 0;
         const t0 = performance.now();
         try {
@@ -139,7 +190,9 @@ export class Checkpointer {
         this.worker.postMessage({ checkpoint: 'PASSIVE' });
         return;
       }
-      if (!this.truncated && performance.now() - this.seenWrite >= policy.idleMs) {
+      // Only once a PASSIVE pass has copied every frame (lastLog 0): the TRUNCATE then only cuts the file, and
+      // copying stays on idle time.
+      if (!this.truncated && now - this.seenWrite >= policy.idleMs && this.lastLog === 0) {
         this.truncated = true;
         try {
           if (statSync(wal).size < policy.truncateBytes) return;
@@ -147,7 +200,14 @@ export class Checkpointer {
           return;
         }
         this.running = true;
-        this.worker.postMessage({ checkpoint: 'TRUNCATE' });
+        const t = (this.truncator = new Worker(workerUrl()));
+        t.onmessage = (e: MessageEvent) => {
+          t.terminate();
+          this.truncator = null;
+          onPass(e);
+        };
+        t.postMessage({ open: target.path, idle: false });
+        t.postMessage({ checkpoint: 'TRUNCATE', thenClose: true });
       }
     }, policy.tickMs);
     this.timer.unref();
@@ -157,5 +217,6 @@ export class Checkpointer {
     clearInterval(this.timer);
     this.worker.postMessage({ close: true });
     this.worker.terminate();
+    this.truncator?.terminate();
   }
 }

@@ -80,6 +80,8 @@ export class SqliteStore implements Store {
   private readTx: { begin: Statement; commit: Statement } | null = null;
   /** When this connection last committed a write (performance.now()), for the WAL checkpointer. */
   lastWriteMs = 0;
+  /** Write operations run on this connection so far (the checkpointer's measure of sustained writes). */
+  writeCount = 0;
 
   constructor(
     readonly db: Database,
@@ -104,6 +106,7 @@ export class SqliteStore implements Store {
     this.lastWriteMs = performance.now();
     const batch = this.queue;
     this.queue = [];
+    this.writeCount += batch.length;
     const out: ({ ok: true; v: unknown } | { ok: false; e: unknown })[] = [];
     try {
       const sp = (this.savepoints ??= { begin: this.db.prepare('SAVEPOINT op'), release: this.db.prepare('RELEASE op'), rollback: this.db.prepare('ROLLBACK TO op') });
@@ -197,6 +200,7 @@ export class SqliteStore implements Store {
   private tx<T>(fn: () => T): T {
     try {
       this.lastWriteMs = performance.now();
+      this.writeCount++;
       return this.db.transaction(fn).immediate();
     } catch (e) {
       return classify(e);
