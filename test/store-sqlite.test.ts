@@ -6,6 +6,7 @@ import { Checkpointer, DEFAULT_CHECKPOINT_POLICY, type CheckpointPolicy } from '
 import { createLogger } from '../src/log.ts';
 import { openSqlite, SqliteStore } from '../src/store/sqlite.ts';
 import { MIGRATIONS } from '../src/store/migrations.ts';
+import { Q } from '../src/store/statements.ts';
 import { tempDir } from './helpers/server.ts';
 import { storeContract } from './store.contract.ts';
 
@@ -251,6 +252,18 @@ describe('revoked access tokens, cached in memory', () => {
     await a.close();
     await b.close();
   });
+});
+
+// Migration 9 dropped refresh_tokens' index on family_id; what still looks tokens up by family uses an index.
+test('revoking a family finds the tokens from before migration 9 by the partial index, not a table scan', async () => {
+  const s = openSqlite(join(tempDir(), 'plan.db'));
+  await s.migrate();
+  const plan = (s.db.query(`EXPLAIN QUERY PLAN ${Q.revokeFamilyLegacyAccessTokens}`).all('f', 0) as { detail: string }[]).map((r) => r.detail).join('\n');
+  expect(plan).toContain('USING INDEX refresh_tokens_legacy_family_idx');
+  const indexes = (s.db.query("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'refresh_tokens'").all() as { name: string }[]).map((r) => r.name);
+  expect(indexes.sort()).toEqual(['refresh_tokens_expiry_idx', 'refresh_tokens_legacy_family_idx', 'sqlite_autoindex_refresh_tokens_1']);
+  expect(s.db.query('PRAGMA foreign_key_list(refresh_tokens)').all()).toEqual([]);
+  await s.close();
 });
 
 // refresh.getWithFamily reads the token and its family under one read lock (readTogether).

@@ -116,7 +116,8 @@ export interface CheckpointTarget {
   restartWal(): { busy: number; log: number; checkpointed: number };
 }
 
-const workerUrl = () => URL.createObjectURL(new Blob([WORKER], { type: 'application/javascript' }));
+let url: string | undefined;
+const workerUrl = () => (url ??= URL.createObjectURL(new Blob([WORKER], { type: 'application/javascript' })));
 
 export class Checkpointer {
   private worker: Worker;
