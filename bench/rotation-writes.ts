@@ -38,8 +38,8 @@ async function run(withFamilyIndex: boolean): Promise<{ us: number; walBytes: nu
     const s = openSqlite(join(dir, 'auth.db'));
     await s.migrate();
     if (withFamilyIndex) s.db.exec('CREATE INDEX refresh_tokens_family_idx ON refresh_tokens (family_id)');
-    s.db.exec("INSERT INTO clients (id, secret_hash, name, redirect_uris, grant_types, scopes, token_endpoint_auth_method, first_party, origin, metadata, created_at) VALUES ('c', NULL, 'c', '[]', '[]', '[]', 'none', 0, 'operator', '{}', 0)");
-    s.db.exec("INSERT INTO users (id, username, created_at) VALUES ('u', 'u', 0)");
+    await s.clients.insert({ id: 'c', secretHash: null, name: 'c', redirectUris: [], grantTypes: ['refresh_token'], scopes: [], tokenEndpointAuthMethod: 'none', firstParty: false, origin: 'operator', metadata: {}, createdAt: NOW, lastUsedAt: null });
+    await s.users.insert({ id: 'u', username: 'u', email: null, emailVerified: false, passwordHash: null, isAdmin: false, createdAt: NOW });
     // The families, each with two consumed tokens and a live one, created over the last few hours.
     const live: RefreshRow[] = [];
     const start = Date.now() - 3 * 3600_000;
