@@ -18,7 +18,7 @@ import { tempTokenRoutes } from './http/routes/temp-tokens.ts';
 import { metricsRoutes } from './http/routes/metrics.ts';
 import { accountRoutes } from './http/routes/account.ts';
 import { CORS_PATHS, corsPreflight } from './http/headers.ts';
-import type { RouteTable } from './http/serve.ts';
+import { pathOf, type RouteTable } from './http/serve.ts';
 
 export function createApp(deps: Deps) {
   const https = deps.config.baseUrl.startsWith('https:');
@@ -55,7 +55,7 @@ export function createApp(deps: Deps) {
     .use(tempTokenRoutes(deps))
     .use(metricsRoutes(deps))
     .use(accountRoutes(deps))
-    .options('/*', ({ request }) => (CORS_PATHS.has(new URL(request.url).pathname) ? corsPreflight() : new Response(null, { status: 404 })));
+    .options('/*', ({ request }) => (CORS_PATHS.has(pathOf(request.url)) ? corsPreflight() : new Response(null, { status: 404 })));
   return { routes, app, onError };
 }
 

@@ -8,7 +8,7 @@ import type { Config } from './config.ts';
 import type { Deps } from './domain/deps.ts';
 import { ensureSeeds } from './domain/seed.ts';
 import { buildDeps } from './deps.ts';
-import { requestWrapper } from './http/serve.ts';
+import { LISTENER_BODY_CEILING, requestWrapper } from './http/serve.ts';
 import type { Logger } from './log.ts';
 import { openStore } from './store/open.ts';
 import { SqliteStore } from './store/sqlite.ts';
@@ -56,7 +56,7 @@ export async function startServer(config: Config, log: Logger, opts: { clock?: C
       hostname: config.host,
       reusePort: false,
       idleTimeout: 30, // seconds: slow or idle clients are cut off
-      maxRequestBodySize: 1024 * 1024,
+      maxRequestBodySize: LISTENER_BODY_CEILING,
       development: false,
       routes: wrap.routes(routes),
       fetch,

@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 // Hardening and operations: rate limits, metrics, the audit log, the account page, headers on every page,
-// open redirects, a fuzz run against every endpoint, kill -9 durability, and a full / read-only disk.
+// open redirects, kill -9 durability, and a full / read-only disk (the fuzz run: hostile-requests.test.ts).
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -223,79 +223,6 @@ describe('pages and redirects', () => {
       expect(hiddenValue(page, 'next')).toBe('/');
     }
   });
-});
-
-/** A small deterministic PRNG so a failing fuzz case can be replayed. */
-function prng(seed: number) {
-  return () => {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    return seed / 0x7fffffff;
-  };
-}
-
-describe('fuzz', () => {
-  test('thousands of malformed requests to every endpoint: no 5xx, no crash, the store unchanged', async () => {
-    const srv = await startTestServer({ INTROSPECTION_TOKEN: 'introspection-secret-0123456789', ADMIN_TOKEN: 'admin-token-0123456789abcdef', TOKEN_RATE_LIMIT: '0', TOKEN_CLIENT_RATE_LIMIT: '0', INTROSPECTION_RATE_LIMIT: '0', DEVICE_RATE_LIMIT: '0', REGISTRATION_RATE_LIMIT: '1000000', LOGIN_RATE_LIMIT: '100000' });
-    try {
-      await addUser(srv, 'alice', 'alice password');
-      await addClient(srv, { name: 'fuzz', redirectUris: [CB] });
-      const tables = ['clients', 'users', 'identities', 'sessions', 'consents', 'signing_keys', 'authorization_codes', 'refresh_families', 'refresh_tokens', 'revoked_access_tokens', 'device_codes', 'temp_tokens', 'upstream_logins'];
-      const snapshot = async () => Object.fromEntries(await Promise.all(tables.map(async (t) => [t, Number((await rawQuery(srv.deps.store, `SELECT COUNT(*) AS n FROM ${t}`))[0]!.n)] as const)));
-      const before = await snapshot();
-      const rnd = prng(20261122);
-      const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
-      const paths = ['/', '/authorize', '/token', '/oauth/token', '/device_authorization', '/oauth/device/code', '/device', '/device/verify', '/device/confirm', '/register', '/introspect', '/revoke', '/oauth/revoke', '/oauth/tokeninfo', '/login', '/logout', '/consent', '/account', '/account/revoke', '/callback', '/callback/oidc', '/login/oidc', '/set-password/abc', '/temp-tokens', '/temp-tokens/validate', '/jwks.json', '/.well-known/oauth-authorization-server', '/metrics', '/health', '/static/style.css', '/static/../../etc/passwd', '/%2e%2e/', '/x'.repeat(300)];
-      const values = ["' OR 1=1 --", '"; DROP TABLE clients; --', '<script>alert(1)</script>', '%00', '%ZZ', '%C0%AF', '%FF%FE', '\r\nSet-Cookie: x=1', 'a'.repeat(5000), '', '../../etc/passwd', 'rt_x.y', 'ac_AAAAAAAAAAAAAAAAAAAAAA.BBBB', 'dc_', 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJhIn0.', 'null', '{}', '[]', '😀', 'http://evil.example', 'S256', 'plain', 'code', 'client_credentials', 'urn:ietf:params:oauth:grant-type:device_code', 'auth-cli'];
-      const names = ['grant_type', 'code', 'client_id', 'client_secret', 'redirect_uri', 'code_verifier', 'refresh_token', 'scope', 'resource', 'token', 'token_type_hint', 'device_code', 'user_code', 'csrf', 'username', 'password', 'next', 'state', 'response_type', 'code_challenge', 'code_challenge_method', 'request', 'decision', 'family_id', 'prompt', 'x'];
-      const body = () => {
-        const kind = rnd();
-        if (kind < 0.15) return Uint8Array.from({ length: Math.floor(rnd() * 300) }, () => Math.floor(rnd() * 256));
-        if (kind < 0.25) return JSON.stringify(pick([{ redirect_uris: pick(values) }, [1, 2], 'x', { token: pick(values) }, { scope: 5, resource_id: [], ttl: 'x' }, null]));
-        if (kind < 0.3) return 'a='.repeat(20000);
-        const n = Math.floor(rnd() * 6);
-        let s = '';
-        for (let i = 0; i < n; i++) s += `${i ? '&' : ''}${pick(names)}=${encodeURIComponent(pick(values))}`;
-        if (rnd() < 0.3) s += `&${pick(names)}=${encodeURIComponent(pick(values))}&${pick(names)}=x`; // repeats
-        if (rnd() < 0.2) s += '&%ZZ=%E0%A4'; // broken encodings
-        return rnd() < 0.1 ? s.slice(0, Math.floor(s.length / 2)) : s;
-      };
-      const headers = () => {
-        const h: Record<string, string> = {};
-        const ct = pick(['application/x-www-form-urlencoded', 'application/json', 'text/plain', 'multipart/form-data; boundary=x', '']);
-        if (ct) h['Content-Type'] = ct;
-        if (rnd() < 0.3) h.Authorization = pick(['Basic !!!', `Basic ${btoa('a:b')}`, 'Bearer x', 'Bearer ' + 'x'.repeat(3000), 'Digest x', 'Basic ' + btoa('auth-cli:')]);
-        if (rnd() < 0.2) h.Cookie = pick(['auth_session=ss_x.y', 'auth_csrf=' + 'a'.repeat(43), 'a=b; auth_session=; x', 'auth_session=' + 'x'.repeat(600)]);
-        if (rnd() < 0.1) h.Origin = 'https://evil.example';
-        if (rnd() < 0.1) h['X-Temp-Token'] = pick(['tt_x.y', 'x']);
-        if (rnd() < 0.1) h['X-Forwarded-For'] = '1.2.3.4';
-        return h;
-      };
-      const failures: string[] = [];
-      const N = Number(process.env.FUZZ_REQUESTS ?? 3000);
-      for (let i = 0; i < N; i += 25) {
-        await Promise.all(
-          Array.from({ length: 25 }, async () => {
-            const method = pick(['GET', 'POST', 'POST', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH']);
-            let path = pick(paths);
-            if (rnd() < 0.5) path += `?${pick(names)}=${encodeURIComponent(pick(values))}&${pick(names)}=${pick(values).replace(/[#&]/g, '')}`;
-            const hasBody = method !== 'GET' && method !== 'HEAD';
-            const res = await fetch(srv.url + path, { method, headers: headers(), body: hasBody ? body() : undefined, redirect: 'manual' }).catch((e) => e as Error);
-            if (res instanceof Error) failures.push(`${method} ${path.slice(0, 80)}: ${res.message}`);
-            else {
-              if (res.status >= 500) failures.push(`${method} ${path.slice(0, 80)}: ${res.status} ${(await res.text()).slice(0, 200)}`);
-              else await res.arrayBuffer();
-            }
-          }),
-        );
-      }
-      expect(failures).toEqual([]);
-      expect((await fetch(`${srv.url}/health`)).status).toBe(200);
-      expect(await snapshot()).toEqual(before);
-      expect(srv.logs.filter((l) => l.includes('"unhandled error"'))).toEqual([]);
-    } finally {
-      await srv.close();
-    }
-  }, 120_000);
 });
 
 describe('faults', () => {

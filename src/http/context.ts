@@ -36,6 +36,11 @@ export function attachMeta(req: Request, peer: PeerSource, trustProxy: boolean):
   return m;
 }
 
+/** The same facts for a request the wrapper rebuilt (a capped body). */
+export function attachMetaTo(req: Request, m: RequestMeta): void {
+  meta.set(req, m);
+}
+
 export function requestMeta(req: Request): RequestMeta {
   return meta.get(req) ?? { id: '-', ip: 'unknown', start: performance.now() };
 }

@@ -7,11 +7,12 @@ import type { Logger } from '../log.ts';
 import type { Metrics } from '../domain/metrics.ts';
 import { StoreUnavailableError } from '../store/store.ts';
 import { requestMeta } from './context.ts';
+import { pathOf } from './serve.ts';
 import { CORS, CORS_PATHS, JSON_NO_STORE } from './headers.ts';
 import { errorPage } from './render.ts';
 
 export function oauthErrorResponse(e: OAuthError, request?: Request): Response {
-  const cors = request && CORS_PATHS.has(new URL(request.url).pathname) ? CORS : {};
+  const cors = request && CORS_PATHS.has(pathOf(request.url)) ? CORS : {};
   return new Response(JSON.stringify(e.toJSON()), { status: e.status, headers: { ...JSON_NO_STORE, ...cors, ...e.headers } });
 }
 
@@ -75,7 +76,7 @@ export function errorResponder(opts: ErrorOptions) {
     }
     const id = requestMeta(request).id;
     const err = error as Error;
-    opts.log.error('unhandled error', { request_id: id, path: new URL(request.url).pathname, error: String(err?.message ?? err), stack: err?.stack });
+    opts.log.error('unhandled error', { request_id: id, path: pathOf(request.url), error: String(err?.message ?? err), stack: err?.stack });
     return new Response(JSON.stringify({ error: 'server_error', error_description: `internal error (id ${id})` }), { status: 500, headers: JSON_NO_STORE });
   };
 }

@@ -6,6 +6,7 @@ import type { Deps } from '../domain/deps.ts';
 import { OAuthError } from '../domain/errors.ts';
 import { TempTokenError, type ValidatedTempToken } from '../domain/temp-tokens.ts';
 import { cookieNames, readCookie } from './cookies.ts';
+import { pathOf } from './serve.ts';
 
 export class TempTokenUnauthorized extends OAuthError {
   constructor(description = 'a valid temporary token is required') {
@@ -21,10 +22,10 @@ export async function requireTempToken(deps: Deps, request: Request): Promise<Va
   const token = request.headers.get('x-temp-token');
   if (!token) throw new TempTokenUnauthorized();
   try {
-    return await deps.tempTokens.validate(token, request.method, new URL(request.url).pathname);
+    return await deps.tempTokens.validate(token, request.method, pathOf(request.url));
   } catch (e) {
     if (e instanceof TempTokenError) {
-      deps.log.info('temp token refused', { reason: e.code, path: new URL(request.url).pathname });
+      deps.log.info('temp token refused', { reason: e.code, path: pathOf(request.url) });
       throw new TempTokenUnauthorized('this link is invalid, expired or already used');
     }
     throw e;
