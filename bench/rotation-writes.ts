@@ -48,11 +48,13 @@ async function run(withFamilyIndex: boolean): Promise<{ us: number; walBytes: nu
         Array.from({ length: Math.min(500, FAMILIES - i) }, async (_, k) => {
           const n = i + k;
           const familyId = sortableId(start + n * 1000);
-          const family = { id: familyId, clientId: 'c', userId: 'u', scope: 'openid', resource: [], authTime: NOW, createdAt: NOW, revokedAt: null, expiresAt: NOW + TTL };
-          await s.refresh.insertFamily(family, token(familyId, start + n * 1000, NOW));
-          await s.refresh.insertIntoFamily(token(familyId, start + n * 1000 + 1, NOW), NOW, NOW + TTL);
+          const first = token(familyId, start + n * 1000, NOW);
+          const second = token(familyId, start + n * 1000 + 1, NOW);
+          const family = { id: familyId, clientId: 'c', userId: 'u', scope: 'openid', resource: [], authTime: NOW, createdAt: NOW, revokedAt: null, expiresAt: NOW + TTL, liveTokenId: first.id, liveParentId: null };
+          await s.refresh.insertFamily(family, first);
+          await s.refresh.rotate(first.id, NOW, second, NOW + TTL);
           const last = token(familyId, start + n * 1000 + 2);
-          await s.refresh.insertIntoFamily(last, NOW, NOW + TTL);
+          await s.refresh.rotate(second.id, NOW, last, NOW + TTL);
           if (n % Math.floor(FAMILIES / POOL) === 0 && live.length < POOL) live.push(last);
         }),
       );

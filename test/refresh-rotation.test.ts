@@ -1,6 +1,6 @@
-// Refresh tokens (RFC 6749 §6, RFC 9700 §4.14): single use, rotating, one family per grant, bound to the
-// client, sliding lifetime; a rotated token reused within REFRESH_REUSE_GRACE gets a fresh pair, after
-// it the whole family is revoked.
+// Refresh tokens (RFC 6749 §6, RFC 9700 §4.14): single use, rotating, one family per grant with one live
+// token, bound to the client, sliding lifetime; a rotated token retried within REFRESH_REUSE_GRACE while its
+// successor is unused gets a fresh pair replacing that successor; any other reuse revokes the whole family.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { decodeJwt } from 'jose';
 import { addClient, addUser, basic, Browser, codeFrom, pkcePair, postForm } from './helpers/oauth.ts';
@@ -62,7 +62,7 @@ describe('rotation', () => {
     expect((await (await refresh(t.refresh_token)).json()).error_description).toBe('the refresh token has expired');
   });
 
-  test('reuse within the grace period returns a fresh pair (lost response, two CLIs at once)', async () => {
+  test('a retry within the grace gets a fresh pair whose refresh token replaces the unused successor (lost response)', async () => {
     const first = await grant();
     const a = await (await refresh(first.refresh_token)).json();
     srv.clock.advance(5);
@@ -70,9 +70,50 @@ describe('rotation', () => {
     expect(again.status).toBe(200);
     const b = await again.json();
     expect(b.refresh_token).not.toBe(a.refresh_token);
-    // Both successors are live members of the family.
-    expect((await refresh(a.refresh_token)).status).toBe(200);
-    expect((await refresh(b.refresh_token)).status).toBe(200);
+    // The family holds one live token: b. It rotates; a, the replaced successor, now counts as reuse.
+    const c = await refresh(b.refresh_token);
+    expect(c.status).toBe(200);
+    const cBody = await c.json();
+    const replaced = await refresh(a.refresh_token);
+    expect(await replaced.json()).toEqual({ error: 'invalid_grant', error_description: 'the refresh token was already used; its grant is revoked' });
+    expect((await (await refresh(cBody.refresh_token)).json()).error_description).toBe('the refresh token was revoked');
+  });
+
+  test('redeeming a replaced successor first revokes the family, the replacement included', async () => {
+    const first = await grant();
+    const a = await (await refresh(first.refresh_token)).json();
+    const b = await (await refresh(first.refresh_token)).json(); // a retry: b replaces a
+    expect((await (await refresh(a.refresh_token)).json()).error).toBe('invalid_grant');
+    expect((await (await refresh(b.refresh_token)).json()).error_description).toBe('the refresh token was revoked');
+    expect(await srv.deps.store.revokedAccessTokens.has(revocationKeys(decodeJwt(b.access_token).jti!))).toBe(true);
+  });
+
+  test('a retry within the grace after its successor was used is a reuse: the family is revoked', async () => {
+    const first = await grant();
+    const a = await (await refresh(first.refresh_token)).json();
+    const b = await (await refresh(a.refresh_token)).json();
+    srv.clock.advance(2);
+    const late = await refresh(first.refresh_token);
+    expect(late.status).toBe(400);
+    expect((await late.json()).error_description).toBe('the refresh token was already used; its grant is revoked');
+    expect((await (await refresh(b.refresh_token)).json()).error_description).toBe('the refresh token was revoked');
+  });
+
+  test('twenty parallel retries within the grace: distinct successors, and exactly one of them redeemable', async () => {
+    const first = await grant();
+    await refresh(first.refresh_token);
+    const retries = await Promise.all(Array.from({ length: 20 }, () => refresh(first.refresh_token)));
+    expect(retries.map((r) => r.status)).toEqual(Array(20).fill(200));
+    const successors = await Promise.all(retries.map(async (r) => (await r.json()).refresh_token as string));
+    expect(new Set(successors).size).toBe(20);
+    // One live token in the family: exactly the last replacement; every other successor is refused.
+    const familyId = (await srv.deps.store.refresh.get(parseSecret('rt_', first.refresh_token)!.id))!.familyId;
+    const live = (await srv.deps.store.refresh.getFamily(familyId))!.liveTokenId;
+    expect(successors.filter((s) => parseSecret('rt_', s)!.id === live).length).toBe(1);
+    // Redeemed all at once (a thief racing the client): at most one wins, and the reuse revokes the family.
+    const outcomes = await Promise.all(successors.map((s) => refresh(s)));
+    expect(outcomes.filter((r) => r.status === 200).length).toBeLessThanOrEqual(1);
+    expect((await srv.deps.store.refresh.getFamily(familyId))!.revokedAt).not.toBeNull();
   });
 
   test('reuse after the grace period revokes the whole family, successors included', async () => {

@@ -213,7 +213,7 @@ describe('revoked access tokens, cached in memory', () => {
     expect(await a.revokedAccessTokens.has(['j1'])).toBe(true); // no turn in between
     await userAndClient(a);
     await a.refresh.insertFamily(
-      { id: 'f1', clientId: 'c1', userId: 'u1', scope: '', resource: [], authTime: 0, createdAt: 0, revokedAt: null, expiresAt: 2e9 },
+      { id: 'f1', clientId: 'c1', userId: 'u1', scope: '', resource: [], authTime: 0, createdAt: 0, revokedAt: null, expiresAt: 2e9, liveTokenId: null, liveParentId: null },
       { id: 'r1', hash: 'h', familyId: 'f1', scope: '', resource: [], createdAt: 0, expiresAt: 2e9, consumedAt: null, lastJti: 'j2', lastExp: 2e9 },
     );
     expect(await a.revokedAccessTokens.has(['j2'])).toBe(false);
@@ -274,7 +274,7 @@ describe('a refresh token and its family, read together', () => {
     await s.migrate();
     await userAndClient(s);
     await s.refresh.insertFamily(
-      { id: 'f1', clientId: 'c1', userId: 'u1', scope: 'a', resource: [], authTime: 0, createdAt: 0, revokedAt: null, expiresAt: 2e9 },
+      { id: 'f1', clientId: 'c1', userId: 'u1', scope: 'a', resource: [], authTime: 0, createdAt: 0, revokedAt: null, expiresAt: 2e9, liveTokenId: null, liveParentId: null },
       { id: 'r1', hash: 'h', familyId: 'f1', scope: 'a', resource: [], createdAt: 0, expiresAt: 2e9, consumedAt: null, lastJti: null, lastExp: null },
     );
     return { s, path };
@@ -312,7 +312,7 @@ describe('group commit', () => {
     const s = openSqlite(join(tempDir(), 'gc.db'));
     await s.migrate();
     await userAndClient(s);
-    const family = (id: string) => ({ id, clientId: 'c1', userId: 'u1', scope: '', resource: [], authTime: 0, createdAt: 0, revokedAt: null, expiresAt: 2e9 });
+    const family = (id: string) => ({ id, clientId: 'c1', userId: 'u1', scope: '', resource: [], authTime: 0, createdAt: 0, revokedAt: null, expiresAt: 2e9, liveTokenId: null, liveParentId: null });
     const token = (id: string, familyId: string) => ({ id, hash: 'h', familyId, scope: '', resource: [], createdAt: 0, expiresAt: 2e9, consumedAt: null, lastJti: null, lastExp: null });
     await s.refresh.insertFamily(family('f0'), token('taken', 'f0'));
     // Same turn, so one batch: f2's family row is inserted, then its token collides with an existing id.

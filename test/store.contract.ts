@@ -30,7 +30,7 @@ const code = (id: string, over: Partial<CodeRow> = {}): CodeRow => ({
   resource: [], authTime: NOW, expiresAt: NOW + 60, consumedAt: null, issuedFamilyId: null, issuedJti: null, issuedExp: null, ...over,
 });
 
-const family = (id: string): FamilyRow => ({ id, clientId: 'c1', userId: 'u1', scope: 'openid', resource: [], authTime: NOW, createdAt: NOW, revokedAt: null, expiresAt: NOW + 1000 });
+const family = (id: string): FamilyRow => ({ id, clientId: 'c1', userId: 'u1', scope: 'openid', resource: [], authTime: NOW, createdAt: NOW, revokedAt: null, expiresAt: NOW + 1000, liveTokenId: null, liveParentId: null });
 const refresh = (id: string, familyId: string, over: Partial<RefreshRow> = {}): RefreshRow => ({
   id, hash: `hash-${id}`, familyId, scope: 'openid', resource: [], createdAt: NOW, expiresAt: NOW + 1000, consumedAt: null, lastJti: null, lastExp: null, ...over,
 });
@@ -126,11 +126,32 @@ export function storeContract(name: string, open: () => Promise<Store>, rawExec:
       expect((await store.refresh.getFamily('f1'))!.expiresAt).toBe(NOW + 5000);
     });
 
+    test('one live token per family: a rotation makes the new token live; a retry of its parent replaces it, once per retry', async () => {
+      await store.refresh.insertFamily({ ...family('f9'), liveTokenId: 'r9' }, refresh('r9', 'f9'));
+      expect(await store.refresh.rotate('r9', NOW, refresh('r9a', 'f9'), NOW + 2000)).toBe(true);
+      expect(await store.refresh.getFamily('f9')).toMatchObject({ liveTokenId: 'r9a', liveParentId: 'r9', expiresAt: NOW + 2000 });
+      // Twenty concurrent retries of r9: each replaces the one before; exactly one successor ends up live.
+      const retries = await Promise.all(Array.from({ length: 20 }, (_, i) => store.refresh.replaceLive('r9', refresh(`r9-retry-${i}`, 'f9'), NOW + 1, NOW + 3000)));
+      expect(retries.every(Boolean)).toBe(true);
+      const live = (await store.refresh.getFamily('f9'))!;
+      expect(live.liveParentId).toBe('r9');
+      expect(live.liveTokenId).toMatch(/^r9-retry-\d+$/);
+      // A replaced successor (unconsumed) cannot rotate; the live one can, once.
+      expect(await store.refresh.rotate('r9a', NOW + 2, refresh('r9x', 'f9'), NOW + 3000)).toBe(false);
+      for (const i of Array.from({ length: 20 }, (_, k) => k)) {
+        if (`r9-retry-${i}` !== live.liveTokenId) expect(await store.refresh.rotate(`r9-retry-${i}`, NOW + 2, refresh(`r9y-${i}`, 'f9'), NOW + 3000)).toBe(false);
+      }
+      expect(await store.refresh.rotate(live.liveTokenId!, NOW + 2, refresh('r9b', 'f9'), NOW + 3000)).toBe(true);
+      // Once the successor was used, a retry of the old parent replaces nothing.
+      expect(await store.refresh.replaceLive('r9', refresh('r9z', 'f9'), NOW + 3, NOW + 3000)).toBe(false);
+      expect(await store.refresh.get('r9z')).toBeNull();
+    });
+
     test('a revoked family cannot rotate; its mark and the access tokens recorded on its old tokens are revoked', async () => {
       const mark = { jti: 'f2.*', expiresAt: NOW + 100 };
       // r2 as minted before migration 9 (last_jti recorded); r2-new as minted since (none).
       await store.refresh.insertFamily(family('f2'), refresh('r2', 'f2', { lastJti: 'jti-2', lastExp: NOW + 100, consumedAt: NOW }));
-      await store.refresh.insertIntoFamily(refresh('r2-new', 'f2'), NOW, NOW + 1000);
+      expect(await store.refresh.replaceLive('r2', refresh('r2-new', 'f2'), NOW, NOW + 1000)).toBe(true);
       await store.refresh.insertFamily(family('f2-old'), refresh('r2-old', 'f2-old', { lastJti: 'jti-old', lastExp: NOW - 1 }));
       expect(await store.revokedAccessTokens.has(['f2.a', 'f2.*'])).toBe(false);
       expect(await store.refresh.revokeFamily('f2', NOW, mark)).toBe(true);
@@ -143,7 +164,7 @@ export function storeContract(name: string, open: () => Promise<Store>, rawExec:
       expect(await store.refresh.revokeFamily('f2-old', NOW, { jti: 'f2-old.*', expiresAt: NOW + 100 })).toBe(true);
       expect(await store.revokedAccessTokens.has(['jti-old'])).toBe(false); // expired already: not recorded
       expect(await store.refresh.rotate('r2-new', NOW, refresh('r2b', 'f2'), NOW + 10)).toBe(false);
-      expect(await store.refresh.insertIntoFamily(refresh('r2c', 'f2'), NOW, NOW + 10)).toBe(false);
+      expect(await store.refresh.replaceLive('r2', refresh('r2c', 'f2'), NOW, NOW + 10)).toBe(false);
     });
 
     test('consent upsert replaces the scope; remove deletes', async () => {
@@ -192,7 +213,7 @@ export function storeContract(name: string, open: () => Promise<Store>, rawExec:
     test('removing a client removes its refresh families and their tokens', async () => {
       await store.clients.insert(client('c2'));
       await store.refresh.insertFamily({ ...family('f4'), clientId: 'c2' }, refresh('r4', 'f4'));
-      await store.refresh.insertIntoFamily(refresh('r4b', 'f4'), NOW, NOW + 1000);
+      expect(await store.refresh.replaceLive('r4', refresh('r4b', 'f4'), NOW, NOW + 1000)).toBe(true);
       await store.refresh.insertFamily(family('f5'), refresh('r5', 'f5')); // client c1's: stays
       expect(await store.clients.remove('c2')).toBe(true);
       expect(await store.refresh.getFamily('f4')).toBeNull();
@@ -211,7 +232,7 @@ export function storeContract(name: string, open: () => Promise<Store>, rawExec:
       expect(await store.refresh.get('r6')).not.toBeNull();
       expect(await store.refresh.getWithFamily('r6')).toBeNull(); // what a rotation or introspection reads
       expect(await store.refresh.rotate('r6', NOW + 86400 + 2, refresh('r6b', 'f6'), NOW + 300_000)).toBe(false);
-      expect(await store.refresh.insertIntoFamily(refresh('r6c', 'f6'), NOW + 86400 + 2, NOW + 300_000)).toBe(false);
+      expect(await store.refresh.replaceLive('r6', refresh('r6c', 'f6'), NOW + 86400 + 2, NOW + 300_000)).toBe(false);
       expect((await store.sweep(NOW + 200_001, NOW - 1e9)).refreshTokens).toBeGreaterThanOrEqual(1);
       expect(await store.refresh.get('r6')).toBeNull();
     });

@@ -1,7 +1,8 @@
 // The token endpoint's grants (RFC 6749 §4.1.3, §4.4, §6; RFC 7636 §4.5–4.6; RFC 8707 §2.2) and the
-// refresh-token policy: rotating, single use, one family per grant, sliding lifetime; a rotated token
-// presented again within REFRESH_REUSE_GRACE gets a fresh pair, after it the family is revoked
-// (RFC 9700 §4.14.2).
+// refresh-token policy (RFC 9700 §4.14.2): rotating, single use, one family per grant with one live token
+// at a time, sliding lifetime. A rotated token presented again within REFRESH_REUSE_GRACE, while its
+// successor is still unused, gets a fresh pair whose refresh token replaces that successor; any other
+// reuse — after the grace, after the successor was used, or of a replaced successor — revokes the family.
 import { nowS } from '../clock.ts';
 import { ACCESS_TOKEN_TTL_MAX } from '../config.ts';
 import { matchesHash } from '../security/compare.ts';
@@ -140,7 +141,10 @@ function prepareUserTokens(deps: Deps, grant: UserGrant, now: number) {
   const familyId = sortableId();
   const at = accessToken(deps, grant, familyId);
   const r = newRefresh(deps, familyId, scopes, resources, now);
-  const row: FamilyRow = { id: familyId, clientId: client.id, userId, scope: scopes.join(' '), resource: resources, authTime, createdAt: now, revokedAt: null, expiresAt: r.row.expiresAt };
+  const row: FamilyRow = {
+    id: familyId, clientId: client.id, userId, scope: scopes.join(' '), resource: resources, authTime, createdAt: now, revokedAt: null, expiresAt: r.row.expiresAt,
+    liveTokenId: r.row.id, liveParentId: null,
+  };
   return { response: response(deps, at, scopes, r.token), jti: at.jti, exp: at.exp, family: { row, first: r.row } };
 }
 
@@ -172,31 +176,46 @@ export async function refreshTokens(
     if (!wanted.every((r) => row.resource.includes(r))) throw new InvalidTarget('resource exceeds the original grant');
     resources = wanted;
   }
-  const grace = deps.config.refreshReuseGrace;
   // Signed before the write: when the rotation loses a race, the token is thrown away.
   const at = accessToken(deps, { client, userId: family.userId, scopes, resources, authTime: family.authTime }, family.id);
   // The successor keeps the family's full scope/resource so narrowing applies to this access token only.
   const next = newRefresh(deps, family.id, granted, row.resource, now);
-  let ok = row.consumedAt === null && (await deps.store.refresh.rotate(row.id, now, next.row, next.row.expiresAt));
-  if (!ok) {
-    const again = row.consumedAt === null ? await deps.store.refresh.get(row.id) : row;
-    const consumedAt = again?.consumedAt ?? null;
-    if (consumedAt !== null && grace > 0 && now - consumedAt <= grace) {
-      // A lost response or two processes refreshing at once: a fresh pair in the same family.
-      ok = await deps.store.refresh.insertIntoFamily(next.row, now, next.row.expiresAt);
-    } else if (consumedAt !== null) {
-      await revokeFamily(deps, family.id, now);
-      deps.metrics.refreshReuse();
-      deps.audit.record('refresh.reuse_detected', { userId: family.userId, clientId: client.id, details: { family_id: family.id } });
-      deps.audit.record('refresh.family_revoked', { userId: family.userId, clientId: client.id, details: { reason: 'reuse', family_id: family.id } });
-      deps.log.warn('refresh token reuse detected; family revoked', { client_id: client.id, user_id: family.userId, family_id: family.id });
-      throw new InvalidGrant('the refresh token was already used; its grant is revoked');
-    }
-    if (!ok) throw new InvalidGrant('invalid refresh token');
+  let state = { row, family };
+  if (isLive(row, family)) {
+    if (await deps.store.refresh.rotate(row.id, now, next.row, next.row.expiresAt)) return issued(deps, client, family, at, scopes, next.token, now);
+    // Lost a race (another rotation, a grace retry replacing it, a revocation): decide on what is stored now.
+    state = (await deps.store.refresh.getWithFamily(row.id)) ?? state;
   }
+  if (state.family.revokedAt !== null) throw new InvalidGrant('the refresh token was revoked');
+  const consumedAt = state.row.consumedAt;
+  if (consumedAt === null && isLive(state.row, state.family)) throw new InvalidGrant('invalid refresh token');
+  const grace = deps.config.refreshReuseGrace;
+  if (consumedAt !== null && grace > 0 && now - consumedAt <= grace && state.family.liveParentId === row.id) {
+    // A lost response, or two processes refreshing at once: the successor this token's rotation made is
+    // still unused, so a fresh pair replaces it — the family keeps one live refresh token.
+    if (await deps.store.refresh.replaceLive(row.id, next.row, now, next.row.expiresAt)) return issued(deps, client, family, at, scopes, next.token, now);
+  }
+  // Presented after the grace, after its successor was used, or a successor a retry replaced: reuse.
+  return detectedReuse(deps, client, family, now);
+}
+
+/** Whether a token may rotate: unconsumed and its family's live one (any unconsumed one before migration 10). */
+const isLive = (row: RefreshRow, family: FamilyRow) => row.consumedAt === null && (family.liveTokenId === null || family.liveTokenId === row.id);
+
+async function detectedReuse(deps: Deps, client: ClientRow, family: FamilyRow, now: number): Promise<never> {
+  if (await revokeFamily(deps, family.id, now)) {
+    deps.metrics.refreshReuse();
+    deps.audit.record('refresh.reuse_detected', { userId: family.userId, clientId: client.id, details: { family_id: family.id } });
+    deps.audit.record('refresh.family_revoked', { userId: family.userId, clientId: client.id, details: { reason: 'reuse', family_id: family.id } });
+    deps.log.warn('refresh token reuse detected; family revoked', { client_id: client.id, user_id: family.userId, family_id: family.id });
+  }
+  throw new InvalidGrant('the refresh token was already used; its grant is revoked');
+}
+
+async function issued(deps: Deps, client: ClientRow, family: FamilyRow, at: { token: string }, scopes: string[], refresh: string, now: number): Promise<TokenResponse> {
   await touchClient(deps, client, now);
   deps.audit.tokenIssued('refresh_token', client.id, family.userId);
-  return response(deps, at, scopes, next.token);
+  return response(deps, at, scopes, refresh);
 }
 
 /** The key in revoked_access_tokens that revokes every access token minted under a family ("<id>.*"). */

@@ -285,12 +285,12 @@ export class PostgresStore implements Store {
       this.tx(async (t) => {
         if ((await t.run(Q.refreshConsume, now, oldId, now)) !== 1) return false;
         await t.run(Q.refreshInsert, ...R.refreshParams(next));
-        await t.run(Q.familySlide, familyExpiresAt, next.familyId);
+        await t.run(Q.familySlide, familyExpiresAt, next.id, oldId, next.familyId);
         return true;
       }),
-    insertIntoFamily: async (next: RefreshRow, now: number, familyExpiresAt: number) =>
+    replaceLive: async (parentId: string, next: RefreshRow, now: number, familyExpiresAt: number) =>
       this.tx(async (t) => {
-        if ((await t.run(Q.familySlideIfLive, familyExpiresAt, next.familyId, now)) !== 1) return false;
+        if ((await t.run(Q.familyReplaceLive, familyExpiresAt, next.id, next.familyId, parentId, now)) !== 1) return false;
         await t.run(Q.refreshInsert, ...R.refreshParams(next));
         return true;
       }),

@@ -95,6 +95,8 @@ export const toFamily = (r: Row): FamilyRow => ({
   createdAt: num(r.created_at),
   revokedAt: numOrNull(r.revoked_at),
   expiresAt: num(r.expires_at),
+  liveTokenId: r.live_token_id ?? null,
+  liveParentId: r.live_parent_id ?? null,
 });
 
 export const toRefresh = (r: Row): RefreshRow => ({
@@ -116,6 +118,7 @@ export const toRefreshWithFamily = (r: Row): { row: RefreshRow; family: FamilyRo
   family: toFamily({
     id: r.family_id, client_id: r.f_client_id, user_id: r.f_user_id, scope: r.f_scope, resource: r.f_resource,
     auth_time: r.f_auth_time, created_at: r.f_created_at, revoked_at: r.f_revoked_at, expires_at: r.f_expires_at,
+    live_token_id: r.f_live_token_id, live_parent_id: r.f_live_parent_id,
   }),
 });
 
@@ -175,7 +178,7 @@ export const userParams = (u: UserRow) => [u.id, u.username, u.email, u.emailVer
 export const sessionParams = (s: SessionRow) => [s.id, s.hash, s.userId, s.authTime, s.lastSeenAt, s.expiresAt];
 export const keyParams = (k: SigningKeyRow) => [k.kid, k.alg, k.privateJwk, k.publicJwk, k.createdAt, k.retiredAt, k.expiresAt];
 export const codeParams = (c: CodeRow) => [c.id, c.hash, c.clientId, c.userId, c.redirectUri, c.codeChallenge, c.scope, json(c.resource), c.authTime, c.expiresAt];
-export const familyParams = (f: FamilyRow) => [f.id, f.clientId, f.userId, f.scope, json(f.resource), f.authTime, f.createdAt, f.expiresAt];
+export const familyParams = (f: FamilyRow) => [f.id, f.clientId, f.userId, f.scope, json(f.resource), f.authTime, f.createdAt, f.expiresAt, f.liveTokenId ?? null, f.liveParentId ?? null];
 export const refreshParams = (t: RefreshRow) => [t.id, t.hash, t.familyId, t.scope, json(t.resource), t.createdAt, t.expiresAt, t.lastJti, t.lastExp];
 export const deviceParams = (d: DeviceCodeRow) => [
   d.id, d.hash, d.userCode, d.clientId, d.scope, json(d.resource), d.pollInterval, d.lastPolledMs, d.status, d.userId, d.authTime, d.createdAt, d.expiresAt,

@@ -356,12 +356,12 @@ export class SqliteStore implements Store {
       this.write(() => {
         if (this.run(Q.refreshConsume, now, oldId, now) !== 1) return false;
         this.run(Q.refreshInsert, ...R.refreshParams(next));
-        this.run(Q.familySlide, familyExpiresAt, next.familyId);
+        this.run(Q.familySlide, familyExpiresAt, next.id, oldId, next.familyId);
         return true;
       }),
-    insertIntoFamily: (next: RefreshRow, now: number, familyExpiresAt: number) =>
+    replaceLive: (parentId: string, next: RefreshRow, now: number, familyExpiresAt: number) =>
       this.write(() => {
-        if (this.run(Q.familySlideIfLive, familyExpiresAt, next.familyId, now) !== 1) return false;
+        if (this.run(Q.familyReplaceLive, familyExpiresAt, next.id, next.familyId, parentId, now) !== 1) return false;
         this.run(Q.refreshInsert, ...R.refreshParams(next));
         return true;
       }),

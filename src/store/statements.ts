@@ -59,11 +59,16 @@ export const Q = {
   codeRedeem: `UPDATE authorization_codes SET consumed_at = ?, issued_family_id = ?, issued_jti = ?, issued_exp = ?
     WHERE id = ? AND consumed_at IS NULL AND expires_at > ?`,
 
-  familyInsert: 'INSERT INTO refresh_families (id, client_id, user_id, scope, resource, auth_time, created_at, revoked_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?)',
-  familyImport: 'INSERT INTO refresh_families (id, client_id, user_id, scope, resource, auth_time, created_at, revoked_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?) ON CONFLICT (id) DO NOTHING',
+  familyInsert: 'INSERT INTO refresh_families (id, client_id, user_id, scope, resource, auth_time, created_at, revoked_at, expires_at, live_token_id, live_parent_id) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)',
+  familyImport: 'INSERT INTO refresh_families (id, client_id, user_id, scope, resource, auth_time, created_at, revoked_at, expires_at, live_token_id, live_parent_id) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
   familyGet: 'SELECT * FROM refresh_families WHERE id = ?',
-  familySlide: 'UPDATE refresh_families SET expires_at = ? WHERE id = ?',
-  familySlideIfLive: 'UPDATE refresh_families SET expires_at = ? WHERE id = ? AND revoked_at IS NULL AND expires_at > ?',
+  // A rotation: the new token becomes the family's live one (the consume below has checked the old one was).
+  familySlide: 'UPDATE refresh_families SET expires_at = ?, live_token_id = ?, live_parent_id = ? WHERE id = ?',
+  // A retry inside the grace: replaces the live token iff the retried token's rotation made it (a family from
+  // before migration 10 has no live token recorded yet). Conditional on the row itself, so concurrent retries
+  // serialise on its lock and each replaces the one before (PostgreSQL re-checks the row after the wait).
+  familyReplaceLive: `UPDATE refresh_families SET expires_at = ?, live_token_id = ? WHERE id = ?
+    AND (live_parent_id = ? OR live_token_id IS NULL) AND revoked_at IS NULL AND expires_at > ?`,
   familyRevoke: 'UPDATE refresh_families SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL',
   familyLiveForUser: 'SELECT * FROM refresh_families WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ? ORDER BY created_at',
   familyLiveAll: 'SELECT * FROM refresh_families WHERE revoked_at IS NULL AND expires_at > ? ORDER BY created_at',
@@ -72,10 +77,12 @@ export const Q = {
   refreshGet: 'SELECT * FROM refresh_tokens WHERE id = ?',
   // One read for a refresh request: the token and its family (columns of the family prefixed f_).
   refreshWithFamily: `SELECT t.*, f.client_id AS f_client_id, f.user_id AS f_user_id, f.scope AS f_scope, f.resource AS f_resource,
-      f.auth_time AS f_auth_time, f.created_at AS f_created_at, f.revoked_at AS f_revoked_at, f.expires_at AS f_expires_at
+      f.auth_time AS f_auth_time, f.created_at AS f_created_at, f.revoked_at AS f_revoked_at, f.expires_at AS f_expires_at,
+      f.live_token_id AS f_live_token_id, f.live_parent_id AS f_live_parent_id
     FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id WHERE t.id = ?`,
   refreshConsume: `UPDATE refresh_tokens SET consumed_at = ? WHERE id = ? AND consumed_at IS NULL AND expires_at > ?
-    AND EXISTS (SELECT 1 FROM refresh_families f WHERE f.id = refresh_tokens.family_id AND f.revoked_at IS NULL)`,
+    AND EXISTS (SELECT 1 FROM refresh_families f WHERE f.id = refresh_tokens.family_id AND f.revoked_at IS NULL
+      AND (f.live_token_id IS NULL OR f.live_token_id = refresh_tokens.id))`,
   refreshLiveAll: `SELECT t.* FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id
     WHERE t.consumed_at IS NULL AND t.expires_at > ? AND f.revoked_at IS NULL ORDER BY t.created_at`,
   // Tokens minted before migration 9 recorded their access token's jti (last_jti; refresh_tokens_legacy_family_idx):

@@ -84,6 +84,10 @@ export interface FamilyRow {
   createdAt: number;
   revokedAt: number | null;
   expiresAt: number;
+  /** The family's one live refresh token (null: a family from before migration 10, any unconsumed token). */
+  liveTokenId: string | null;
+  /** The token whose rotation made the live one: a retry with it inside the grace replaces the live one. */
+  liveParentId: string | null;
 }
 
 export interface RefreshRow {
@@ -269,12 +273,17 @@ export interface Store {
     /** The token and its family in one read. */
     getWithFamily(id: string): Promise<{ row: RefreshRow; family: FamilyRow } | null>;
     /**
-     * Rotation in one transaction: consume `oldId` iff unconsumed, unexpired and its family is live;
-     * insert `next`; slide the family's expiry. Returns false (and changes nothing) if it lost the race.
+     * Rotation in one transaction: consume `oldId` iff unconsumed, unexpired, its family's live token and the
+     * family is live; insert `next` and make it the live token (parent `oldId`); slide the family's expiry.
+     * Returns false (and changes nothing) if it lost the race.
      */
     rotate(oldId: string, now: number, next: RefreshRow, familyExpiresAt: number): Promise<boolean>;
-    /** Insert another live token into a live family (reuse inside the grace period). */
-    insertIntoFamily(next: RefreshRow, now: number, familyExpiresAt: number): Promise<boolean>;
+    /**
+     * A retry with the spent token `parentId` (inside the reuse grace): insert `next` as the family's live
+     * token in place of the one `parentId`'s rotation made, iff that is still the live one's parent and the
+     * family is live. The replaced token can no longer rotate. False (nothing written) otherwise.
+     */
+    replaceLive(parentId: string, next: RefreshRow, now: number, familyExpiresAt: number): Promise<boolean>;
     /**
      * Revoke a family, in one transaction: its tokens can no longer rotate, `mark` is recorded in
      * revoked_access_tokens (the key that revokes the access tokens minted under the family), and so are the
