@@ -43,7 +43,7 @@ export function buildDeps(config: Config, log: Logger, clock: Clock, store: Stor
       deviceIp: perMinute(config.deviceRateLimit),
     },
     upstreams: createUpstreams(config),
-    clientDocuments: config.clientMetadataDocuments ? new ClientDocuments(store, clock, config) : null,
+    clientDocuments: config.clientMetadataDocuments ? new ClientDocuments(store, clock, config, perMinute(config.cimdRateLimit)) : null,
     tempTokens: new TempTokenService(store, clock, tempTokenRegistry(config)),
     clientCache: new ClientCache(config.clientCacheTtl * 1000, clock),
     metrics: new Metrics(),

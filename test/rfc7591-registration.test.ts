@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { addUser, Browser, codeFrom, hiddenValue, pkcePair, postForm } from './helpers/oauth.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 import { checkClientIdUrl } from '../src/domain/client-documents.ts';
+import { rawQuery } from './helpers/db.ts';
 
 let srv: TestServer;
 beforeAll(async () => {
@@ -186,15 +187,47 @@ describe('Client ID Metadata Documents', () => {
   let cimd: TestServer;
   let fetches = 0;
   let docBase = '';
-  const documents: Record<string, () => Response | Promise<Response>> = {};
+  const documents: Record<string, (req: Request) => Response | Promise<Response>> = {};
+  /** Slow documents still being sent: a 200, then one byte every 400 ms until the fetcher goes away. */
+  let dripping = 0;
+  const drip = (req: Request) => {
+    let timer: Timer | undefined;
+    const stop = () => {
+      if (timer === undefined) return;
+      clearInterval(timer);
+      timer = undefined;
+      dripping--;
+    };
+    req.signal.addEventListener('abort', stop);
+    return new Response(
+      new ReadableStream({
+        start(c) {
+          dripping++;
+          c.enqueue(new TextEncoder().encode('{'));
+          timer = setInterval(() => {
+            try {
+              c.enqueue(new TextEncoder().encode(' '));
+            } catch {
+              stop();
+            }
+          }, 400);
+        },
+        cancel: stop,
+      }),
+      { headers: { 'Content-Type': 'application/json' } },
+    );
+  };
   beforeAll(async () => {
     docs = Bun.serve({
       port: 0,
       hostname: '127.0.0.1',
+      idleTimeout: 60,
       async fetch(req) {
         fetches++;
-        const h = documents[new URL(req.url).pathname];
-        return h ? h() : new Response('no', { status: 404 });
+        const path = new URL(req.url).pathname;
+        if (path.startsWith('/drip/')) return drip(req);
+        const h = documents[path];
+        return h ? h(req) : new Response('no', { status: 404 });
       },
     });
     docBase = `http://127.0.0.1:${docs.port}`;
@@ -212,7 +245,9 @@ describe('Client ID Metadata Documents', () => {
       return doc('/slow.json')();
     };
     documents['/broken.json'] = () => new Response('{not json', { headers: { 'Content-Type': 'application/json' } });
-    cimd = await startTestServer({ CIMD_ALLOW_LOOPBACK: 'true', CIMD_TIMEOUT: '1s' });
+    documents['/drip.json'] = drip;
+    for (const n of ['a', 'b', 'c']) documents[`/cap-${n}.json`] = doc(`/cap-${n}.json`);
+    cimd = await startTestServer({ CIMD_ALLOW_LOOPBACK: 'true', CIMD_TIMEOUT: '1s', CIMD_RATE_LIMIT: '0' });
     await addUser(cimd, 'cara', 'cara password!');
   });
   afterAll(async () => {
@@ -259,6 +294,7 @@ describe('Client ID Metadata Documents', () => {
     ['/redirect.json', 'redirects (not followed)'],
     ['/big.json', 'larger than 5120 bytes'],
     ['/slow.json', 'timed out'],
+    ['/drip.json', 'timed out after 1s'],
     ['/broken.json', 'not JSON'],
     ['/missing.json', 'answered 404'],
   ];
@@ -274,6 +310,69 @@ describe('Client ID Metadata Documents', () => {
       expect(fetches - before).toBe(2); // errors are not cached
     });
   }
+
+  test('CIMD_TIMEOUT bounds the whole fetch: thirty documents dripping a byte every 400 ms all fail within it, and no fetch stays open', async () => {
+    const started = performance.now();
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, async (_, i) => {
+        const res = await new Browser(cimd.base).authorize({ response_type: 'code', client_id: `${docBase}/drip/${i}.json`, redirect_uri: 'http://localhost/callback', code_challenge: pkcePair().challenge, code_challenge_method: 'S256' });
+        return { status: res.status, text: await res.text(), ms: performance.now() - started };
+      }),
+    );
+    for (const a of answers) {
+      expect(a.status).toBe(400);
+      expect(a.text).toContain('timed out after 1s');
+      expect(a.ms).toBeLessThan(2000); // CIMD_TIMEOUT + 1 s
+    }
+    // Every outbound fetch was closed at the deadline: the document server sees no stream left open.
+    for (let i = 0; i < 20 && dripping > 0; i++) await Bun.sleep(50);
+    expect(dripping).toBe(0);
+  });
+
+  test('at most CIMD_MAX_CLIENTS metadata-document clients exist: a new one replaces the least recently used', async () => {
+    const s = await startTestServer({ CIMD_ALLOW_LOOPBACK: 'true', CIMD_MAX_CLIENTS: '2', CIMD_RATE_LIMIT: '0' });
+    try {
+      const open = async (n: string) => {
+        const res = await new Browser(s.base).authorize({ response_type: 'code', client_id: `${docBase}/cap-${n}.json`, redirect_uri: 'http://localhost/callback', code_challenge: pkcePair().challenge, code_challenge_method: 'S256' });
+        expect(res.status).toBe(200); // the sign-in page: the client was resolved
+        s.clock.advance(10);
+      };
+      await open('a');
+      await open('b');
+      await s.deps.store.clients.touch(`${docBase}/cap-a.json`, Math.floor(s.clock.nowMs() / 1000)); // a used since: b is the least recent
+      s.clock.advance(10);
+      await open('c');
+      const rows = await rawQuery(s.deps.store, "SELECT id FROM clients WHERE origin = 'metadata_document' ORDER BY id");
+      expect(rows.map((r) => r.id)).toEqual([`${docBase}/cap-a.json`, `${docBase}/cap-c.json`]);
+      // Operator and registered clients are never counted or reaped.
+      expect(await s.deps.store.clients.get('auth-cli')).not.toBeNull();
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('CIMD_RATE_LIMIT: look-ups that miss the cache are limited per IP (429 with Retry-After); cached ones are not', async () => {
+    const s = await startTestServer({ CIMD_ALLOW_LOOPBACK: 'true', CIMD_RATE_LIMIT: '3' });
+    try {
+      const go = (path: string) => new Browser(s.base).authorize({ response_type: 'code', client_id: `${docBase}${path}`, redirect_uri: 'http://localhost/callback', code_challenge: pkcePair().challenge, code_challenge_method: 'S256' });
+      expect((await go('/good.json')).status).toBe(200); // a miss (then cached for 60 s): the sign-in page
+      expect((await go('/missing-1.json')).status).toBe(400);
+      expect((await go('/missing-2.json')).status).toBe(400);
+      const limited = await go('/missing-3.json');
+      expect(limited.status).toBe(429);
+      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(await limited.text()).toContain('too many client metadata document look-ups');
+      for (let i = 0; i < 5; i++) expect((await go('/good.json')).status).toBe(200); // cache hits never count
+      // The token endpoint counts the same way: JSON 429.
+      const t = await postForm(`${s.base}/token`, { grant_type: 'authorization_code', code: 'ac_x', client_id: `${docBase}/missing-4.json` });
+      expect(t.status).toBe(429);
+      expect((await t.json()).error).toBe('too_many_requests');
+      s.clock.advance(61);
+      expect((await go('/missing-5.json')).status).toBe(400);
+    } finally {
+      await s.close();
+    }
+  });
 
   test('no-store documents are fetched every time', async () => {
     const before = fetches;

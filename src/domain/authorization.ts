@@ -43,13 +43,13 @@ function early(p: AuthorizationParams, name: string): string | undefined {
   }
 }
 
-export async function validateAuthorizationRequest(deps: Deps, p: AuthorizationParams): Promise<AuthorizationRequest> {
+export async function validateAuthorizationRequest(deps: Deps, p: AuthorizationParams, ip?: string): Promise<AuthorizationRequest> {
   // 1. Client — unverified: errors are pages.
   const clientId = early(p, 'client_id');
   if (!clientId) throw new AuthorizeError('invalid_request', 'client_id is missing', false);
   let client: ClientRow | null;
   try {
-    client = await loadClient(deps, clientId);
+    client = await loadClient(deps, clientId, ip);
   } catch (e) {
     if (e instanceof ClientDocumentError) throw new AuthorizeError('invalid_client', `the client's metadata document could not be used: ${e.message}`, false);
     throw e;

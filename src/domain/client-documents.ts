@@ -1,8 +1,10 @@
 // Client ID Metadata Documents (draft-ietf-oauth-client-id-metadata-document, recommended by MCP
 // 2025-11-25+): a client_id that is an https URL names a JSON document describing the client. We fetch it
 // SSRF-safely (resolve first, refuse special-use addresses, connect to the checked address, no redirects,
-// at most 5 KB, a few seconds), validate it, cache it per Cache-Control within bounds (errors never), and
-// keep a row in `clients` (origin metadata_document) so codes and refresh tokens can refer to it.
+// at most 5 KB, all of it — lookup, connect, headers, body — within CIMD_TIMEOUT), validate it, cache it
+// per Cache-Control within bounds (errors never), and keep a row in `clients` (origin metadata_document)
+// so codes and refresh tokens can refer to it. Look-ups that miss the cache are limited per IP
+// (CIMD_RATE_LIMIT), and at most CIMD_MAX_CLIENTS such rows exist: the least recently used goes first.
 import { lookup } from 'node:dns/promises';
 import http from 'node:http';
 import https from 'node:https';
@@ -12,6 +14,8 @@ import type { Config } from '../config.ts';
 import { isLoopbackAddress, isPublicAddress } from '../security/ip.ts';
 import { checkRedirectUri } from '../security/redirect-uri.ts';
 import type { ClientRow, Store } from '../store/store.ts';
+import type { RateLimiter } from './rate-limit.ts';
+import { TooManyRequests } from './errors.ts';
 import { DEVICE_GRANT } from './seed.ts';
 
 export const MAX_DOCUMENT_BYTES = 5120;
@@ -60,13 +64,21 @@ export class ClientDocuments {
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
-    private readonly config: Pick<Config, 'cimdTimeout' | 'cimdAllowLoopback' | 'scopes'>,
+    private readonly config: Pick<Config, 'cimdTimeout' | 'cimdAllowLoopback' | 'cimdMaxClients' | 'scopes'>,
+    private readonly missesPerIp: RateLimiter | null = null,
   ) {}
 
-  /** The client described by the document at `id`; throws ClientDocumentError with the reason. */
-  async resolve(id: string): Promise<ClientRow> {
+  /**
+   * The client described by the document at `id`; throws ClientDocumentError with the reason, or
+   * TooManyRequests when `ip` has missed the cache too often.
+   */
+  async resolve(id: string, ip?: string): Promise<ClientRow> {
     const hit = this.cache.get(id);
     if (hit && hit.until > this.clock.nowMs()) return hit.row;
+    if (this.missesPerIp && ip !== undefined) {
+      const wait = this.missesPerIp.hit(ip);
+      if (wait > 0) throw new TooManyRequests(wait, 'too many client metadata document look-ups from this address; retry later');
+    }
     let p = this.inflight.get(id);
     if (!p) {
       // Concurrent requests for the same document share one fetch.
@@ -82,6 +94,8 @@ export class ClientDocuments {
     const row = this.validate(id, fetched.body);
     const existing = await this.store.clients.get(id);
     if (existing && existing.origin !== 'metadata_document') throw new ClientDocumentError('client_id is taken by a registered client');
+    // A new document client: make room under the cap first (the least recently used ones go).
+    if (!existing) await this.store.clients.reapDocuments(this.config.cimdMaxClients - 1);
     await this.store.clients.upsertDocument(row);
     const stored = (await this.store.clients.get(id)) ?? row;
     if (fetched.maxAge !== null) {
@@ -91,8 +105,32 @@ export class ClientDocuments {
     return stored;
   }
 
-  /** Resolve, refuse special-use addresses, then connect to exactly the checked address. */
+  /**
+   * The whole fetch — lookup, connect, headers and body — within CIMD_TIMEOUT: a server that answers and
+   * then drips its body a byte at a time is cut off at the deadline (the socket's own timeout only measures
+   * idleness), and its connection closed.
+   */
   private async fetchDocument(url: URL): Promise<Fetched> {
+    const ms = this.config.cimdTimeout * 1000;
+    const abort = new AbortController();
+    let timer: Timer | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        abort.abort();
+        reject(new ClientDocumentError(`fetching the metadata document timed out after ${this.config.cimdTimeout}s`));
+      }, ms);
+    });
+    const fetching = this.fetchWithin(url, abort.signal);
+    fetching.catch(() => {}); // after the deadline its own rejection is of no interest
+    try {
+      return await Promise.race([fetching, deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Resolve, refuse special-use addresses, then connect to exactly the checked address; stop on `signal`. */
+  private async fetchWithin(url: URL, signal: AbortSignal): Promise<Fetched> {
     const host = url.hostname.replace(/^\[|\]$/g, '');
     let addresses: { address: string; family: number }[];
     try {
@@ -106,13 +144,13 @@ export class ClientDocuments {
       if (!allowed) throw new ClientDocumentError(`${host} resolves to a non-public address`);
     }
     const pinned = addresses[0]!;
+    if (signal.aborted) throw new ClientDocumentError('fetching the metadata document was abandoned');
     const mod = url.protocol === 'https:' ? https : http;
     return new Promise<Fetched>((resolvePromise, reject) => {
       const req = mod.get(
         url,
         {
           headers: { Accept: 'application/json', 'User-Agent': 'auth (client metadata fetcher)' },
-          timeout: this.config.cimdTimeout * 1000,
           agent: false, // no connection reuse across checks
           lookup: ((_h: string, opts: { all?: boolean }, cb: (...args: unknown[]) => void) =>
             opts?.all ? cb(null, [pinned]) : cb(null, pinned.address, pinned.family)) as unknown as http.RequestOptions['lookup'],
@@ -142,10 +180,8 @@ export class ClientDocuments {
           res.on('error', () => reject(new ClientDocumentError('the metadata document could not be read')));
         },
       );
-      req.on('timeout', () => {
-        req.destroy();
-        reject(new ClientDocumentError(`fetching the metadata document timed out after ${this.config.cimdTimeout}s`));
-      });
+      // The deadline: destroy the request (and its socket) wherever it is.
+      signal.addEventListener('abort', () => req.destroy(new ClientDocumentError('fetching the metadata document was abandoned')), { once: true });
       req.on('error', (e) => reject(e instanceof ClientDocumentError ? e : new ClientDocumentError(`fetching the metadata document failed: ${e.message}`)));
     });
   }

@@ -113,9 +113,9 @@ export class ClientCache {
  * The client named by `id`: a registered one from the store, or — when CIMD is enabled and the id is an
  * https URL — the client described by its metadata document (throws ClientDocumentError).
  */
-export async function loadClient(deps: Deps, id: string): Promise<ClientRow | null> {
+export async function loadClient(deps: Deps, id: string, ip?: string): Promise<ClientRow | null> {
   if (id.length > 2048) return null;
-  if (deps.clientDocuments && isClientIdUrl(id)) return deps.clientDocuments.resolve(id);
+  if (deps.clientDocuments && isClientIdUrl(id)) return deps.clientDocuments.resolve(id, ip);
   if (id.length > 256) return null;
   const cached = deps.clientCache.get(id);
   if (cached) return cached;
@@ -137,6 +137,8 @@ export interface ClientCredentials {
   /** From the body. */
   clientId: string | undefined;
   clientSecret: string | undefined;
+  /** The caller's address: metadata-document look-ups that miss the cache are limited per IP. */
+  ip?: string;
 }
 
 /** Base64 to UTF-8 text without a Buffer (security/encoding.ts); what the strict decoder refuses gets Node's lenient one, as before. */
@@ -177,7 +179,7 @@ export async function authenticateClient(deps: Deps, creds: ClientCredentials): 
   if (!id) throw new InvalidClient('client_id is required', false);
   let client: ClientRow | null;
   try {
-    client = await loadClient(deps, id);
+    client = await loadClient(deps, id, creds.ip);
   } catch (e) {
     if (e instanceof ClientDocumentError) throw new InvalidClient(`client metadata document: ${e.message}`, !!basic);
     throw e;

@@ -59,7 +59,11 @@ export function errorResponder(opts: ErrorOptions) {
       return oauthErrorResponse(unavailable, request);
     }
     if (error instanceof OAuthError) {
-      if (wantsHtml(request) && request.method === 'GET') return errorPage(opts.https, error.status, error.error, error.description);
+      if (wantsHtml(request) && request.method === 'GET') {
+        const page = errorPage(opts.https, error.status, error.error, error.description);
+        for (const [k, v] of Object.entries(error.headers)) page.headers.set(k, v); // Retry-After, WWW-Authenticate
+        return page;
+      }
       return oauthErrorResponse(error, request);
     }
     switch (code) {

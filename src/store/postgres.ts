@@ -126,12 +126,15 @@ export class PostgresStore implements Store {
     return (await this.q(this.sql as unknown as Runner, text, params)).count ?? 0;
   }
   /** A transaction; `t.run/one` inside it use the same connection. */
-  private async tx<T>(fn: (t: { one: (s: string, ...p: unknown[]) => Promise<Row | null>; run: (s: string, ...p: unknown[]) => Promise<number> }) => Promise<T>): Promise<T> {
+  private async tx<T>(
+    fn: (t: { one: (s: string, ...p: unknown[]) => Promise<Row | null>; all: (s: string, ...p: unknown[]) => Promise<Row[]>; run: (s: string, ...p: unknown[]) => Promise<number> }) => Promise<T>,
+  ): Promise<T> {
     try {
       return await this.sql.begin(async (tx) => {
         const runner = tx as unknown as Runner;
         return fn({
           one: async (s, ...p) => (await this.q(runner, s, p))[0] ?? null,
+          all: async (s, ...p) => this.q(runner, s, p),
           run: async (s, ...p) => (await this.q(runner, s, p)).count ?? 0,
         });
       });
@@ -213,6 +216,16 @@ export class PostgresStore implements Store {
     touch: async (id: string, now: number) => void (await this.run(Q.clientTouch, now, id)),
     upsertDocument: async (c: ClientRow) =>
       void (await this.run(Q.clientUpsertDocument, c.id, c.name, R.json(c.redirectUris), R.json(c.grantTypes), R.json(c.scopes), R.json(c.metadata), c.createdAt)),
+    reapDocuments: async (keep: number) =>
+      this.tx(async (t) => {
+        const over = Number((await t.one(Q.clientDocumentCount))?.n ?? 0) - Math.max(0, keep);
+        if (over <= 0) return 0;
+        for (const r of await t.all(Q.clientDocumentsLeastUsed, over)) {
+          await t.run(Q.refreshDeleteForClient, r.id);
+          await t.run(Q.clientRemove, r.id);
+        }
+        return over;
+      }),
   };
 
   users = {

@@ -267,6 +267,16 @@ export class SqliteStore implements Store {
     touch: (id: string, now: number) => this.write(() => void this.run(Q.clientTouch, now, id)),
     upsertDocument: async (c: ClientRow) =>
       void this.run(Q.clientUpsertDocument, c.id, c.name, R.json(c.redirectUris), R.json(c.grantTypes), R.json(c.scopes), R.json(c.metadata), c.createdAt),
+    reapDocuments: async (keep: number) =>
+      this.tx(() => {
+        const over = Number(this.one(Q.clientDocumentCount)?.n ?? 0) - Math.max(0, keep);
+        if (over <= 0) return 0;
+        for (const r of this.all(Q.clientDocumentsLeastUsed, over)) {
+          this.run(Q.refreshDeleteForClient, r.id);
+          this.run(Q.clientRemove, r.id);
+        }
+        return over;
+      }),
   };
 
   users = {

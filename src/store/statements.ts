@@ -13,6 +13,8 @@ export const Q = {
   clientRemove: 'DELETE FROM clients WHERE id = ?',
   clientSetSecret: 'UPDATE clients SET secret_hash = ? WHERE id = ?',
   clientTouch: 'UPDATE clients SET last_used_at = ? WHERE id = ?',
+  clientDocumentCount: "SELECT COUNT(*) AS n FROM clients WHERE origin = 'metadata_document'",
+  clientDocumentsLeastUsed: "SELECT id FROM clients WHERE origin = 'metadata_document' ORDER BY COALESCE(last_used_at, created_at), id LIMIT ?",
   clientUpsertDocument: `INSERT INTO clients (id, secret_hash, name, redirect_uris, grant_types, scopes, token_endpoint_auth_method, first_party, origin, metadata, created_at, last_used_at)
     VALUES (?, NULL, ?, ?, ?, ?, 'none', 0, 'metadata_document', ?, ?, NULL)
     ON CONFLICT (id) DO UPDATE SET name = excluded.name, redirect_uris = excluded.redirect_uris, grant_types = excluded.grant_types,

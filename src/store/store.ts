@@ -215,6 +215,8 @@ export interface Store {
     touch(id: string, now: number): Promise<void>;
     /** Insert or refresh a metadata-document client (name, redirects, grants, scopes, metadata). */
     upsertDocument(c: ClientRow): Promise<void>;
+    /** Remove the least recently used metadata-document clients (and their grants) beyond `keep`; how many went. */
+    reapDocuments(keep: number): Promise<number>;
   };
 
   users: {

@@ -12,7 +12,8 @@ import {
   type AuthorizationRequest,
 } from '../../domain/authorization.ts';
 import type { Deps } from '../../domain/deps.ts';
-import { AuthorizeError, OAuthError } from '../../domain/errors.ts';
+import { AuthorizeError, OAuthError, TooManyRequests } from '../../domain/errors.ts';
+import { requestMeta } from '../context.ts';
 import { pageContext, postedForm, redirect, type PageContext } from '../page-context.ts';
 import { parseParams, queryParams, type ParamSpec } from '../params.ts';
 import { asPage } from './login.ts';
@@ -70,8 +71,9 @@ async function authorize(deps: Deps, request: Request): Promise<Response> {
   const query = url.includes('?') ? url.slice(url.indexOf('?') + 1) : '';
   let req: AuthorizationRequest;
   try {
-    req = await validateAuthorizationRequest(deps, queryParams(request, AUTHORIZE_PARAMS, { lenient: true }));
+    req = await validateAuthorizationRequest(deps, queryParams(request, AUTHORIZE_PARAMS, { lenient: true }), requestMeta(request).ip);
   } catch (e) {
+    if (e instanceof TooManyRequests) throw e; // 429 with Retry-After, as a page
     // Encoding or length errors found while parsing: the client is unverified, so a page.
     if (e instanceof OAuthError && !(e instanceof AuthorizeError)) throw new AuthorizeError(e.error, e.description, false);
     throw e;
@@ -117,7 +119,7 @@ export function authorizeRoutes(deps: Deps) {
         const { f, ctx } = await postedForm(deps, request, CONSENT_FORM);
         const query = f.get('request') ?? '';
         // The request is validated again: the client may have changed since the page was shown.
-        const req = await validateAuthorizationRequest(deps, parseParams(query, AUTHORIZE_PARAMS, { lenient: true }));
+        const req = await validateAuthorizationRequest(deps, parseParams(query, AUTHORIZE_PARAMS, { lenient: true }), requestMeta(request).ip);
         if (!ctx.session) return redirect(`/login?next=${encodeURIComponent(`/authorize?${query}`)}`, 303);
         if (f.get('decision') !== 'allow') {
           return redirect(redirectWith(req.redirectUri, { error: 'access_denied', error_description: 'the user denied the request', state: req.state, iss: issuer }), 303);

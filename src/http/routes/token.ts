@@ -36,7 +36,7 @@ const GRANTS: Record<string, GrantHandler> = {
 export function clientCredentialsOf(request: Request, p: Params) {
   const basic = parseBasicAuth(request.headers.get('authorization'));
   if (basic === 'malformed') throw new InvalidClient('malformed Basic authorization header');
-  return { basic, clientId: p.get('client_id'), clientSecret: p.get('client_secret') };
+  return { basic, clientId: p.get('client_id'), clientSecret: p.get('client_secret'), ip: requestMeta(request).ip };
 }
 
 export function tokenRoutes(deps: Deps, extraGrants: Record<string, GrantHandler> = {}): RouteTable {
