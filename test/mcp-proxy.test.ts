@@ -162,12 +162,15 @@ class MemoryProvider implements OAuthClientProvider {
   saved: OAuthTokens | undefined;
   verifier = '';
   authorizationUrl: URL | undefined;
-  constructor(readonly redirect: string) {}
+  constructor(
+    readonly redirect: string,
+    readonly authMethod = 'none',
+  ) {}
   get redirectUrl() {
     return this.redirect;
   }
   get clientMetadata(): OAuthClientMetadata {
-    return { client_name: 'SDK test client', redirect_uris: [this.redirect], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'none', application_type: 'native' } as OAuthClientMetadata;
+    return { client_name: 'SDK test client', redirect_uris: [this.redirect], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: this.authMethod, application_type: 'native' } as OAuthClientMetadata;
   }
   clientInformation() {
     return this.info;
@@ -194,8 +197,18 @@ class MemoryProvider implements OAuthClientProvider {
 
 describe('MCP TypeScript SDK end to end', () => {
   test('discovery from the 401, registration, PKCE with resource, consent, token, tool call through the proxy', async () => {
-    await addUser(as, 'maya', 'maya password!');
-    const provider = new MemoryProvider('http://127.0.0.1:33418/callback');
+    await sdkFlow('maya', 'none');
+  });
+
+  test('a client asking to register with client_secret_post (the SDK example) is registered public and completes the flow', async () => {
+    const provider = await sdkFlow('mateo', 'client_secret_post');
+    expect(provider.info).toMatchObject({ token_endpoint_auth_method: 'none' });
+    expect((provider.info as { client_secret?: string }).client_secret).toBeUndefined();
+  });
+
+  async function sdkFlow(username: string, authMethod: string): Promise<MemoryProvider> {
+    await addUser(as, username, `${username} password!`);
+    const provider = new MemoryProvider('http://127.0.0.1:33418/callback', authMethod);
     const first = new Client({ name: 'e2e', version: '1.0.0' });
     await expect(first.connect(new StreamableHTTPClientTransport(new URL(resource), { authProvider: provider }))).rejects.toBeInstanceOf(UnauthorizedError);
 
@@ -208,7 +221,7 @@ describe('MCP TypeScript SDK end to end', () => {
 
     // The person signs in and consents in the browser.
     const b = new Browser(as.base);
-    await b.login('maya', 'maya password!');
+    await b.login(username, `${username} password!`);
     const consent = await b.get(url.pathname + url.search);
     expect(consent.status).toBe(200);
     const html = await consent.text();
@@ -223,8 +236,9 @@ describe('MCP TypeScript SDK end to end', () => {
     const client = new Client({ name: 'e2e', version: '1.0.0' });
     await client.connect(transport);
     const result = (await client.callTool({ name: 'whoami', arguments: {} })) as { content: { text: string }[] };
-    const user = await as.deps.store.users.getByUsername('maya');
+    const user = await as.deps.store.users.getByUsername(username);
     expect(result.content[0]!.text).toBe(`subject=${user!.id} client=${(provider.info as { client_id: string }).client_id} auth=none`);
     await client.close();
-  });
+    return provider;
+  }
 });

@@ -1,5 +1,12 @@
 // Dynamic client registration (RFC 7591 §2–3): validate the metadata, create a public client (or a
 // confidential one when allowed), answer with the full metadata. Unknown fields are ignored (§2).
+// RFC 7591 §2 lets the server replace requested values with its own ("The authorization server MAY override
+// any value that the client requests"), and §3.2.1 has the response carry what was registered: what real
+// MCP clients send inconsistently (mcp-remote's device mode: the device grant with response_types
+// ["code"]) or beyond this server's policy (a secret when only public clients may register, scopes it does
+// not know, a non-https client_uri) is corrected and the client learns it from the answer. Only what no
+// correction can make work is refused: redirect URIs, unknown grant or response types, no grant that
+// issues a token.
 import { nowS } from '../clock.ts';
 import { sha256Hex } from '../security/hash.ts';
 import { randomToken } from '../security/random.ts';
@@ -35,16 +42,20 @@ const strArray = (v: unknown, field: string): string[] | undefined => {
   return [...new Set(v as string[])];
 };
 
-function httpsUrl(v: string | undefined, field: string): string | undefined {
+/** An https (or loopback http) URL, or undefined: anything else is not registered (and never shown). */
+function httpsUrl(v: string | undefined): string | undefined {
   if (v === undefined) return undefined;
   try {
     const u = new URL(v);
     if (u.protocol === 'https:' || (u.protocol === 'http:' && isLoopbackHost(u.hostname))) return v;
   } catch {
-    // fall through
+    // not a URL: dropped
   }
-  throw new InvalidClientMetadata(`${field} must be an https URL`);
+  return undefined;
 }
+
+/** Grants that obtain a token by themselves (refresh_token only renews one). */
+const ISSUING_GRANTS = ['authorization_code', 'client_credentials', DEVICE_GRANT];
 
 export interface RegisteredClient {
   client: ClientRow;
@@ -57,17 +68,21 @@ export async function registerClient(deps: Deps, body: unknown): Promise<Registe
   const m = body as Record<string, unknown>;
 
   const allowConfidential = deps.config.registrationAllowConfidential;
-  const method = (str(m.token_endpoint_auth_method, 'token_endpoint_auth_method', 64) ?? (allowConfidential ? 'client_secret_basic' : 'none')) as AuthMethod;
+  let method = (str(m.token_endpoint_auth_method, 'token_endpoint_auth_method', 64) ?? (allowConfidential ? 'client_secret_basic' : 'none')) as AuthMethod;
   if (!AUTH_METHODS.includes(method)) throw new InvalidClientMetadata(`token_endpoint_auth_method must be one of ${AUTH_METHODS.join(', ')}`);
-  if (method !== 'none' && !allowConfidential) throw new InvalidClientMetadata('only public clients (token_endpoint_auth_method "none") may register here');
+  // Only public clients may register here: a request for a secret is registered as public (no secret in
+  // the answer, "none" in it), which PKCE protects and every MCP client handles.
+  if (method !== 'none' && !allowConfidential) method = 'none';
 
   const grants = strArray(m.grant_types, 'grant_types') ?? ['authorization_code'];
   for (const g of grants) if (!GRANTS.includes(g)) throw new InvalidClientMetadata(`unsupported grant type ${g}`);
   if (method === 'none' && grants.includes('client_credentials')) throw new InvalidClientMetadata('a public client cannot use client_credentials');
-  const responseTypes = strArray(m.response_types, 'response_types') ?? (grants.includes('authorization_code') ? ['code'] : []);
-  for (const r of responseTypes) if (r !== 'code') throw new InvalidClientMetadata(`unsupported response type ${r}`);
-  // RFC 7591 §2.1: response_types and grant_types must agree.
-  if (responseTypes.includes('code') !== grants.includes('authorization_code')) throw new InvalidClientMetadata('response_type "code" goes with the authorization_code grant, and only with it');
+  if (!grants.some((g) => ISSUING_GRANTS.includes(g))) throw new InvalidClientMetadata(`grant_types must include one of ${ISSUING_GRANTS.join(', ')}`);
+  const requestedTypes = strArray(m.response_types, 'response_types') ?? [];
+  for (const r of requestedTypes) if (r !== 'code') throw new InvalidClientMetadata(`unsupported response type ${r}`);
+  // RFC 7591 §2.1: response type "code" goes with the authorization_code grant and only with it; the
+  // grants decide and the response types follow them.
+  const responseTypes = grants.includes('authorization_code') ? ['code'] : [];
 
   const redirectUris = strArray(m.redirect_uris, 'redirect_uris') ?? [];
   if (grants.includes('authorization_code') && redirectUris.length === 0) throw new InvalidRedirectUri('redirect_uris is required for the authorization_code grant');
@@ -76,14 +91,13 @@ export async function registerClient(deps: Deps, body: unknown): Promise<Registe
     if (problem) throw new InvalidRedirectUri(`${u.slice(0, 200)}: ${problem.replace(/_/g, ' ')}`);
   }
 
+  // Scopes this server does not know are left out of the registration (the answer lists what was kept).
   const scope = str(m.scope, 'scope');
-  const scopes = scope ? [...new Set(scope.split(' ').filter(Boolean))] : [];
-  const unknown = scopes.filter((s) => !deps.config.scopes.includes(s));
-  if (unknown.length) throw new InvalidClientMetadata(`unknown scope: ${unknown.join(' ')}`);
+  const scopes = scope ? [...new Set(scope.split(' ').filter((s) => s && deps.config.scopes.includes(s)))] : [];
 
   const name = str(m.client_name, 'client_name', 200)?.trim() || 'Unnamed client';
-  const clientUri = httpsUrl(str(m.client_uri, 'client_uri'), 'client_uri');
-  const logoUri = httpsUrl(str(m.logo_uri, 'logo_uri'), 'logo_uri');
+  const clientUri = httpsUrl(str(m.client_uri, 'client_uri'));
+  const logoUri = httpsUrl(str(m.logo_uri, 'logo_uri'));
   let applicationType = str(m.application_type, 'application_type', 16) ?? 'web';
   if (applicationType !== 'web' && applicationType !== 'native') throw new InvalidClientMetadata('application_type must be web or native');
   // Cursor and others send "web" with loopback or private-use redirects: those are native apps (MCP SEP-837).
