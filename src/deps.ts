@@ -35,7 +35,8 @@ export function buildDeps(config: Config, log: Logger, clock: Clock, store: Stor
     log,
     keys: new KeyRing(store, clock, config.baseUrl, config.accessTokenTtl),
     limits: {
-      login: new RateLimiter(config.loginRateLimit, config.loginRateWindow, clock),
+      loginIp: new RateLimiter(config.loginRateLimit, config.loginRateWindow, clock),
+      loginAccount: new RateLimiter(config.loginAccountRateLimit, config.loginRateWindow, clock),
       deviceEntry: new RateLimiter(config.deviceEntryRateLimit, config.deviceEntryRateWindow, clock),
       tokenIp: perMinute(config.tokenRateLimit),
       tokenClient: perMinute(config.tokenClientRateLimit),

@@ -98,16 +98,65 @@ describe('CSRF', () => {
 });
 
 describe('login rate limit', () => {
-  test('failed sign-ins are limited per account: 429 with Retry-After, even with the right password', async () => {
+  test('failed sign-ins are limited per address: 429 with Retry-After, even with the right password', async () => {
     await addUser(srv, 'mallory-target', 'the right password');
     const b = new Browser(srv.base);
-    for (let i = 0; i < 3; i++) expect((await b.login('mallory-target', 'guess ' + i)).status).toBe(401);
+    for (let i = 0; i < 3; i++) expect((await b.login('mallory-target', `guess ${i}`)).status).toBe(401);
     const blocked = await b.login('mallory-target', 'the right password');
     expect(blocked.status).toBe(429);
     expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(srv.logs.some((l) => l.includes('login rate limited'))).toBe(true);
     srv.clock.advance(601);
     expect((await b.login('mallory-target', 'the right password')).status).toBe(303);
+  });
+
+  test('guesses from many addresses cannot lock the owner out: her right password from a clean address gets through', async () => {
+    const s = await startTestServer({ TRUST_PROXY: 'true', LOGIN_RATE_LIMIT: '10', LOGIN_ACCOUNT_RATE_LIMIT: '5', LOGIN_RATE_WINDOW: '15m' });
+    try {
+      await addUser(s, 'alice', 'alice the right one');
+      const from = (ip: string) => new Browser(s.base, { 'X-Forwarded-For': ip });
+      // A distributed guesser: five addresses, one guess each, use up the account's budget.
+      for (let i = 0; i < 5; i++) expect((await from(`203.0.113.${i}`).login('alice', `guess ${i}`)).status).toBe(401);
+      // Past it, an address that has failed in the window is refused even with the right password…
+      expect((await from('203.0.113.0').login('alice', 'alice the right one')).status).toBe(429);
+      // …and each further guessing address gets one failure, then 429.
+      expect((await from('198.51.100.7').login('alice', 'guess x')).status).toBe(401);
+      expect((await from('198.51.100.7').login('alice', 'guess y')).status).toBe(429);
+      // Alice, from her own address with no failures, signs in.
+      expect((await from('192.0.2.55').login('alice', 'alice the right one')).status).toBe(303);
+      // The account budget is not reset by her success: guessing stays throttled.
+      expect((await from('198.51.100.7').login('alice', 'guess z')).status).toBe(429);
+      const limited = s.logs.filter((l) => l.includes('login rate limited'));
+      expect(limited.some((l) => l.includes('"limit":"account"'))).toBe(true);
+      expect(limited.every((l) => !l.includes('alice'))).toBe(true);
+      s.clock.advance(15 * 60 + 1);
+      expect((await from('203.0.113.0').login('alice', 'alice the right one')).status).toBe(303);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('a failed sign-in for a name that is no account writes a keyed hash, never the typed text, to the log and the audit', async () => {
+    const s = await startTestServer();
+    try {
+      await addUser(s, 'bob', 'bob password!!');
+      const typed = 'hunter2-my-secret-pass';
+      expect((await new Browser(s.base).login(typed, 'x')).status).toBe(401);
+      expect((await new Browser(s.base).login('bob', 'wrong')).status).toBe(401);
+      await s.deps.audit.flush();
+      const rows = await s.deps.store.audit.list({ since: 0, limit: 10 });
+      const failures = rows.filter((r) => r.event === 'login.failure');
+      expect(failures.length).toBe(2);
+      expect(JSON.stringify(rows)).not.toContain(typed);
+      expect(s.logs.join('\n')).not.toContain(typed);
+      const unknown = failures.find((r) => r.userId === null)!;
+      expect(unknown.details).toMatchObject({ account: 'unknown', method: 'password' });
+      expect((unknown.details as { username_hash: string }).username_hash).toMatch(/^[0-9a-f]{16}$/);
+      // An existing account is named: its id on the row, its name in the details.
+      expect(failures.find((r) => r.userId !== null)!.details).toMatchObject({ username: 'bob' });
+    } finally {
+      await s.close();
+    }
   });
 
   test('failed sign-ins are limited per IP across accounts', async () => {

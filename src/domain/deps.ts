@@ -19,7 +19,10 @@ export interface Deps {
   log: Logger;
   keys: KeyRing;
   limits: {
-    login: RateLimiter;
+    /** Failed sign-ins per address. */
+    loginIp: RateLimiter;
+    /** Failed sign-ins per account, from every address (distributed guessing). */
+    loginAccount: RateLimiter;
     deviceEntry: RateLimiter;
     /** Per-minute request limits; null when switched off (0). */
     tokenIp: RateLimiter | null;

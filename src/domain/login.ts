@@ -16,27 +16,51 @@ export class LoginFailed extends OAuthError {
   }
 }
 
-/** Verify a local password. Failed attempts count against the IP and the account; success resets the account. */
+/**
+ * The typed user name as it may be written down for a failed sign-in: a keyed hash, never the text (people
+ * type passwords into the user-name box). The key is random per process, so attempts on one name can be
+ * told apart and counted in one process's log, but the hash cannot be tested against guesses afterwards.
+ */
+const NAME_KEY = crypto.getRandomValues(new Uint8Array(32));
+export function typedNameHash(name: string): string {
+  const h = new Bun.CryptoHasher('sha256', NAME_KEY);
+  h.update(name.toLowerCase());
+  return h.digest('hex').slice(0, 16);
+}
+
+/**
+ * Verify a local password (the policy and its numbers: SECURITY.md, "Sign-in limits").
+ *  - Per address: LOGIN_RATE_LIMIT failures in the window, then 429 for it, whatever the account.
+ *  - Per account: failures from every address count against LOGIN_ACCOUNT_RATE_LIMIT (distributed
+ *    guessing). Beyond it an address that has failed in the window is refused, but one without a failure
+ *    may still try: the owner signing in from her own address is not locked out by someone else's
+ *    guesses, and each guessing address gets one failure per window on that account, not LOGIN_RATE_LIMIT.
+ */
 export async function loginWithPassword(deps: Deps, input: { username: string; password: string; ip: string }): Promise<UserRow> {
-  const limiter = deps.limits.login;
-  const ipKey = `ip:${input.ip}`;
-  const userKey = `user:${input.username.toLowerCase()}`;
-  const wait = Math.max(limiter.blockedFor(ipKey), limiter.blockedFor(userKey));
+  const { loginIp, loginAccount } = deps.limits;
+  const ipKey = input.ip;
+  const accountKey = input.username.toLowerCase();
+  const ipWait = loginIp.blockedFor(ipKey);
+  const accountWait = loginAccount.blockedFor(accountKey);
+  const wait = ipWait > 0 ? ipWait : accountWait > 0 && loginIp.count(ipKey) > 0 ? accountWait : 0;
   if (wait > 0) {
     deps.metrics.rateLimited('login');
-    deps.log.warn('login rate limited', { ip: input.ip, username: input.username });
+    deps.log.warn('login rate limited', { ip: input.ip, username_hash: typedNameHash(input.username), limit: ipWait > 0 ? 'address' : 'account' });
     throw new TooManyRequests(wait, 'too many failed sign-ins; try again later');
   }
   const user = input.username.length <= 64 ? await deps.store.users.getByUsername(input.username) : null;
   const ok = await verifyPassword(input.password, user?.passwordHash ?? null);
   if (!ok || !user) {
-    limiter.hit(ipKey);
-    limiter.hit(userKey);
-    deps.audit.record('login.failure', { userId: user?.id ?? null, ip: input.ip, details: { username: input.username.slice(0, 64), method: 'password' } });
-    deps.log.info('login failed', { ip: input.ip, username: input.username });
+    loginIp.hit(ipKey);
+    loginAccount.hit(accountKey);
+    // An existing account is named by its id; a name that matches no account is never written in clear.
+    const who = user ? { username: user.username } : { account: 'unknown', username_hash: typedNameHash(input.username) };
+    deps.audit.record('login.failure', { userId: user?.id ?? null, ip: input.ip, details: { ...who, method: 'password' } });
+    deps.log.info('login failed', { ip: input.ip, ...(user ? { user_id: user.id } : who) });
     throw new LoginFailed();
   }
-  limiter.reset(userKey);
+  // Neither count is reset by a success: a guesser who signs in to an account of their own must not get a
+  // fresh per-address budget, and the account's count must not reopen guessing.
   deps.audit.record('login.success', { userId: user.id, ip: input.ip, details: { method: 'password' } });
   deps.log.info('login', { user_id: user.id, method: 'password' });
   return user;

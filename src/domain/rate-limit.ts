@@ -47,6 +47,11 @@ export class RateLimiter {
     return Math.max(1, Math.ceil((w.resetAt - this.clock.nowMs()) / 1000));
   }
 
+  /** Events counted for `key` in its current window (0 when none). */
+  count(key: string): number {
+    return this.window(key, false)?.count ?? 0;
+  }
+
   /** Count one event for `key`; returns seconds to wait when this event is over the limit, else 0. */
   hit(key: string): number {
     const w = this.window(key, true)!;

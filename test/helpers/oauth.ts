@@ -44,7 +44,11 @@ export function hiddenValue(html: string, name: string): string | undefined {
 
 export class Browser {
   cookies = new Map<string, string>();
-  constructor(readonly base: string) {}
+  /** `headers` go on every request (X-Forwarded-For, to sign in from several addresses behind TRUST_PROXY). */
+  constructor(
+    readonly base: string,
+    readonly headers: Record<string, string> = {},
+  ) {}
 
   private cookieHeader(): string {
     return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
@@ -63,7 +67,7 @@ export class Browser {
 
   async get(path: string, headers: Record<string, string> = {}): Promise<Response> {
     const url = path.startsWith('http') ? path : this.base + path;
-    const res = await fetch(url, { redirect: 'manual', headers: { Accept: 'text/html', Cookie: this.cookieHeader(), ...headers } });
+    const res = await fetch(url, { redirect: 'manual', headers: { Accept: 'text/html', Cookie: this.cookieHeader(), ...this.headers, ...headers } });
     this.remember(res);
     return res;
   }
@@ -72,7 +76,7 @@ export class Browser {
     const res = await fetch(this.base + path, {
       method: 'POST',
       redirect: 'manual',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'text/html', Cookie: this.cookieHeader(), ...headers },
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'text/html', Cookie: this.cookieHeader(), ...this.headers, ...headers },
       body: new URLSearchParams(form).toString(),
     });
     this.remember(res);
