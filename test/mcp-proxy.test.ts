@@ -48,6 +48,30 @@ beforeAll(async () => {
       const headers: Record<string, string> = {};
       req.headers.forEach((v, k) => (headers[k] = v));
       seen.push({ path: url.pathname + url.search, headers, body: await req.text() });
+      if (url.pathname === '/listen') {
+        // MCP Streamable HTTP's GET stream: open until the client goes away.
+        let timer: Timer | undefined;
+        const stream = new ReadableStream({
+          start(c) {
+            c.enqueue(new TextEncoder().encode(': open\n\n'));
+            timer = setInterval(() => {
+              try {
+                c.enqueue(new TextEncoder().encode('data: ping\n\n'));
+              } catch {
+                clearInterval(timer);
+              }
+            }, 200);
+          },
+          cancel() {
+            clearInterval(timer);
+          },
+        });
+        return new Response(stream, { headers: { 'Content-Type': 'text/event-stream' } });
+      }
+      if (url.pathname === '/slow') {
+        await Bun.sleep(800);
+        return Response.json({ ok: true, path: '/slow' });
+      }
       if (url.pathname === '/events') {
         const stream = new ReadableStream({
           async start(c) {
@@ -82,13 +106,15 @@ async function serviceToken(scope = 'openid', res = resource): Promise<string> {
 }
 
 describe('auth proxy', () => {
-  test('serves RFC 9728 metadata at the path-suffixed and the root well-known URL, with CORS', async () => {
-    for (const p of ['/.well-known/oauth-protected-resource/mcp', '/.well-known/oauth-protected-resource']) {
-      const r = await fetch(proxyBase + p);
-      expect(r.status).toBe(200);
-      expect(r.headers.get('access-control-allow-origin')).toBe('*');
-      expect(await r.json()).toEqual({ resource, authorization_servers: [as.base], scopes_supported: ['openid'], bearer_methods_supported: ['header'], resource_name: 'Test MCP' });
-    }
+  test('serves RFC 9728 metadata at the path-inserted well-known URL, with CORS; not the root form for a resource with a path', async () => {
+    const r = await fetch(`${proxyBase}/.well-known/oauth-protected-resource/mcp`);
+    expect(r.status).toBe(200);
+    expect(r.headers.get('access-control-allow-origin')).toBe('*');
+    expect(await r.json()).toEqual({ resource, authorization_servers: [as.base], scopes_supported: ['openid'], bearer_methods_supported: ['header'], resource_name: 'Test MCP' });
+    // RFC 9728 §3.3: a client that built the root URL would have to reject resource = …/mcp.
+    const root = await fetch(`${proxyBase}/.well-known/oauth-protected-resource`);
+    expect(root.status).toBe(404);
+    expect((await root.json()).error_description).toContain('/.well-known/oauth-protected-resource/mcp');
   });
 
   test('no token: 401 with WWW-Authenticate resource_metadata and scope, exposed to browsers', async () => {
@@ -153,6 +179,55 @@ describe('auth proxy', () => {
     expect(rest).toContain('data: event 3');
     expect(firstAt).toBeLessThan(500); // the whole stream takes ≥ 900 ms
     expect(performance.now() - t0).toBeGreaterThan(800);
+  });
+});
+
+describe('auth proxy: a resource without a path, and SIGTERM', () => {
+  test('the root well-known URL serves the metadata of a path-less resource', async () => {
+    const port = freePort();
+    const p = await spawnServer({ cwd: tempDir(), env: {}, args: ['proxy', '--upstream', `http://127.0.0.1:${upstream.port}`, '--port', String(port), '--host', '127.0.0.1', '--issuer', as.base] });
+    try {
+      await p.waitFor((l) => l.includes('proxy listening'));
+      const r = await fetch(`http://127.0.0.1:${port}/.well-known/oauth-protected-resource`);
+      expect(r.status).toBe(200);
+      expect((await r.json()).resource).toBe(`http://localhost:${port}`);
+    } finally {
+      p.proc.kill('SIGTERM');
+      await p.proc.exited;
+    }
+  });
+
+  test('stops within SHUTDOWN_TIMEOUT with an event stream open: the stream ends cleanly, a request in flight finishes', async () => {
+    const port = freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const p = await spawnServer({ cwd: tempDir(), env: { SHUTDOWN_TIMEOUT: '5s' }, args: ['proxy', '--upstream', `http://127.0.0.1:${upstream.port}`, '--resource', `${base}/mcp`, '--port', String(port), '--host', '127.0.0.1', '--issuer', as.base] });
+    await p.waitFor((l) => l.includes('proxy listening'));
+    const token = await serviceToken('openid', `${base}/mcp`);
+    const auth = { Authorization: `Bearer ${token}` };
+    const listen = await fetch(`${base}/listen`, { headers: { ...auth, Accept: 'text/event-stream' } });
+    expect(listen.status).toBe(200);
+    const reader = listen.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toContain(': open');
+    const slow = fetch(`${base}/slow`, { method: 'POST', headers: auth, body: '{}' });
+    await Bun.sleep(100); // the POST is in flight at the upstream
+    const t0 = performance.now();
+    p.proc.kill('SIGTERM');
+    // The stream ends as a complete response (done, no error), long before the timeout.
+    let ended = false;
+    for (;;) {
+      const r = await reader.read();
+      if (r.done) {
+        ended = true;
+        break;
+      }
+    }
+    expect(ended).toBe(true);
+    const answered = await slow;
+    expect(answered.status).toBe(200);
+    expect(await answered.json()).toEqual({ ok: true, path: '/slow' });
+    expect(await p.proc.exited).toBe(0);
+    expect(performance.now() - t0).toBeLessThan(3000);
+    expect(p.lines.some((l) => l.includes('proxy stopped') && l.includes('"streams_ended":1'))).toBe(true);
   });
 });
 

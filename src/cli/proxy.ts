@@ -58,11 +58,22 @@ export async function proxyCommand(args: string[]): Promise<number> {
   log.info('proxy listening', { url: `http://${values.host}:${server.port}`, upstream, resource, issuer, scopes, metadata: gate.prmPath });
   return new Promise<number>((resolve) => {
     let stopping = false;
+    // Stop accepting; end the long-lived event streams cleanly (they would never finish by themselves);
+    // let other requests finish until SHUTDOWN_TIMEOUT, then close whatever is left.
     const stop = async () => {
       if (stopping) process.exit(1);
       stopping = true;
-      await server.stop(false);
-      log.info('proxy stopped');
+      const t0 = performance.now();
+      const graceful = server.stop(false);
+      const streams = gate!.endStreams();
+      let timedOut = false;
+      await Promise.race([graceful, Bun.sleep(config.shutdownTimeout * 1000).then(() => (timedOut = true))]);
+      if (timedOut) {
+        log.warn('shutdown timeout: closing remaining connections', { timeout_s: config.shutdownTimeout });
+        gate!.endAll();
+        await server.stop(true);
+      }
+      log.info('proxy stopped', { after_ms: Math.round(performance.now() - t0), streams_ended: streams });
       resolve(0);
     };
     process.on('SIGTERM', stop);

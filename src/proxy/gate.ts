@@ -3,7 +3,9 @@
 // `WWW-Authenticate: Bearer resource_metadata=…, scope=…` (RFC 6750 §3, RFC 9728 §5.1), missing scopes
 // with 403 insufficient_scope, verifies JWT access tokens locally against the issuer's JWKS with
 // audience = the resource (RFC 8707, RFC 9068 §4), strips the caller's token (no passthrough) and
-// streams the upstream response back (SSE included).
+// streams the upstream response back (SSE included). On shutdown, long-lived streams (a GET answered with
+// text/event-stream: MCP Streamable HTTP's listening stream) are ended cleanly at once; other responses,
+// streamed or not, may finish until the proxy's SHUTDOWN_TIMEOUT.
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 
 export interface GateOptions {
@@ -37,6 +39,57 @@ function quote(v: string): string {
   return `"${v.replace(/["\\]/g, '')}"`;
 }
 
+/**
+ * Response bodies that can be ended from outside: `end()` closes the stream as if the upstream had (the
+ * client sees a complete chunked response, then the connection can close) and cancels the upstream read.
+ */
+class Streams {
+  private open = new Set<() => void>();
+  private ending = false;
+
+  wrap(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+    const reader = body.getReader();
+    let done = false;
+    let end = () => {};
+    const finish = () => {
+      done = true;
+      this.open.delete(end);
+    };
+    return new ReadableStream<Uint8Array>({
+      start: (c) => {
+        end = () => {
+          if (done) return;
+          finish();
+          c.close();
+          reader.cancel().catch(() => {});
+        };
+        if (this.ending) queueMicrotask(end);
+        else this.open.add(end);
+      },
+      pull: async (c) => {
+        const r = await reader.read().catch(() => ({ done: true, value: undefined }));
+        if (done) return;
+        if (r.done) {
+          finish();
+          c.close();
+        } else c.enqueue(r.value);
+      },
+      cancel: (reason) => {
+        finish();
+        return reader.cancel(reason);
+      },
+    });
+  }
+
+  /** End every stream now, and any opened from here on as soon as it starts. */
+  endAll(): number {
+    this.ending = true;
+    const n = this.open.size;
+    for (const end of [...this.open]) end();
+    return n;
+  }
+}
+
 export function createGate(opts: GateOptions) {
   const resource = new URL(opts.resource);
   const resourcePath = resource.pathname === '/' ? '' : resource.pathname.replace(/\/$/, '');
@@ -50,6 +103,8 @@ export function createGate(opts: GateOptions) {
     ...(opts.resourceName ? { resource_name: opts.resourceName } : {}),
   });
   const upstream = opts.upstream.replace(/\/$/, '');
+  const listening = new Streams(); // GET event streams: ended at shutdown
+  const answering = new Streams(); // every other streamed body: ended only when the shutdown times out
 
   let jwks: ReturnType<typeof createRemoteJWKSet> | null = null;
   let jwksLoading: Promise<ReturnType<typeof createRemoteJWKSet>> | null = null;
@@ -134,17 +189,29 @@ export function createGate(opts: GateOptions) {
       if (!HOP_BY_HOP.has(k.toLowerCase())) out.set(k, v);
     });
     for (const [k, v] of Object.entries(CORS_HEADERS)) out.set(k, v);
-    return new Response(res.body, { status: res.status, statusText: res.statusText, headers: out });
+    const eventStream = (res.headers.get('content-type') ?? '').toLowerCase().startsWith('text/event-stream');
+    const body = res.body ? (request.method === 'GET' && eventStream ? listening : answering).wrap(res.body) : null;
+    return new Response(body, { status: res.status, statusText: res.statusText, headers: out });
   }
 
   return {
     prmPath,
+    /** Shutdown, first step: end the long-lived event streams cleanly; how many there were. */
+    endStreams: () => listening.endAll(),
+    /** Shutdown, when SHUTDOWN_TIMEOUT has passed: end what is still streaming. */
+    endAll: () => listening.endAll() + answering.endAll(),
     async fetch(request: Request): Promise<Response> {
       const path = new URL(request.url).pathname;
       if (request.method === 'OPTIONS') return new Response(null, { status: 204, headers: CORS_HEADERS });
-      // RFC 9728 §3: path-suffixed and root forms.
-      if (request.method === 'GET' && (path === prmPath || path === '/.well-known/oauth-protected-resource')) {
+      // RFC 9728 §3.1: the metadata of a resource with a path is at the well-known URL with that path
+      // inserted. The root form is served only for a resource without a path: a client that built the
+      // root URL from the origin must reject a `resource` that differs from it (§3.3), so answering it
+      // with `…/mcp` would only make such clients fail.
+      if (request.method === 'GET' && (path === prmPath || (resourcePath === '' && path === '/.well-known/oauth-protected-resource'))) {
         return new Response(prm, { headers: { 'Content-Type': 'application/json', 'Cache-Control': 'public, max-age=3600', ...CORS_HEADERS } });
+      }
+      if (path.startsWith('/.well-known/oauth-protected-resource')) {
+        return new Response(JSON.stringify({ error: 'not_found', error_description: `the protected resource metadata is at ${prmPath}` }), { status: 404, headers: { 'Content-Type': 'application/json', ...CORS_HEADERS } });
       }
       const who = await authenticate(request);
       if (who instanceof Response) return who;
