@@ -520,7 +520,7 @@ const NOTES = `
   text, JWTs through TextEncoder and Uint8Array base64), which halved the garbage collector's young-generation
   pauses during rotation (~2.1 → ~1.1 ms).
 - Metadata: the document is fixed while the server runs, so it is a Bun static route (ETag, 304, HEAD; no request id,
-  log line or metrics sample — README, Logging). As a JavaScript handler with those three it reached 8.7–11.4× on
+  log line or metrics sample — docs/policies.md, Logging). As a JavaScript handler with those three it reached 8.7–11.4× on
   this machine (~13 µs a request against ~9.6 µs for the bare handler; the peer-address lookup and the X-Request-Id
   header the largest parts). The static route's own rate moves between runs with the host (bare static route
   11.96× to 16.53× across runs): the ceiling table above is this run's.

@@ -1,6 +1,6 @@
-// The README's configuration table, generated from src/config.ts (the one schema) so the two never drift.
+// The configuration table of docs/configuration.md, generated from src/config.ts (the one schema) so the two never drift.
 //   bun scripts/config-table.ts          print it
-//   bun scripts/config-table.ts --write  replace it in README.md (between the config:start/end markers)
+//   bun scripts/config-table.ts --write  replace it in docs/configuration.md (between the config:start/end markers)
 import { SETTINGS } from '../src/config.ts';
 
 export function configTable(): string {
@@ -15,7 +15,7 @@ export function configTable(): string {
 
 if (import.meta.main) {
   if (process.argv.includes('--write')) {
-    const path = new URL('../README.md', import.meta.url);
+    const path = new URL('../docs/configuration.md', import.meta.url);
     const readme = await Bun.file(path).text();
     const next = readme.replace(/<!-- config:start -->[\s\S]*<!-- config:end -->/, `<!-- config:start -->\n${configTable()}\n<!-- config:end -->`);
     await Bun.write(path, next);

@@ -49,7 +49,7 @@ const dur = (min: number, max: number): Kind => ({ type: 'duration', min, max })
 /** The longest ACCESS_TOKEN_TTL accepted: a revoked grant's access tokens are all expired this long after. */
 export const ACCESS_TOKEN_TTL_MAX = 86400;
 
-/** Every setting, in README order. `default: undefined` means unset unless given. */
+/** Every setting, in the order of docs/configuration.md. `default: undefined` means unset unless given. */
 export const SETTINGS: readonly Setting[] = [
   { key: 'port', env: 'PORT', kind: { type: 'int', min: 0, max: 65535 }, default: '8080', doc: 'TCP port to listen on (0 = any free port).' },
   { key: 'host', env: 'HOST', kind: { type: 'string' }, default: '0.0.0.0', doc: 'Address to bind.' },

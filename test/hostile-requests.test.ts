@@ -108,7 +108,7 @@ function prng(seed: number) {
 }
 
 describe('fuzz', () => {
-  // Every endpoint of the README's table, the aliases, pages, and paths that are not there.
+  // Every endpoint of docs/endpoints.md, the aliases, pages, and paths that are not there.
   const PATHS = [
     '/', '/authorize', '/token', '/oauth/token', '/device_authorization', '/oauth/device/code', '/device', '/device/verify', '/device/confirm',
     '/register', '/introspect', '/revoke', '/oauth/revoke', '/oauth/tokeninfo', '/login', '/logout', '/consent', '/account', '/account/revoke',

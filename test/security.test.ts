@@ -186,8 +186,8 @@ describe('configuration', () => {
   test('.env parsing: comments, export, quotes', () => {
     expect(parseDotenv('# c\nexport A=1\nB="x y"\nC=\'z\'\nD=plain # trailing\n')).toEqual({ A: '1', B: 'x y', C: 'z', D: 'plain' });
   });
-  test('the README configuration table is the one generated from the schema', async () => {
-    const readme = await Bun.file(new URL('../README.md', import.meta.url)).text();
+  test('the configuration table of docs/configuration.md is the one generated from the schema', async () => {
+    const readme = await Bun.file(new URL('../docs/configuration.md', import.meta.url)).text();
     const { configTable } = await import('../scripts/config-table.ts');
     expect(readme).toContain(configTable());
     for (const s of SETTINGS) expect(readme).toContain(`\`${s.env}\``);
