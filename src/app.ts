@@ -10,7 +10,7 @@ import { discoveryRoutes } from './http/routes/discovery.ts';
 import { loginRoutes } from './http/routes/login.ts';
 import { tokenRoutes } from './http/routes/token.ts';
 import { deviceAuthorizationRoutes, deviceGrant, deviceRoutes } from './http/routes/device.ts';
-import { DEVICE_GRANT } from './domain/seed.ts';
+import { GRANT_TYPES } from './domain/grant-types.ts';
 import { registerRoutes } from './http/routes/register.ts';
 import { introspectRoutes } from './http/routes/introspect.ts';
 import { revokeRoutes } from './http/routes/revoke.ts';
@@ -28,7 +28,7 @@ export function createApp(deps: Deps) {
     ...healthRoutes(deps),
     ...discoveryRoutes(deps, {
       device_authorization_endpoint: `${base}/device_authorization`,
-      grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials', DEVICE_GRANT],
+      grant_types_supported: [...GRANT_TYPES],
       ...(deps.config.registration !== 'off' ? { registration_endpoint: `${base}/register` } : {}),
       ...(deps.config.introspectionToken || deps.config.introspectionClientAuth
         ? { introspection_endpoint: `${base}/introspect`, introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'] }

@@ -1,4 +1,4 @@
-// The one time source of the domain. Tests pass a controllable clock to move time forward.
+// The one time source of the domain. Tests pass a controllable clock to move time forward (test/helpers/clock.ts).
 export interface Clock {
   /** Milliseconds since the epoch. */
   nowMs(): number;
@@ -9,22 +9,4 @@ export const systemClock: Clock = { nowMs: () => Date.now() };
 /** Whole seconds since the epoch, the unit of every timestamp in the store. */
 export function nowS(clock: Clock): number {
   return Math.floor(clock.nowMs() / 1000);
-}
-
-/**
- * A clock for tests: starts at real time and moves only when told — or, when `live`, follows real time
- * and can still jump forward (for tests where other processes poll on wall-clock time).
- */
-export class TestClock implements Clock {
-  private offset = 0;
-  private readonly frozenAt: number;
-  constructor(private readonly live = false) {
-    this.frozenAt = Date.now();
-  }
-  nowMs(): number {
-    return (this.live ? Date.now() : this.frozenAt) + this.offset;
-  }
-  advance(seconds: number): void {
-    this.offset += seconds * 1000;
-  }
 }

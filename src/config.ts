@@ -3,6 +3,7 @@
 // This is the only module that reads process.env (via `main.ts`, which passes the env in).
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { isLoopbackHost } from './security/loopback.ts';
 
 /** Parse "90", "90s", "15m", "1h", "30d" into seconds. */
 export function parseDuration(text: string): number | null {
@@ -286,8 +287,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   if (values.oidcIssuer) {
     const u = new URL(values.oidcIssuer as string);
-    const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname);
-    if (u.protocol !== 'https:' && !(values.upstreamAllowHttp && loopback))
+    if (u.protocol !== 'https:' && !(values.upstreamAllowHttp && isLoopbackHost(u.hostname)))
       throw new ConfigError('invalid OIDC_ISSUER: must be https (UPSTREAM_ALLOW_HTTP=true permits http on loopback, for development)');
   }
   for (const r of (values.resources as string[] | undefined) ?? []) {

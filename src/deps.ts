@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { Clock } from './clock.ts';
 import { ConfigError, parseDuration, type Config } from './config.ts';
 import { ClientDocuments } from './domain/client-documents.ts';
-import { ClientCache } from './domain/clients.ts';
+import { ClientCache } from './domain/client-cache.ts';
 import { Metrics } from './domain/metrics.ts';
 import { AuditLog } from './domain/audit.ts';
 import type { Deps } from './domain/deps.ts';

@@ -6,7 +6,7 @@ import { createApp } from './app.ts';
 import { systemClock, nowS, type Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import type { Deps } from './domain/deps.ts';
-import { ensureSeeds } from './domain/seed.ts';
+import { ensureSeeds } from './seed.ts';
 import { buildDeps } from './deps.ts';
 import { LISTENER_BODY_CEILING, requestWrapper } from './http/serve.ts';
 import type { Logger } from './log.ts';

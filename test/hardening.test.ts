@@ -77,7 +77,7 @@ describe('rate limits', () => {
 
   test('memory stays bounded under an address-spoofing flood', async () => {
     const { RateLimiter } = await import('../src/domain/rate-limit.ts');
-    const { TestClock } = await import('../src/clock.ts');
+    const { TestClock } = await import('./helpers/clock.ts');
     const l = new RateLimiter(5, 60, new TestClock(), 1000);
     for (let i = 0; i < 50_000; i++) l.hit(`ip:${i}`);
     expect(l.size).toBeLessThanOrEqual(1000);

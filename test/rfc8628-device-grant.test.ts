@@ -9,7 +9,7 @@ import { addClient, addUser, basic, Browser, hiddenValue, postForm } from './hel
 import { startTestServer, type TestServer } from './helpers/server.ts';
 import { rawQuery } from './helpers/db.ts';
 import { normalizeUserCode, USER_CODE_CHARSET } from '../src/domain/device.ts';
-import { DEVICE_GRANT } from '../src/domain/seed.ts';
+import { DEVICE_GRANT } from '../src/domain/grant-types.ts';
 
 let srv: TestServer;
 let alice: Awaited<ReturnType<typeof addUser>>;

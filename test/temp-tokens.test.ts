@@ -3,7 +3,7 @@
 // and the invitation / password-reset links end to end (CLI binary → link → page → password), also in Chromium.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { join } from 'node:path';
-import { TestClock } from '../src/clock.ts';
+import { TestClock } from './helpers/clock.ts';
 import { loadConfig } from '../src/config.ts';
 import { buildRegistry, normalizePath, parseScopeDeclarations, TempTokenError, TempTokenRegistry, TempTokenService } from '../src/domain/temp-tokens.ts';
 import { parseDuration } from '../src/config.ts';

@@ -3,6 +3,7 @@
 // else the RFC 9728 well-known URLs (path-suffixed, then root); then RFC 8414 metadata for the issuer with
 // the OpenID discovery fallbacks in the order the MCP specification lists. The metadata's issuer must equal
 // the issuer asked for; https is required except on loopback.
+import { isHttpsOrLoopback } from '../security/loopback.ts';
 
 export interface AuthServerMetadata {
   issuer: string;
@@ -34,9 +35,6 @@ export class DiscoveryError extends Error {
 const TIMEOUT_MS = 10_000;
 const MAX_BYTES = 1024 * 1024;
 
-function isLoopback(u: URL): boolean {
-  return ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname);
-}
 
 /** https, or http on loopback only. */
 export function checkSecureUrl(raw: string, what: string): URL {
@@ -46,7 +44,7 @@ export function checkSecureUrl(raw: string, what: string): URL {
   } catch {
     throw new DiscoveryError(`${what} is not a URL: ${raw}`);
   }
-  if (u.protocol !== 'https:' && !(u.protocol === 'http:' && isLoopback(u))) throw new DiscoveryError(`${what} must use https (http only on loopback): ${raw}`);
+  if (!isHttpsOrLoopback(u)) throw new DiscoveryError(`${what} must use https (http only on loopback): ${raw}`);
   return u;
 }
 

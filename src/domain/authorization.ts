@@ -4,6 +4,7 @@
 // prompt, whose errors are redirected with state and iss.
 import { nowS } from '../clock.ts';
 import { isValidChallenge } from '../security/pkce.ts';
+import { isLoopbackRedirect } from '../security/loopback.ts';
 import { matchRedirectUri } from '../security/redirect-uri.ts';
 import { mintSecret } from '../security/token-format.ts';
 import type { ClientRow, UserRow } from '../store/store.ts';
@@ -62,7 +63,7 @@ export async function validateAuthorizationRequest(deps: Deps, p: AuthorizationP
   let redirectUri: string;
   if (requested === undefined) {
     const only = client.redirectUris.length === 1 ? client.redirectUris[0]! : null;
-    if (!only || only.startsWith('http://127.0.0.1') || only.startsWith('http://localhost') || only.startsWith('http://[::1]')) {
+    if (!only || isLoopbackRedirect(only)) {
       throw new AuthorizeError('invalid_request', 'redirect_uri is missing', false);
     }
     redirectUri = only;

@@ -12,11 +12,12 @@ import { nowS } from '../clock.ts';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import { isLoopbackAddress, isPublicAddress } from '../security/ip.ts';
+import { isHttpsOrLoopback } from '../security/loopback.ts';
 import { checkRedirectUri } from '../security/redirect-uri.ts';
 import type { ClientRow, Store } from '../store/store.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import { TooManyRequests } from './errors.ts';
-import { DEVICE_GRANT } from './seed.ts';
+import { DEVICE_GRANT } from './grant-types.ts';
 
 export const MAX_DOCUMENT_BYTES = 5120;
 const MIN_CACHE_S = 30;
@@ -41,8 +42,7 @@ export function checkClientIdUrl(id: string, allowLoopbackHttp: boolean): URL {
   } catch {
     throw new ClientDocumentError('client_id is not a valid URL');
   }
-  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
-  if (url.protocol !== 'https:' && !(allowLoopbackHttp && url.protocol === 'http:' && loopback)) throw new ClientDocumentError('client_id URL must be https');
+  if (url.protocol !== 'https:' && !(allowLoopbackHttp && isHttpsOrLoopback(url))) throw new ClientDocumentError('client_id URL must be https');
   if (url.username || url.password) throw new ClientDocumentError('client_id URL must not contain credentials');
   if (id.includes('#')) throw new ClientDocumentError('client_id URL must not contain a fragment');
   if (url.pathname === '/' || url.pathname === '') throw new ClientDocumentError('client_id URL must have a path');

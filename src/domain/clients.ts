@@ -9,10 +9,8 @@ import { checkRedirectUri } from '../security/redirect-uri.ts';
 import type { AuthMethod, ClientRow } from '../store/store.ts';
 import type { Deps } from './deps.ts';
 import { InvalidClient, InvalidRequest } from './errors.ts';
-import { DEVICE_GRANT } from './seed.ts';
+import { GRANT_TYPES } from './grant-types.ts';
 import { ClientDocumentError, isClientIdUrl } from './client-documents.ts';
-
-export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', DEVICE_GRANT] as const;
 
 export interface NewClientInput {
   name: string;
@@ -76,37 +74,6 @@ export async function rotateClientSecret(deps: Deps, id: string): Promise<string
   deps.clientCache.invalidate(id);
   deps.audit.record('client.secret_rotated', { clientId: id });
   return s.secret;
-}
-
-/**
- * Registered clients kept in memory for CLIENT_CACHE_TTL: reading and parsing the row is a large part of
- * a token request's cost. Changes made through this process invalidate at once; changes made elsewhere
- * (`auth clients …`, another instance) apply within the TTL. Unknown ids are not cached.
- */
-export class ClientCache {
-  private rows = new Map<string, { row: ClientRow; until: number }>();
-  constructor(
-    private readonly ttlMs: number,
-    private readonly clock: { nowMs(): number },
-    private readonly max = 10_000,
-  ) {}
-  get(id: string): ClientRow | undefined {
-    const hit = this.rows.get(id);
-    if (!hit) return undefined;
-    if (hit.until <= this.clock.nowMs()) {
-      this.rows.delete(id);
-      return undefined;
-    }
-    return hit.row;
-  }
-  set(row: ClientRow): void {
-    if (this.ttlMs <= 0) return;
-    if (this.rows.size >= this.max) this.rows.delete(this.rows.keys().next().value!);
-    this.rows.set(row.id, { row, until: this.clock.nowMs() + this.ttlMs });
-  }
-  invalidate(id: string): void {
-    this.rows.delete(id);
-  }
 }
 
 /**

@@ -8,7 +8,7 @@ import type { RateLimiter } from './rate-limit.ts';
 import type { Upstreams } from './upstream.ts';
 import type { ClientDocuments } from './client-documents.ts';
 import type { TempTokenService } from './temp-tokens.ts';
-import type { ClientCache } from './clients.ts';
+import type { ClientCache } from './client-cache.ts';
 import type { Metrics } from './metrics.ts';
 import type { AuditLog } from './audit.ts';
 

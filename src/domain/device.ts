@@ -9,7 +9,7 @@ import type { ClientRow, DeviceCodeRow, UserRow } from '../store/store.ts';
 import type { Deps } from './deps.ts';
 import { InvalidGrant, InvalidRequest, OAuthError, UnauthorizedClient } from './errors.ts';
 import { resolveScopes, validateResources } from './scopes.ts';
-import { DEVICE_GRANT } from './seed.ts';
+import { DEVICE_GRANT } from './grant-types.ts';
 import { issueUserTokens, type TokenResponse } from './tokens.ts';
 import { touchClient } from './clients.ts';
 
@@ -95,39 +95,6 @@ export async function startDeviceAuthorization(deps: Deps, client: ClientRow, in
     expires_in: deps.config.deviceCodeTtl,
     interval: deps.config.devicePollInterval,
   };
-}
-
-/** grant_type=urn:ietf:params:oauth:grant-type:device_code (RFC 8628 §3.4–3.5). */
-export async function pollDeviceCode(deps: Deps, client: ClientRow, deviceCode: string | undefined): Promise<TokenResponse> {
-  if (!client.grantTypes.includes(DEVICE_GRANT)) throw new UnauthorizedClient('this client may not use the device authorization grant');
-  if (!deviceCode) throw new InvalidRequest('device_code is missing');
-  const parsed = parseSecret(DEVICE_PREFIX, deviceCode);
-  const stored = parsed ? await deps.store.deviceCodes.get(parsed.id) : null;
-  if (!stored || !matchesHash(deviceCode, stored.hash)) throw new InvalidGrant('invalid device code');
-  if (stored.clientId !== client.id) throw new InvalidGrant('the device code was issued to another client');
-  const nowMs = deps.clock.nowMs();
-  if (stored.expiresAt <= Math.floor(nowMs / 1000)) throw new ExpiredToken();
-  if (stored.status === 'consumed') throw new InvalidGrant('the device code was already used');
-  if (stored.status === 'denied') throw new OAuthError('access_denied', 'the user denied the request');
-  const polled = await deps.store.deviceCodes.poll(stored.id, nowMs);
-  if (!polled) throw new InvalidGrant('invalid device code');
-  if (polled.row.status === 'pending') {
-    // §3.5: a client polling faster than its interval gets slow_down, and its interval grows by 5 s.
-    if (polled.tooFast) throw new SlowDown(polled.row.pollInterval);
-    throw new AuthorizationPending();
-  }
-  // Approved: exactly one poll wins the consume; the others see the code as used.
-  const row = await deps.store.deviceCodes.consume(stored.id);
-  if (!row || !row.userId) throw new InvalidGrant('the device code was already used');
-  const now = Math.floor(nowMs / 1000);
-  const issued = await issueUserTokens(
-    deps,
-    { client, userId: row.userId, scopes: row.scope.split(' ').filter(Boolean), resources: row.resource, authTime: row.authTime ?? now },
-    now,
-  );
-  await touchClient(deps, client, now);
-  deps.audit.tokenIssued(DEVICE_GRANT, client.id, row.userId);
-  return issued.response;
 }
 
 /** The pending code a person typed, with its client; null when there is none (wrong, used or expired). */

@@ -10,11 +10,12 @@
 import { nowS } from '../clock.ts';
 import { sha256Hex } from '../security/hash.ts';
 import { randomToken } from '../security/random.ts';
-import { checkRedirectUri, isLoopbackHost } from '../security/redirect-uri.ts';
+import { isHttpsOrLoopback } from '../security/loopback.ts';
+import { checkRedirectUri } from '../security/redirect-uri.ts';
 import type { AuthMethod, ClientRow } from '../store/store.ts';
 import type { Deps } from './deps.ts';
 import { OAuthError } from './errors.ts';
-import { DEVICE_GRANT } from './seed.ts';
+import { DEVICE_GRANT, GRANT_TYPES } from './grant-types.ts';
 
 export class InvalidClientMetadata extends OAuthError {
   constructor(description: string) {
@@ -28,7 +29,7 @@ export class InvalidRedirectUri extends OAuthError {
 }
 
 const AUTH_METHODS: AuthMethod[] = ['none', 'client_secret_basic', 'client_secret_post'];
-const GRANTS = ['authorization_code', 'refresh_token', 'client_credentials', DEVICE_GRANT];
+const GRANTS: readonly string[] = GRANT_TYPES;
 
 const str = (v: unknown, field: string, max = 2000): string | undefined => {
   if (v === undefined || v === null) return undefined;
@@ -47,7 +48,7 @@ function httpsUrl(v: string | undefined): string | undefined {
   if (v === undefined) return undefined;
   try {
     const u = new URL(v);
-    if (u.protocol === 'https:' || (u.protocol === 'http:' && isLoopbackHost(u.hostname))) return v;
+    if (isHttpsOrLoopback(u)) return v;
   } catch {
     // not a URL: dropped
   }

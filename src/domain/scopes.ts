@@ -1,5 +1,5 @@
 // Scopes (RFC 6749 §3.3) and resource indicators (RFC 8707 §2).
-import { isLoopbackHost } from '../security/redirect-uri.ts';
+import { isHttpsOrLoopback } from '../security/loopback.ts';
 import type { Config } from '../config.ts';
 import type { ClientRow } from '../store/store.ts';
 import { InvalidScope, InvalidTarget } from './errors.ts';
@@ -58,7 +58,7 @@ export function validateResources(config: Config, resources: string[]): string[]
     if (r.includes('#')) throw new InvalidTarget('resource must not contain a fragment');
     if (config.resources.length) {
       if (!config.resources.includes(r)) throw new InvalidTarget(`resource not served here: ${r}`);
-    } else if (!(u.protocol === 'https:' || (u.protocol === 'http:' && isLoopbackHost(u.hostname)))) {
+    } else if (!isHttpsOrLoopback(u)) {
       throw new InvalidTarget('resource must be https (or http on loopback)');
     }
   }

@@ -1,14 +1,10 @@
 // Redirect URI rules: what may be registered (RFC 6749 §3.1.2, RFC 8252 §7, OAuth 2.1 §2.3) and how a
 // requested URI is matched against the registered ones (exact, except loopback on any port, RFC 8252 §7.3).
+import { isLoopbackHost } from './loopback.ts';
 
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
 const FORBIDDEN_SCHEMES = new Set(['javascript:', 'data:', 'file:', 'vbscript:', 'about:', 'blob:', 'ws:', 'wss:', 'ftp:']);
 // RFC 3986 §3.1 scheme syntax.
 const SCHEME_RE = /^[a-z][a-z0-9+.-]*:$/;
-
-export function isLoopbackHost(hostname: string): boolean {
-  return LOOPBACK_HOSTS.has(hostname.toLowerCase());
-}
 
 function parse(uri: string): URL | null {
   if (typeof uri !== 'string' || uri.length === 0 || uri.length > 2000) return null;

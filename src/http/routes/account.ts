@@ -4,7 +4,7 @@ import { Elysia } from 'elysia';
 import { AccountPage, type AccountApp } from '../../../templates/account.tsx';
 import { nowS } from '../../clock.ts';
 import type { Deps } from '../../domain/deps.ts';
-import { DEVICE_GRANT } from '../../domain/seed.ts';
+import { DEVICE_GRANT } from '../../domain/grant-types.ts';
 import { revokeFamily } from '../../domain/tokens.ts';
 import { requestMeta } from '../context.ts';
 import { pageContext, postedForm, redirect, type PageContext } from '../page-context.ts';

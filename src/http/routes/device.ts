@@ -5,7 +5,8 @@ import { DeviceConfirmPage, DeviceDonePage, DeviceEntryPage } from '../../../tem
 import { rememberConsent } from '../../domain/authorization.ts';
 import { authenticateClient } from '../../domain/clients.ts';
 import type { Deps } from '../../domain/deps.ts';
-import { decideDevice, findPendingDevice, formatUserCode, normalizeUserCode, pollDeviceCode, startDeviceAuthorization } from '../../domain/device.ts';
+import { decideDevice, findPendingDevice, formatUserCode, normalizeUserCode, startDeviceAuthorization } from '../../domain/device.ts';
+import { pollDeviceCode } from '../../domain/grants/device-code.ts';
 import { TooManyRequests } from '../../domain/errors.ts';
 import { enforce } from '../../domain/rate-limit.ts';
 import { requestMeta } from '../context.ts';

@@ -3,7 +3,10 @@
 import { authenticateClient, parseBasicAuth } from '../../domain/clients.ts';
 import type { Deps } from '../../domain/deps.ts';
 import { InvalidClient, InvalidRequest, UnsupportedGrantType } from '../../domain/errors.ts';
-import { clientCredentials, exchangeAuthorizationCode, refreshTokens, type TokenResponse } from '../../domain/tokens.ts';
+import { exchangeAuthorizationCode } from '../../domain/grants/authorization-code.ts';
+import { clientCredentials } from '../../domain/grants/client-credentials.ts';
+import { refreshTokens } from '../../domain/grants/refresh-token.ts';
+import type { TokenResponse } from '../../domain/tokens.ts';
 import { JSON_NO_STORE_CORS } from '../headers.ts';
 import { formParams, type Params, type ParamSpec } from '../params.ts';
 import { enforce } from '../../domain/rate-limit.ts';

@@ -3,16 +3,14 @@
 // is seeded by migration 0003.)
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { nowS } from '../clock.ts';
-import { randomId, randomToken } from '../security/random.ts';
-import type { Deps } from './deps.ts';
-import { hashPassword } from './passwords.ts';
+import { nowS, type Clock } from './clock.ts';
+import type { Config } from './config.ts';
+import { hashPassword } from './domain/passwords.ts';
+import type { Logger } from './log.ts';
+import { randomId, randomToken } from './security/random.ts';
+import type { Store } from './store/store.ts';
 
-export const CLI_CLIENT_ID = 'auth-cli';
-export const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
-
-export async function ensureSeeds(deps: Deps): Promise<void> {
-  const { store, clock, config, log } = deps;
+export async function ensureSeeds({ store, clock, config, log }: { store: Store; clock: Clock; config: Pick<Config, 'dataDir'>; log: Logger }): Promise<void> {
   if ((await store.users.count()) > 0) return;
   const password = randomToken(18);
   const file = resolve(join(config.dataDir, 'initial-admin-password'));
