@@ -60,7 +60,14 @@ export async function runFlows(t: Target, cookie: string, seconds: number, conns
   const pct = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor(xs.length * p))] ?? 0;
   latencies.sort((a, b) => a - b);
   requests.sort((a, b) => a - b);
-  return { flowsPerSecond: latencies.length / elapsed, p50: pct(latencies, 0.5), p99: pct(latencies, 0.99), requestP50: pct(requests, 0.5), requestP99: pct(requests, 0.99), errors: errors.n };
+  return {
+    flowsPerSecond: latencies.length / elapsed,
+    p50: pct(latencies, 0.5),
+    p99: pct(latencies, 0.99),
+    requestP50: pct(requests, 0.5),
+    requestP99: pct(requests, 0.99),
+    errors: errors.n,
+  };
 }
 
 /** Run the load in a child process pinned to core 0 (the server is on core 1), after `warmup` seconds of the
@@ -68,7 +75,15 @@ export async function runFlows(t: Target, cookie: string, seconds: number, conns
  * latencies (wrk, native, has none). */
 export async function codeFlowLoad(t: Target, session: { cookie: string }, seconds: number, conns: number, warmup: number): Promise<FlowResult> {
   const pin = cpus().length >= 2 ? ['taskset', '-c', '0'] : [];
-  const p = Bun.spawn([...pin, process.execPath, import.meta.path, JSON.stringify({ t: { base: t.base, clientId: t.clientId, secret: t.secret }, cookie: session.cookie, seconds, conns, warmup })], { stdout: 'pipe', stderr: 'inherit' });
+  const p = Bun.spawn(
+    [
+      ...pin,
+      process.execPath,
+      import.meta.path,
+      JSON.stringify({ t: { base: t.base, clientId: t.clientId, secret: t.secret }, cookie: session.cookie, seconds, conns, warmup }),
+    ],
+    { stdout: 'pipe', stderr: 'inherit' },
+  );
   const out = await new Response(p.stdout).text();
   await p.exited;
   return JSON.parse(out) as FlowResult;

@@ -56,7 +56,15 @@ async function refreshPool(n) {
     grant.addOIDCScope('openid offline_access');
     grant.addResourceScope(RESOURCE, 'api');
     const grantId = await grant.save();
-    const rt = new provider.RefreshToken({ client, accountId: `user-${i}`, grantId, scope: 'openid offline_access', gty: 'authorization_code', resource: RESOURCE, rotations: 0 });
+    const rt = new provider.RefreshToken({
+      client,
+      accountId: `user-${i}`,
+      grantId,
+      scope: 'openid offline_access',
+      gty: 'authorization_code',
+      resource: RESOURCE,
+      rotations: 0,
+    });
     out.push(await rt.save());
   }
   return out;

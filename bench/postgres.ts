@@ -16,11 +16,16 @@ chmodSync(work, 0o755);
 const procs: ReturnType<typeof Bun.spawn>[] = [];
 const stopCluster = () => Bun.spawnSync(['bash', join(ROOT, 'scripts/pg-cluster'), 'stop', join(work, 'pg')]);
 process.on('exit', () => {
-  procs.forEach((p) => p.kill('SIGKILL'));
+  for (const p of procs) p.kill('SIGKILL');
   stopCluster(); // the cluster is a daemon: stop it whatever ends this run
 });
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
-const UNLIMITED = { TOKEN_RATE_LIMIT: '100000000', TOKEN_CLIENT_RATE_LIMIT: '100000000', INTROSPECTION_RATE_LIMIT: '100000000', DEVICE_RATE_LIMIT: '100000000' };
+const UNLIMITED = {
+  TOKEN_RATE_LIMIT: '100000000',
+  TOKEN_CLIENT_RATE_LIMIT: '100000000',
+  INTROSPECTION_RATE_LIMIT: '100000000',
+  DEVICE_RATE_LIMIT: '100000000',
+};
 
 const freePort = () => {
   const s = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response() });
@@ -41,9 +46,39 @@ async function up(url: string) {
 /** Start `n` instances on one database; seed a client and 200 refresh tokens. */
 async function deployment(databaseUrl: string, n: number) {
   const issuer = 'http://bench.auth.example';
-  const env = { PATH: process.env.PATH ?? '', DATABASE_URL: databaseUrl, DATA_DIR: join(work, `d${Math.random()}`), BASE_URL: issuer, HOST: '127.0.0.1', LOG_LEVEL: 'warn', INTROSPECTION_TOKEN: 'bench-introspection-token-0123456789', ...UNLIMITED };
+  const env = {
+    PATH: process.env.PATH ?? '',
+    DATABASE_URL: databaseUrl,
+    DATA_DIR: join(work, `d${Math.random()}`),
+    BASE_URL: issuer,
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    INTROSPECTION_TOKEN: 'bench-introspection-token-0123456789',
+    ...UNLIMITED,
+  };
   Bun.spawnSync([BIN, 'migrate'], { env });
-  const c = JSON.parse(Bun.spawnSync([BIN, 'clients', 'add', '--name', 'b', '--first-party', '--redirect-uri', 'https://app.example/cb', '--grant-type', 'client_credentials', '--grant-type', 'authorization_code', '--grant-type', 'refresh_token', '--json'], { env }).stdout.toString());
+  const c = JSON.parse(
+    Bun.spawnSync(
+      [
+        BIN,
+        'clients',
+        'add',
+        '--name',
+        'b',
+        '--first-party',
+        '--redirect-uri',
+        'https://app.example/cb',
+        '--grant-type',
+        'client_credentials',
+        '--grant-type',
+        'authorization_code',
+        '--grant-type',
+        'refresh_token',
+        '--json',
+      ],
+      { env },
+    ).stdout.toString(),
+  );
   Bun.spawnSync([BIN, 'users', 'add', 'bench'], { env, stdin: Buffer.from('bench password!\n') });
   const urls: string[] = [];
   const mine: ReturnType<typeof Bun.spawn>[] = [];
@@ -56,27 +91,65 @@ async function deployment(databaseUrl: string, n: number) {
     await up(`${urls[i]}/health`);
   }
   const auth = basic(c.client_id, c.client_secret);
-  const jwt = (await (await fetch(`${urls[0]}/token`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: auth }, body: 'grant_type=client_credentials' })).json()).access_token;
+  const jwt = (
+    await (
+      await fetch(`${urls[0]}/token`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: auth },
+        body: 'grant_type=client_credentials',
+      })
+    ).json()
+  ).access_token;
   // Refresh tokens through the code flow (sign in once).
   const page = await fetch(`${urls[0]}/login`);
   const csrfCookie = page.headers.getSetCookie()[0]!.split(';')[0]!;
   const csrf = /name="csrf" value="([^"]+)"/.exec(await page.text())![1]!;
-  const login = await fetch(`${urls[0]}/login`, { method: 'POST', redirect: 'manual', headers: { 'Content-Type': 'application/x-www-form-urlencoded', Cookie: csrfCookie }, body: new URLSearchParams({ csrf, username: 'bench', password: 'bench password!', next: '/' }) });
-  const cookie = `${csrfCookie}; ${login.headers.getSetCookie().find((x) => x.startsWith('auth_session='))!.split(';')[0]}`;
+  const login = await fetch(`${urls[0]}/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', Cookie: csrfCookie },
+    body: new URLSearchParams({ csrf, username: 'bench', password: 'bench password!', next: '/' }),
+  });
+  const cookie = `${csrfCookie}; ${
+    login.headers
+      .getSetCookie()
+      .find((x) => x.startsWith('auth_session='))!
+      .split(';')[0]
+  }`;
   const pool: string[] = [];
   for (let i = 0; i < 200; i++) {
     const verifier = crypto.randomUUID() + crypto.randomUUID();
     const challenge = new Bun.CryptoHasher('sha256').update(verifier).digest('base64url');
-    const a = await fetch(`${urls[0]}/authorize?response_type=code&client_id=${c.client_id}&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&code_challenge=${challenge}&code_challenge_method=S256`, { redirect: 'manual', headers: { Cookie: cookie } });
+    const a = await fetch(
+      `${urls[0]}/authorize?response_type=code&client_id=${c.client_id}&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&code_challenge=${challenge}&code_challenge_method=S256`,
+      { redirect: 'manual', headers: { Cookie: cookie } },
+    );
     const code = new URL(a.headers.get('location')!).searchParams.get('code')!;
-    const t = await (await fetch(`${urls[0]}/token`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: auth }, body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: 'https://app.example/cb', code_verifier: verifier }) })).json();
+    const t = await (
+      await fetch(`${urls[0]}/token`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: auth },
+        body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: 'https://app.example/cb', code_verifier: verifier }),
+      })
+    ).json();
     pool.push(t.refresh_token);
   }
-  return { urls, auth, jwt, pool, stop: () => mine.forEach((p) => p.kill('SIGTERM')) };
+  return {
+    urls,
+    auth,
+    jwt,
+    pool,
+    stop: () => {
+      for (const p of mine) p.kill('SIGTERM');
+    },
+  };
 }
 
 async function wrk(url: string, script: string, env: Record<string, string>, conns: number) {
-  const p = Bun.spawn([...LOAD_CPU, 'wrk', '-t1', `-c${conns}`, `-d${DURATION}s`, '--latency', '-s', script, url], { env: { ...process.env, WRK_REPORT: join(import.meta.dir, 'wrk/report.lua'), ...env }, stdout: 'pipe' });
+  const p = Bun.spawn([...LOAD_CPU, 'wrk', '-t1', `-c${conns}`, `-d${DURATION}s`, '--latency', '-s', script, url], {
+    env: { ...process.env, WRK_REPORT: join(import.meta.dir, 'wrk/report.lua'), ...env },
+    stdout: 'pipe',
+  });
   const out = await new Response(p.stdout).text();
   const r = JSON.parse(out.split('\n').find((l) => l.startsWith('{"requests"'))!);
   const okCount = Object.keys(r.statuses).length ? (r.statuses['200'] ?? 0) : r.requests - r.status_errors;
@@ -85,14 +158,27 @@ async function wrk(url: string, script: string, env: Record<string, string>, con
 
 type Dep = Awaited<ReturnType<typeof deployment>>;
 const SCENARIOS: { name: string; run: (d: Dep, url: string, conns: number, slice: string[]) => Promise<{ rps: number; p99: number }> }[] = [
-  { name: 'client_credentials token', run: (d, url, c) => wrk(`${url}/token`, join(import.meta.dir, 'wrk/simple.lua'), { WRK_METHOD: 'POST', WRK_BODY: 'grant_type=client_credentials', WRK_AUTH: d.auth }, c) },
-  { name: 'introspection', run: (d, url, c) => wrk(`${url}/introspect`, join(import.meta.dir, 'wrk/simple.lua'), { WRK_METHOD: 'POST', WRK_BODY: `token=${d.jwt}`, WRK_AUTH: d.auth }, c) },
+  {
+    name: 'client_credentials token',
+    run: (d, url, c) =>
+      wrk(`${url}/token`, join(import.meta.dir, 'wrk/simple.lua'), { WRK_METHOD: 'POST', WRK_BODY: 'grant_type=client_credentials', WRK_AUTH: d.auth }, c),
+  },
+  {
+    name: 'introspection',
+    run: (d, url, c) =>
+      wrk(`${url}/introspect`, join(import.meta.dir, 'wrk/simple.lua'), { WRK_METHOD: 'POST', WRK_BODY: `token=${d.jwt}`, WRK_AUTH: d.auth }, c),
+  },
   {
     name: 'refresh rotation',
     run: (d, url, c, slice) => {
       const file = join(work, `pool-${Math.random()}.txt`);
-      writeFileSync(file, slice.join('\n') + '\n');
-      return wrk(`${url}/token`, join(import.meta.dir, 'wrk/pool.lua'), { WRK_POOL: file, WRK_BODY: 'grant_type=refresh_token&refresh_token=TOKEN', WRK_AUTH: d.auth, WRK_NEXT_FIELD: 'refresh_token' }, c);
+      writeFileSync(file, `${slice.join('\n')}\n`);
+      return wrk(
+        `${url}/token`,
+        join(import.meta.dir, 'wrk/pool.lua'),
+        { WRK_POOL: file, WRK_BODY: 'grant_type=refresh_token&refresh_token=TOKEN', WRK_AUTH: d.auth, WRK_NEXT_FIELD: 'refresh_token' },
+        c,
+      );
     },
   },
 ];
@@ -111,9 +197,15 @@ async function measure(d: Dep) {
 async function main() {
   Bun.spawnSync(['bun', 'run', 'build'], { cwd: ROOT });
   const pgPort = freePort();
-  const pgUrl = Bun.spawnSync(['bash', join(ROOT, 'scripts/pg-cluster'), 'start', join(work, 'pg'), String(pgPort)]).stdout.toString().trim();
+  const pgUrl = Bun.spawnSync(['bash', join(ROOT, 'scripts/pg-cluster'), 'start', join(work, 'pg'), String(pgPort)])
+    .stdout.toString()
+    .trim();
   if (!pgUrl) throw new Error('could not start PostgreSQL (scripts/pg-cluster)');
-  const pgPid = Number(Bun.spawnSync(['head', '-1', join(work, 'pg/postmaster.pid')]).stdout.toString().trim());
+  const pgPid = Number(
+    Bun.spawnSync(['head', '-1', join(work, 'pg/postmaster.pid')])
+      .stdout.toString()
+      .trim(),
+  );
   if (TWO) Bun.spawnSync(['bash', '-c', `for t in $(ls /proc/${pgPid}/task); do taskset -pc 0 $t >/dev/null; done`]); // PostgreSQL beside the load generator
   const db = (name: string) => pgUrl.replace(/\/postgres$/, `/${name}`);
   const admin = (sql: string) => Bun.spawnSync(['psql', pgUrl, '-qc', sql]);
@@ -135,7 +227,10 @@ async function main() {
   const model = /Model name:\s+(.+)/.exec(lscpu)?.[1]?.trim() ?? 'unknown CPU';
   const base = results['SQLite, 1 instance']!;
   const rows = Object.entries(results).flatMap(([label, r]) =>
-    SCENARIOS.map((sc) => `| ${label} | ${sc.name} | ${r[sc.name]!.rps.toFixed(0)} | ${r[sc.name]!.p99.toFixed(2)} | ${(r[sc.name]!.rps / base[sc.name]!.rps).toFixed(2)}× |`),
+    SCENARIOS.map(
+      (sc) =>
+        `| ${label} | ${sc.name} | ${r[sc.name]!.rps.toFixed(0)} | ${r[sc.name]!.p99.toFixed(2)} | ${(r[sc.name]!.rps / base[sc.name]!.rps).toFixed(2)}× |`,
+    ),
   );
   writeFileSync(
     join(import.meta.dir, 'POSTGRES.md'),

@@ -38,7 +38,20 @@ async function run(withFamilyIndex: boolean): Promise<{ us: number; walBytes: nu
     const s = openSqlite(join(dir, 'auth.db'));
     await s.migrate();
     if (withFamilyIndex) s.db.exec('CREATE INDEX refresh_tokens_family_idx ON refresh_tokens (family_id)');
-    await s.clients.insert({ id: 'c', secretHash: null, name: 'c', redirectUris: [], grantTypes: ['refresh_token'], scopes: [], tokenEndpointAuthMethod: 'none', firstParty: false, origin: 'operator', metadata: {}, createdAt: NOW, lastUsedAt: null });
+    await s.clients.insert({
+      id: 'c',
+      secretHash: null,
+      name: 'c',
+      redirectUris: [],
+      grantTypes: ['refresh_token'],
+      scopes: [],
+      tokenEndpointAuthMethod: 'none',
+      firstParty: false,
+      origin: 'operator',
+      metadata: {},
+      createdAt: NOW,
+      lastUsedAt: null,
+    });
     await s.users.insert({ id: 'u', username: 'u', email: null, emailVerified: false, passwordHash: null, isAdmin: false, createdAt: NOW });
     // The families, each with two consumed tokens and a live one, created over the last few hours.
     const live: RefreshRow[] = [];
@@ -50,7 +63,19 @@ async function run(withFamilyIndex: boolean): Promise<{ us: number; walBytes: nu
           const familyId = sortableId(start + n * 1000);
           const first = token(familyId, start + n * 1000, NOW);
           const second = token(familyId, start + n * 1000 + 1, NOW);
-          const family = { id: familyId, clientId: 'c', userId: 'u', scope: 'openid', resource: [], authTime: NOW, createdAt: NOW, revokedAt: null, expiresAt: NOW + TTL, liveTokenId: first.id, liveParentId: null };
+          const family = {
+            id: familyId,
+            clientId: 'c',
+            userId: 'u',
+            scope: 'openid',
+            resource: [],
+            authTime: NOW,
+            createdAt: NOW,
+            revokedAt: null,
+            expiresAt: NOW + TTL,
+            liveTokenId: first.id,
+            liveParentId: null,
+          };
           await s.refresh.insertFamily(family, first);
           await s.refresh.rotate(first.id, NOW, second, NOW + TTL);
           const last = token(familyId, start + n * 1000 + 2);
@@ -82,7 +107,10 @@ async function run(withFamilyIndex: boolean): Promise<{ us: number; walBytes: nu
   }
 }
 
-const results: Record<string, { us: number[]; wal: number[] }> = { 'no family index (schema 9)': { us: [], wal: [] }, 'family index (schema 8)': { us: [], wal: [] } };
+const results: Record<string, { us: number[]; wal: number[] }> = {
+  'no family index (schema 9)': { us: [], wal: [] },
+  'family index (schema 8)': { us: [], wal: [] },
+};
 for (let r = 0; r < ROUNDS; r++) {
   for (const withIndex of r % 2 ? [true, false] : [false, true]) {
     const x = await run(withIndex);
@@ -94,5 +122,7 @@ for (let r = 0; r < ROUNDS; r++) {
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
 console.log(`${ROTATIONS} rotations over ${FAMILIES} families, ${BATCH} per transaction, median of ${ROUNDS}:`);
 for (const [name, v] of Object.entries(results)) {
-  console.log(`  ${name.padEnd(28)} ${median(v.us).toFixed(1).padStart(6)} µs/rotation  ${(median(v.wal) / 1024).toFixed(1).padStart(5)} KiB WAL/rotation  (rounds ${v.us.map((u) => u.toFixed(1)).join(' / ')} µs)`);
+  console.log(
+    `  ${name.padEnd(28)} ${median(v.us).toFixed(1).padStart(6)} µs/rotation  ${(median(v.wal) / 1024).toFixed(1).padStart(5)} KiB WAL/rotation  (rounds ${v.us.map((u) => u.toFixed(1)).join(' / ')} µs)`,
+  );
 }

@@ -19,13 +19,17 @@ const DURATION = Number(process.env.DURATION ?? (quick ? 3 : 10));
 const WARMUP = Number(process.env.WARMUP ?? (quick ? 1 : 3));
 const ROUNDS = Number(process.env.ROUNDS ?? (quick ? 1 : 3));
 const CONNS = Number(process.env.CONNS ?? 50);
-const ONLY = process.env.ONLY?.split(',').map((x) => x.trim().toLowerCase()).filter(Boolean);
+const ONLY = process.env.ONLY?.split(',')
+  .map((x) => x.trim().toLowerCase())
+  .filter(Boolean);
 const TWO_CORES = cpus().length >= 2;
 const SERVER_CPU = TWO_CORES ? ['taskset', '-c', '1'] : [];
 const LOAD_CPU = TWO_CORES ? ['taskset', '-c', '0'] : [];
 const work = mkdtempSync(join(tmpdir(), 'auth-bench-'));
 const children: ReturnType<typeof Bun.spawn>[] = [];
-process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+});
 
 function freePort(): number {
   const s = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response() });
@@ -43,7 +47,12 @@ async function waitHealthy(url: string) {
 }
 
 /** The load comes from one IP and one client: lift the per-minute limits (they are still checked). */
-export const UNLIMITED = { TOKEN_RATE_LIMIT: '100000000', TOKEN_CLIENT_RATE_LIMIT: '100000000', INTROSPECTION_RATE_LIMIT: '100000000', DEVICE_RATE_LIMIT: '100000000' };
+export const UNLIMITED = {
+  TOKEN_RATE_LIMIT: '100000000',
+  TOKEN_CLIENT_RATE_LIMIT: '100000000',
+  INTROSPECTION_RATE_LIMIT: '100000000',
+  DEVICE_RATE_LIMIT: '100000000',
+};
 
 const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
 const basic = (id: string, secret: string) => `Basic ${btoa(`${id}:${secret}`)}`;
@@ -53,10 +62,39 @@ async function startOurs() {
   const port = freePort();
   const base = `http://127.0.0.1:${port}`;
   const dataDir = join(work, 'ours');
-  const env = { PATH: process.env.PATH ?? '', DATA_DIR: dataDir, BASE_URL: base, PORT: String(port), HOST: '127.0.0.1', INTROSPECTION_TOKEN: 'bench-introspection-token-0123456789', RESOURCES: 'https://api.bench.example', REGISTRATION_RATE_LIMIT: '1000000', ...UNLIMITED };
+  const env = {
+    PATH: process.env.PATH ?? '',
+    DATA_DIR: dataDir,
+    BASE_URL: base,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    INTROSPECTION_TOKEN: 'bench-introspection-token-0123456789',
+    RESOURCES: 'https://api.bench.example',
+    REGISTRATION_RATE_LIMIT: '1000000',
+    ...UNLIMITED,
+  };
   const cli = (args: string[], stdin?: string) => Bun.spawnSync([BIN, ...args], { env, stdin: stdin ? Buffer.from(stdin) : undefined });
   cli(['migrate']);
-  const c = JSON.parse(cli(['clients', 'add', '--name', 'bench', '--redirect-uri', 'https://app.example/cb', '--first-party', '--grant-type', 'client_credentials', '--grant-type', 'authorization_code', '--grant-type', 'refresh_token', '--grant-type', 'urn:ietf:params:oauth:grant-type:device_code', '--json']).stdout.toString());
+  const c = JSON.parse(
+    cli([
+      'clients',
+      'add',
+      '--name',
+      'bench',
+      '--redirect-uri',
+      'https://app.example/cb',
+      '--first-party',
+      '--grant-type',
+      'client_credentials',
+      '--grant-type',
+      'authorization_code',
+      '--grant-type',
+      'refresh_token',
+      '--grant-type',
+      'urn:ietf:params:oauth:grant-type:device_code',
+      '--json',
+    ]).stdout.toString(),
+  );
   cli(['users', 'add', 'bench'], 'bench password!\n');
   // PROFILE=dir: our server writes a CPU profile there when it stops (bun --cpu-prof, via BUN_OPTIONS).
   const profile = process.env.PROFILE ? { BUN_OPTIONS: `--cpu-prof --cpu-prof-dir=${resolve(process.env.PROFILE)}` } : {};
@@ -69,7 +107,12 @@ async function startOurs() {
 async function startOidcProvider() {
   const port = freePort();
   const base = `http://127.0.0.1:${port}`;
-  const proc = Bun.spawn([...SERVER_CPU, 'node', join(import.meta.dir, 'oidc-provider.mjs')], { env: { PATH: process.env.PATH ?? '', PORT: String(port), NODE_ENV: 'production' }, cwd: ROOT, stdout: 'ignore', stderr: 'ignore' });
+  const proc = Bun.spawn([...SERVER_CPU, 'node', join(import.meta.dir, 'oidc-provider.mjs')], {
+    env: { PATH: process.env.PATH ?? '', PORT: String(port), NODE_ENV: 'production' },
+    cwd: ROOT,
+    stdout: 'ignore',
+    stderr: 'ignore',
+  });
   children.push(proc);
   await waitHealthy(`${base}/.well-known/openid-configuration`);
   return { name: 'oidc-provider', base, proc, clientId: 'bench', secret: 'bench-secret-0123456789abcdef0123456789' };
@@ -97,10 +140,15 @@ async function metadataCeiling(ours: Server): Promise<{ handler: number; static:
   const { port, proc } = await startCeiling(ours);
   const out = { handler: [] as number[], static: [] as number[] };
   const sc = SCENARIOS[0]!;
-  for (const path of ['handler', 'static'] as const) await wrk(`http://127.0.0.1:${port}/${path}`, join(import.meta.dir, 'wrk/simple.lua'), { WRK_METHOD: 'GET' }, WARMUP, CONNS);
+  for (const path of ['handler', 'static'] as const)
+    await wrk(`http://127.0.0.1:${port}/${path}`, join(import.meta.dir, 'wrk/simple.lua'), { WRK_METHOD: 'GET' }, WARMUP, CONNS);
   for (let round = 1; round <= ROUNDS; round++) {
     for (const path of ['handler', 'static'] as const) {
-      const m = measure(sc, `bare Bun ${path}`, await wrk(`http://127.0.0.1:${port}/${path}`, join(import.meta.dir, 'wrk/simple.lua'), { WRK_METHOD: 'GET' }, DURATION, CONNS));
+      const m = measure(
+        sc,
+        `bare Bun ${path}`,
+        await wrk(`http://127.0.0.1:${port}/${path}`, join(import.meta.dir, 'wrk/simple.lua'), { WRK_METHOD: 'GET' }, DURATION, CONNS),
+      );
       out[path].push(m.rps);
       console.error(`round ${round} metadata ceiling: bare Bun ${path.padEnd(7)} ${m.rps.toFixed(0).padStart(7)} req/s  p99 ${m.p99.toFixed(2)} ms`);
     }
@@ -128,7 +176,9 @@ async function latencyFloor(ours: Server): Promise<FloorPoint[]> {
     const r = await wrk(url, script, { WRK_METHOD: 'GET' }, DURATION, CONNS);
     const p = { us, rps: r.requests / (r.duration_us / 1e6), p50: r.p50_us / 1000, p99: r.p99_us / 1000 };
     out.push(p);
-    console.error(`latency floor: bare Bun burning ${us} µs a request ${p.rps.toFixed(0).padStart(6)} req/s  p50 ${p.p50.toFixed(2)} ms  p99 ${p.p99.toFixed(2)} ms`);
+    console.error(
+      `latency floor: bare Bun burning ${us} µs a request ${p.rps.toFixed(0).padStart(6)} req/s  p50 ${p.p50.toFixed(2)} ms  p99 ${p.p99.toFixed(2)} ms`,
+    );
   }
   proc.kill('SIGTERM');
   return out;
@@ -156,10 +206,23 @@ async function ourRefreshPool(s: Server, n: number): Promise<string[]> {
   for (let i = 0; i < n; i++) {
     const verifier = crypto.randomUUID() + crypto.randomUUID();
     const challenge = new Bun.CryptoHasher('sha256').update(verifier).digest('base64url');
-    const q = new URLSearchParams({ response_type: 'code', client_id: s.clientId, redirect_uri: 'https://app.example/cb', code_challenge: challenge, code_challenge_method: 'S256', resource: 'https://api.bench.example' });
+    const q = new URLSearchParams({
+      response_type: 'code',
+      client_id: s.clientId,
+      redirect_uri: 'https://app.example/cb',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+      resource: 'https://api.bench.example',
+    });
     const a = await fetch(`${s.base}/authorize?${q}`, { redirect: 'manual', headers: { Cookie: cookie } });
     const code = new URL(a.headers.get('location')!).searchParams.get('code')!;
-    const t = await (await post(`${s.base}/token`, form({ grant_type: 'authorization_code', code, redirect_uri: 'https://app.example/cb', code_verifier: verifier }), basic(s.clientId, s.secret))).json();
+    const t = await (
+      await post(
+        `${s.base}/token`,
+        form({ grant_type: 'authorization_code', code, redirect_uri: 'https://app.example/cb', code_verifier: verifier }),
+        basic(s.clientId, s.secret),
+      )
+    ).json();
     out.push(t.refresh_token);
   }
   return out;
@@ -172,8 +235,16 @@ export async function ourSession(s: Server): Promise<{ cookie: string }> {
   const page = await fetch(`${s.base}/login`);
   const csrfCookie = page.headers.getSetCookie()[0]!.split(';')[0]!;
   const csrf = /name="csrf" value="([^"]+)"/.exec(await page.text())![1]!;
-  const r = await fetch(`${s.base}/login`, { method: 'POST', redirect: 'manual', headers: { 'Content-Type': 'application/x-www-form-urlencoded', Cookie: csrfCookie }, body: form({ csrf, username: 'bench', password: 'bench password!', next: '/' }) });
-  const session = r.headers.getSetCookie().find((c) => c.startsWith('auth_session='))!.split(';')[0]!;
+  const r = await fetch(`${s.base}/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', Cookie: csrfCookie },
+    body: form({ csrf, username: 'bench', password: 'bench password!', next: '/' }),
+  });
+  const session = r.headers
+    .getSetCookie()
+    .find((c) => c.startsWith('auth_session='))!
+    .split(';')[0]!;
   sessionCache = { cookie: `${csrfCookie}; ${session}` };
   return sessionCache;
 }
@@ -191,7 +262,11 @@ async function devicePool(s: Server, n: number): Promise<string[]> {
 
 /** Ours: an ES256 JWT. oidc-provider answers unsupported_token_type for JWTs, so its opaque token. */
 async function accessTokenToIntrospect(s: Server): Promise<string> {
-  const r = await post(`${s.base}/token`, form(s.name === 'auth' ? { grant_type: 'client_credentials', resource: 'https://api.bench.example' } : { grant_type: 'client_credentials', scope: 'api' }), basic(s.clientId, s.secret));
+  const r = await post(
+    `${s.base}/token`,
+    form(s.name === 'auth' ? { grant_type: 'client_credentials', resource: 'https://api.bench.example' } : { grant_type: 'client_credentials', scope: 'api' }),
+    basic(s.clientId, s.secret),
+  );
   return (await r.json()).access_token;
 }
 
@@ -222,7 +297,7 @@ const REPORT = join(import.meta.dir, 'wrk/report.lua');
 const simple = (url: string, env: Record<string, string>) => ({ url, script: join(import.meta.dir, 'wrk/simple.lua'), env });
 const pooled = (url: string, pool: string[], env: Record<string, string>) => {
   const file = join(work, `pool-${crypto.randomUUID()}.txt`);
-  writeFileSync(file, pool.join('\n') + '\n');
+  writeFileSync(file, `${pool.join('\n')}\n`);
   return { url, script: join(import.meta.dir, 'wrk/pool.lua'), env: { ...env, WRK_POOL: file } };
 };
 
@@ -231,19 +306,33 @@ const SCENARIOS: Scenario[] = [
     name: 'metadata',
     ok: [200],
     target: 12,
-    wrk: async (s) => simple(`${s.base}${s.name === 'auth' ? '/.well-known/oauth-authorization-server' : '/.well-known/openid-configuration'}`, { WRK_METHOD: 'GET' }),
+    wrk: async (s) =>
+      simple(`${s.base}${s.name === 'auth' ? '/.well-known/oauth-authorization-server' : '/.well-known/openid-configuration'}`, { WRK_METHOD: 'GET' }),
   },
   {
     name: 'client_credentials token',
     ok: [200],
     target: 4,
-    wrk: async (s) => simple(`${s.base}/token`, { WRK_METHOD: 'POST', WRK_BODY: s.name === 'auth' ? 'grant_type=client_credentials&resource=https%3A%2F%2Fapi.bench.example' : 'grant_type=client_credentials&scope=api&resource=https%3A%2F%2Fapi.bench.example', WRK_AUTH: basic(s.clientId, s.secret) }),
+    wrk: async (s) =>
+      simple(`${s.base}/token`, {
+        WRK_METHOD: 'POST',
+        WRK_BODY:
+          s.name === 'auth'
+            ? 'grant_type=client_credentials&resource=https%3A%2F%2Fapi.bench.example'
+            : 'grant_type=client_credentials&scope=api&resource=https%3A%2F%2Fapi.bench.example',
+        WRK_AUTH: basic(s.clientId, s.secret),
+      }),
   },
   {
     name: 'refresh-token rotation',
     ok: [200],
     target: 3,
-    wrk: async (s) => pooled(`${s.base}/token`, s.name === 'auth' ? await ourRefreshPool(s, 200) : await theirRefreshPool(s, 200), { WRK_BODY: 'grant_type=refresh_token&refresh_token=TOKEN', WRK_AUTH: basic(s.clientId, s.secret), WRK_NEXT_FIELD: 'refresh_token' }),
+    wrk: async (s) =>
+      pooled(`${s.base}/token`, s.name === 'auth' ? await ourRefreshPool(s, 200) : await theirRefreshPool(s, 200), {
+        WRK_BODY: 'grant_type=refresh_token&refresh_token=TOKEN',
+        WRK_AUTH: basic(s.clientId, s.secret),
+        WRK_NEXT_FIELD: 'refresh_token',
+      }),
   },
   {
     name: 'introspection',
@@ -251,24 +340,41 @@ const SCENARIOS: Scenario[] = [
     target: 6,
     wrk: async (s) => {
       const token = await accessTokenToIntrospect(s);
-      return simple(`${s.base}${s.name === 'auth' ? '/introspect' : '/token/introspection'}`, { WRK_METHOD: 'POST', WRK_BODY: form({ token }), WRK_AUTH: basic(s.clientId, s.secret) });
+      return simple(`${s.base}${s.name === 'auth' ? '/introspect' : '/token/introspection'}`, {
+        WRK_METHOD: 'POST',
+        WRK_BODY: form({ token }),
+        WRK_AUTH: basic(s.clientId, s.secret),
+      });
     },
   },
   {
     name: 'device authorization',
     ok: [200],
     target: 2.5,
-    wrk: async (s) => simple(`${s.base}${s.name === 'auth' ? '/device_authorization' : '/device/auth'}`, { WRK_METHOD: 'POST', WRK_BODY: 'scope=openid', WRK_AUTH: basic(s.clientId, s.secret) }),
+    wrk: async (s) =>
+      simple(`${s.base}${s.name === 'auth' ? '/device_authorization' : '/device/auth'}`, {
+        WRK_METHOD: 'POST',
+        WRK_BODY: 'scope=openid',
+        WRK_AUTH: basic(s.clientId, s.secret),
+      }),
   },
   {
     name: 'device token polling',
     ok: [400],
-    wrk: async (s) => pooled(`${s.base}/token`, await devicePool(s, 500), { WRK_BODY: 'grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code&device_code=TOKEN', WRK_AUTH: basic(s.clientId, s.secret) }),
+    wrk: async (s) =>
+      pooled(`${s.base}/token`, await devicePool(s, 500), {
+        WRK_BODY: 'grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code&device_code=TOKEN',
+        WRK_AUTH: basic(s.clientId, s.secret),
+      }),
   },
 ];
 
 async function wrk(url: string, script: string, env: Record<string, string>, seconds: number, conns: number): Promise<WrkResult> {
-  const p = Bun.spawn([...LOAD_CPU, 'wrk', '-t1', `-c${conns}`, `-d${seconds}s`, '--latency', '-s', script, url], { env: { ...process.env, WRK_REPORT: REPORT, ...env }, stdout: 'pipe', stderr: 'pipe' });
+  const p = Bun.spawn([...LOAD_CPU, 'wrk', '-t1', `-c${conns}`, `-d${seconds}s`, '--latency', '-s', script, url], {
+    env: { ...process.env, WRK_REPORT: REPORT, ...env },
+    stdout: 'pipe',
+    stderr: 'pipe',
+  });
   const out = await new Response(p.stdout).text();
   await p.exited;
   const line = out.split('\n').find((l) => l.startsWith('{"requests"'));
@@ -287,7 +393,9 @@ interface Measurement {
 
 function measure(scenario: Scenario, server: string, r: WrkResult): Measurement {
   const good = scenario.ok.reduce((n, s) => n + (r.statuses[String(s)] ?? 0), 0);
-  const bad = Object.entries(r.statuses).filter(([k]) => !scenario.ok.includes(Number(k))).reduce((n, [, v]) => n + v, 0);
+  const bad = Object.entries(r.statuses)
+    .filter(([k]) => !scenario.ok.includes(Number(k)))
+    .reduce((n, [, v]) => n + v, 0);
   const socket = r.connect_errors + r.read_errors + r.write_errors + r.timeouts;
   // Without a response() hook wrk does not count statuses: then non-2xx are status_errors.
   const hasStatuses = Object.keys(r.statuses).length > 0;
@@ -313,7 +421,8 @@ async function main() {
   const servers = [ours, theirs];
   const results: Measurement[] = [];
   const scenarios = ONLY ? SCENARIOS.filter((sc) => ONLY.some((o) => sc.name.toLowerCase().startsWith(o))) : SCENARIOS;
-  if (ONLY && !scenarios.length && !ONLY.includes('code') && !ONLY.includes('floor')) throw new Error(`ONLY=${process.env.ONLY} names no scenario; scenarios: ${SCENARIOS.map((s) => s.name).join(', ')}, or code, floor`);
+  if (ONLY && !scenarios.length && !ONLY.includes('code') && !ONLY.includes('floor'))
+    throw new Error(`ONLY=${process.env.ONLY} names no scenario; scenarios: ${SCENARIOS.map((s) => s.name).join(', ')}, or code, floor`);
 
   for (const sc of scenarios) {
     for (const s of servers) {
@@ -330,7 +439,9 @@ async function main() {
         const r = await wrk(w.url, w.script, w.env, DURATION, CONNS);
         const m = measure(sc, s.name, r);
         results.push(m);
-        console.error(`round ${round} ${sc.name.padEnd(34)} ${s.name.padEnd(14)} ${m.rps.toFixed(0).padStart(7)} req/s  p50 ${m.p50.toFixed(2)} ms  p99 ${m.p99.toFixed(2)} ms  errors ${m.errors}`);
+        console.error(
+          `round ${round} ${sc.name.padEnd(34)} ${s.name.padEnd(14)} ${m.rps.toFixed(0).padStart(7)} req/s  p50 ${m.p50.toFixed(2)} ms  p99 ${m.p99.toFixed(2)} ms  errors ${m.errors}`,
+        );
       }
     }
   }
@@ -351,7 +462,9 @@ async function main() {
     }
     if (ONLY.includes('code')) {
       const f = await codeFlowLoad(ours, await ourSession(ours), DURATION, CONNS, WARMUP);
-      console.error(`code flow: ${f.flowsPerSecond.toFixed(0)} flows/s, request p50/p99 ${f.requestP50.toFixed(2)}/${f.requestP99.toFixed(2)} ms, flow p99 ${f.p99.toFixed(2)} ms, errors ${f.errors}`);
+      console.error(
+        `code flow: ${f.flowsPerSecond.toFixed(0)} flows/s, request p50/p99 ${f.requestP50.toFixed(2)}/${f.requestP99.toFixed(2)} ms, flow p99 ${f.p99.toFixed(2)} ms, errors ${f.errors}`,
+      );
     }
     console.error(`RSS after the run: ${rssMiB(ours.proc.pid, 'VmHWM').toFixed(1)} MiB peak`);
     for (const c of children) c.kill('SIGTERM');
@@ -367,7 +480,9 @@ async function main() {
     // Each round warms up first, in the same client process (see codeFlowLoad), as every scenario does.
     const f = await codeFlowLoad(ours, await ourSession(ours), DURATION, CONNS, WARMUP);
     flows.push(f);
-    console.error(`round ${round} code flow (authorize→code→token) auth ${f.flowsPerSecond.toFixed(0)} flows/s, request p50/p99 ${f.requestP50.toFixed(2)}/${f.requestP99.toFixed(2)} ms, flow p99 ${f.p99.toFixed(2)} ms, errors ${f.errors}`);
+    console.error(
+      `round ${round} code flow (authorize→code→token) auth ${f.flowsPerSecond.toFixed(0)} flows/s, request p50/p99 ${f.requestP50.toFixed(2)}/${f.requestP99.toFixed(2)} ms, flow p99 ${f.p99.toFixed(2)} ms, errors ${f.errors}`,
+    );
   }
   // Scaling: client_credentials at 10 → 200 connections.
   const scaling: { conns: number; server: string; rps: number; p99: number }[] = [];
@@ -400,7 +515,16 @@ function versions(): string {
   return `auth ${JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version} on Bun ${Bun.version} (Elysia ${pkg('elysia')}, jose ${pkg('jose')}); oidc-provider ${pkg('oidc-provider')} on Node ${node}; ${wrkV}`;
 }
 
-function writeReport(r: { ceiling: { handler: number; static: number }; floor: FloorPoint[]; results: Measurement[]; flows: FlowResult[]; scaling: { conns: number; server: string; rps: number; p99: number }[]; idleRss: number; loadedRss: number; startup: string }) {
+function writeReport(r: {
+  ceiling: { handler: number; static: number };
+  floor: FloorPoint[];
+  results: Measurement[];
+  flows: FlowResult[];
+  scaling: { conns: number; server: string; rps: number; p99: number }[];
+  idleRss: number;
+  loadedRss: number;
+  startup: string;
+}) {
   const rows: string[] = [];
   const summary: { name: string; ours: number; theirs: number; p99: number; theirP99: number; target?: number; ratio: number; errors: number }[] = [];
   for (const sc of SCENARIOS) {
@@ -427,7 +551,9 @@ function writeReport(r: { ceiling: { handler: number; static: number }; floor: F
     const mine = r.results.filter((m) => m.scenario === sc.name && m.server === 'auth');
     return `| ${sc.name} | ${mine.map((m) => m.p99.toFixed(2)).join(' / ')} | ${mine.map((m) => m.rps.toFixed(0)).join(' / ')} |`;
   });
-  byRound.push(`| code flow (per request) | ${r.flows.map((f) => f.requestP99.toFixed(2)).join(' / ')} | ${r.flows.map((f) => (f.flowsPerSecond * 2).toFixed(0)).join(' / ')} |`);
+  byRound.push(
+    `| code flow (per request) | ${r.flows.map((f) => f.requestP99.toFixed(2)).join(' / ')} | ${r.flows.map((f) => (f.flowsPerSecond * 2).toFixed(0)).join(' / ')} |`,
+  );
   const floorRate = rateAtP99(r.floor, 10);
   const ourMeta = summary.find((x) => x.name === 'metadata')!.ours;
   const theirMeta = summary.find((x) => x.name === 'metadata')!.theirs;

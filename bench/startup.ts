@@ -24,7 +24,11 @@ export async function startOnce(fresh = true): Promise<{ ms: number; rss: number
   const dir = mkdtempSync(join(tmpdir(), 'auth-bench-'));
   const port = freePort();
   const t0 = performance.now();
-  const proc = Bun.spawn([BIN, 'server'], { env: { PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dir, LOG_LEVEL: 'warn', PATH: process.env.PATH ?? '' }, stdout: 'ignore', stderr: 'ignore' });
+  const proc = Bun.spawn([BIN, 'server'], {
+    env: { PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dir, LOG_LEVEL: 'warn', PATH: process.env.PATH ?? '' },
+    stdout: 'ignore',
+    stderr: 'ignore',
+  });
   let ms = -1;
   for (let i = 0; i < 2000; i++) {
     try {

@@ -33,7 +33,10 @@ let interval = Number(codes.interval ?? 5);
 const deadline = Date.now() + Number(codes.expires_in) * 1000;
 while (Date.now() < deadline) {
   await Bun.sleep(interval * 1000);
-  const res = await fetch(metadata.token_endpoint!, form({ grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: String(codes.device_code), client_id: values['client-id'] }));
+  const res = await fetch(
+    metadata.token_endpoint!,
+    form({ grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: String(codes.device_code), client_id: values['client-id'] }),
+  );
   const body = (await res.json()) as Record<string, string>;
   if (res.ok) {
     console.log(JSON.stringify(body));

@@ -31,4 +31,6 @@ if (!result.success) {
   process.exit(1);
 }
 const size = Bun.file(outfile).size;
-console.log(`built ${outfile} (${(size / 1024 / 1024).toFixed(1)} MiB) in ${Math.round(performance.now() - t0)} ms — auth ${pkg.version} (${commit}${dirty}, ${buildTime})`);
+console.log(
+  `built ${outfile} (${(size / 1024 / 1024).toFixed(1)} MiB) in ${Math.round(performance.now() - t0)} ms — auth ${pkg.version} (${commit}${dirty}, ${buildTime})`,
+);

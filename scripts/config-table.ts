@@ -6,7 +6,7 @@ import { SETTINGS } from '../src/config.ts';
 export function configTable(): string {
   const lines = ['| variable | default | meaning |', '|---|---|---|'];
   for (const s of SETTINGS) {
-    const name = `\`${s.env}\`` + (s.aliases?.length ? ` (alias ${s.aliases.map((a) => `\`${a}\``).join(', ')})` : '');
+    const name = `\`${s.env}\`${s.aliases?.length ? ` (alias ${s.aliases.map((a) => `\`${a}\``).join(', ')})` : ''}`;
     const def = s.default === undefined ? '—' : s.default === '' ? '(empty)' : `\`${s.default}\``;
     lines.push(`| ${name} | ${def} | ${s.doc.replace(/\|/g, '\\|')} |`);
   }

@@ -45,10 +45,14 @@ export function createLogger(level: Level, format: 'json' | 'pretty', write: (li
     const f = redact(fields);
     const time = new Date().toISOString();
     if (format === 'json') {
-      write(JSON.stringify({ time, level: lvl, msg, ...f }) + '\n');
+      write(`${JSON.stringify({ time, level: lvl, msg, ...f })}\n`);
     } else {
-      const kv = f ? Object.entries(f).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ') : '';
-      write(`${time} ${lvl.toUpperCase().padEnd(5)} ${msg}${kv ? ' ' + kv : ''}\n`);
+      const kv = f
+        ? Object.entries(f)
+            .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+            .join(' ')
+        : '';
+      write(`${time} ${lvl.toUpperCase().padEnd(5)} ${msg}${kv ? ` ${kv}` : ''}\n`);
     }
   };
   // Printable ASCII without `"` and `\` needs no escaping (request ids, IPs, our paths); the rest goes through JSON.
@@ -67,7 +71,8 @@ export function createLogger(level: Level, format: 'json' | 'pretty', write: (li
   return {
     request(r) {
       if (ORDER.info < min) return;
-      if (format !== 'json') return emit('info', 'request', { method: r.method, path: r.path, status: r.status, duration_ms: r.durationMs, request_id: r.requestId, ip: r.ip });
+      if (format !== 'json')
+        return emit('info', 'request', { method: r.method, path: r.path, status: r.status, duration_ms: r.durationMs, request_id: r.requestId, ip: r.ip });
       write(
         `{"time":"${isoNow()}","level":"info","msg":"request","method":${quote(r.method)},"path":${quote(r.path)},"status":${r.status},"duration_ms":${r.durationMs},"request_id":${quote(r.requestId)},"ip":${quote(r.ip)}}\n`,
       );

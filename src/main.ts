@@ -70,7 +70,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (first === '--version' || first === '-v' || first === 'version') {
     if (rest.length) return usage(`unexpected argument: ${rest[0]}`);
-    process.stdout.write(versionLine() + '\n');
+    process.stdout.write(`${versionLine()}\n`);
     return 0;
   }
   if (first === '--help' || first === '-h' || first === 'help') {
@@ -91,7 +91,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`auth: ${e.message}\n`);
       return e.exitCode;
     }
-    process.stderr.write(`auth: ${(e as Error).name === 'Error' ? '' : (e as Error).name + ': '}${(e as Error).message}\n`);
+    process.stderr.write(`auth: ${(e as Error).name === 'Error' ? '' : `${(e as Error).name}: `}${(e as Error).message}\n`);
     return 1;
   }
 }

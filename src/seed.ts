@@ -18,7 +18,7 @@ export async function ensureSeeds({ store, clock, config, log }: { store: Store;
   if (existsSync(file)) {
     log.warn('initial-admin-password exists but no user does; leaving it and creating a new password', { file });
   }
-  writeFileSync(file, password + '\n', { mode: 0o600 });
+  writeFileSync(file, `${password}\n`, { mode: 0o600 });
   chmodSync(file, 0o600);
   await store.users.insert({
     id: randomId(),

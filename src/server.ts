@@ -75,13 +75,15 @@ export async function startServer(config: Config, log: Logger, opts: { clock?: C
   const timers: Timer[] = [];
   const sweep = async () => {
     const now = nowS(deps.clock);
-    const p = Promise.all([deps.store.sweep(now, now - config.clientIdleTtl), deps.store.audit.deleteBefore(now - config.auditRetention)]).then(([r, audit]) => ({ ...r, auditEntries: audit })).then(
-      (r) => {
-        const total = Object.values(r).reduce((a, b) => a + b, 0);
-        if (total) log.info('sweep', { ...r });
-      },
-      (e) => log.warn('sweep failed', { error: String(e) }),
-    );
+    const p = Promise.all([deps.store.sweep(now, now - config.clientIdleTtl), deps.store.audit.deleteBefore(now - config.auditRetention)])
+      .then(([r, audit]) => ({ ...r, auditEntries: audit }))
+      .then(
+        (r) => {
+          const total = Object.values(r).reduce((a, b) => a + b, 0);
+          if (total) log.info('sweep', { ...r });
+        },
+        (e) => log.warn('sweep failed', { error: String(e) }),
+      );
     inflight.add(p);
     await p;
     inflight.delete(p);
@@ -89,13 +91,15 @@ export async function startServer(config: Config, log: Logger, opts: { clock?: C
   timers.push(setInterval(sweep, config.sweepInterval * 1000));
   timers.push(setInterval(() => void deps.audit.flush(), 1000));
   // Store latency for /metrics: a timed ping every 5 s.
-  timers.push(setInterval(() => {
-    const t0 = performance.now();
-    deps.store.ping().then(
-      () => deps.metrics.storePing((performance.now() - t0) / 1000, true),
-      () => deps.metrics.storePing(0, false),
-    );
-  }, 5000));
+  timers.push(
+    setInterval(() => {
+      const t0 = performance.now();
+      deps.store.ping().then(
+        () => deps.metrics.storePing((performance.now() - t0) / 1000, true),
+        () => deps.metrics.storePing(0, false),
+      );
+    }, 5000),
+  );
   // Other instances may rotate keys: reload them now and then (cheap when nothing changed).
   timers.push(setInterval(() => deps.keys.load(config.signingAlg).catch((e) => log.warn('key reload failed', { error: String(e) })), 30_000));
   let checkpointer: Checkpointer | null = null;
@@ -139,7 +143,12 @@ export async function startServer(config: Config, log: Logger, opts: { clock?: C
         let timedOut = false;
         await Promise.race([
           graceful,
-          new Promise<void>((r) => setTimeout(() => { timedOut = true; r(); }, timeoutS * 1000)),
+          new Promise<void>((r) =>
+            setTimeout(() => {
+              timedOut = true;
+              r();
+            }, timeoutS * 1000),
+          ),
         ]);
         if (timedOut) {
           log.warn('shutdown timeout: closing remaining connections', { timeout_s: timeoutS });

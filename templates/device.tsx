@@ -19,7 +19,20 @@ export function DeviceEntryPage(p: { csrf: string; userCode: string; error?: str
       <form method="post" action="/device">
         <input type="hidden" name="csrf" value={p.csrf} />
         <label for="user_code">Code</label>
-        <input type="text" id="user_code" name="user_code" class="code" value={p.userCode} placeholder="XXXX-XXXX" autocomplete="off" autocapitalize="characters" spellcheck="false" maxlength="12" required autofocus />
+        <input
+          type="text"
+          id="user_code"
+          name="user_code"
+          class="code"
+          value={p.userCode}
+          placeholder="XXXX-XXXX"
+          autocomplete="off"
+          autocapitalize="characters"
+          spellcheck="false"
+          maxlength="12"
+          required
+          autofocus
+        />
         <button type="submit">Continue</button>
       </form>
       <p class="muted">
@@ -49,7 +62,11 @@ export function DeviceConfirmPage(p: DeviceConfirmProps): string {
       </p>
       {p.unverifiedName ? <p class="muted">This name was chosen by the application itself and is not verified.</p> : ''}
       <p>
-        Only approve if the code on your device is <strong class="code" safe>{p.userCode}</strong> and you started this yourself.
+        Only approve if the code on your device is{' '}
+        <strong class="code" safe>
+          {p.userCode}
+        </strong>{' '}
+        and you started this yourself.
       </p>
       <CodeList intro="It asks for:" values={p.scopes} />
       <ResourceList resources={p.resources} />

@@ -35,7 +35,15 @@ test('Chromium: sign in, consent, and the loopback client receives a code it can
     const app = await addClient(srv, { name: 'Loopback App <b>', redirectUris: ['http://127.0.0.1/callback'], isPublic: true });
     const { verifier, challenge } = pkcePair();
     const redirectUri = `http://127.0.0.1:${client.port}/callback`;
-    const q = new URLSearchParams({ response_type: 'code', client_id: app.client.id, redirect_uri: redirectUri, scope: 'openid email', state: 'chromium', code_challenge: challenge, code_challenge_method: 'S256' });
+    const q = new URLSearchParams({
+      response_type: 'code',
+      client_id: app.client.id,
+      redirect_uri: redirectUri,
+      scope: 'openid email',
+      state: 'chromium',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+    });
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
@@ -56,7 +64,13 @@ test('Chromium: sign in, consent, and the loopback client receives a code it can
     const got = received[0]!;
     expect(got.get('state')).toBe('chromium');
     expect(got.get('iss')).toBe(srv.base.replace('127.0.0.1', '127.0.0.1'));
-    const t = await postForm(`${srv.base}/token`, { grant_type: 'authorization_code', code: got.get('code')!, redirect_uri: redirectUri, client_id: app.client.id, code_verifier: verifier });
+    const t = await postForm(`${srv.base}/token`, {
+      grant_type: 'authorization_code',
+      code: got.get('code')!,
+      redirect_uri: redirectUri,
+      client_id: app.client.id,
+      code_verifier: verifier,
+    });
     expect(t.status).toBe(200);
     expect((await t.json()).scope).toBe('openid email');
     expect(errors).toEqual([]);

@@ -26,7 +26,12 @@ afterAll(async () => {
   rmSync(home, { recursive: true, force: true });
 });
 
-const clientEnv = (extra: Record<string, string> = {}) => ({ PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, XDG_CONFIG_HOME: join(home, 'config'), ...extra });
+const clientEnv = (extra: Record<string, string> = {}) => ({
+  PATH: process.env.PATH ?? '/usr/bin:/bin',
+  HOME: home,
+  XDG_CONFIG_HOME: join(home, 'config'),
+  ...extra,
+});
 
 /** Start `auth ARGS` and collect its output; `lines()` is stderr so far. */
 function run(args: string[], env: Record<string, string> = {}) {
@@ -81,7 +86,8 @@ async function approveDevice(userCode: string) {
   await b.post('/device/confirm', { csrf: hiddenValue(confirm, 'csrf')!, user_code: hiddenValue(confirm, 'user_code')!, decision: 'approve' });
 }
 
-const introspect = async (token: string) => (await (await postForm(`${srv.base}/introspect`, { token }, { Authorization: `Bearer ${INTROSPECTION_TOKEN}` })).json()) as { active: boolean };
+const introspect = async (token: string) =>
+  (await (await postForm(`${srv.base}/introspect`, { token }, { Authorization: `Bearer ${INTROSPECTION_TOKEN}` })).json()) as { active: boolean };
 const credentialsFile = () => join(home, 'config/auth/credentials.json');
 const readCreds = () => JSON.parse(readFileSync(credentialsFile(), 'utf8'));
 
@@ -111,7 +117,23 @@ describe('auth login', () => {
     const upstream = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response('ok') });
     const port = freePort();
     const resource = `http://127.0.0.1:${port}/mcp`;
-    const proxy = await spawnServer({ cwd: tempDir(), env: {}, args: ['proxy', '--upstream', `http://127.0.0.1:${upstream.port}`, '--resource', resource, '--port', String(port), '--host', '127.0.0.1', '--issuer', other.base] });
+    const proxy = await spawnServer({
+      cwd: tempDir(),
+      env: {},
+      args: [
+        'proxy',
+        '--upstream',
+        `http://127.0.0.1:${upstream.port}`,
+        '--resource',
+        resource,
+        '--port',
+        String(port),
+        '--host',
+        '127.0.0.1',
+        '--issuer',
+        other.base,
+      ],
+    });
     try {
       await proxy.waitFor((l) => l.includes('proxy listening'));
       const login = run(['login', resource, '--name', 'mcp', '--no-browser']);
@@ -162,7 +184,10 @@ describe('auth login', () => {
     const liar = Bun.serve({
       port: 0,
       hostname: '127.0.0.1',
-      fetch: (req) => (new URL(req.url).pathname === '/.well-known/oauth-authorization-server' ? Response.json({ issuer: 'https://evil.example', token_endpoint: 'https://evil.example/token' }) : new Response('no', { status: 404 })),
+      fetch: (req) =>
+        new URL(req.url).pathname === '/.well-known/oauth-authorization-server'
+          ? Response.json({ issuer: 'https://evil.example', token_endpoint: 'https://evil.example/token' })
+          : new Response('no', { status: 404 }),
     });
     try {
       const r = await run(['login', `http://127.0.0.1:${liar.port}`, '--no-browser']).done();
@@ -210,7 +235,7 @@ describe('auth token, status, logout', () => {
     const before = readCreds().credentials.main;
     const t1 = await run(['token', 'main']).done();
     expect(t1.code).toBe(0);
-    expect(t1.stdout).toBe(before.access_token + '\n');
+    expect(t1.stdout).toBe(`${before.access_token}\n`);
     const data = readCreds();
     data.credentials.main.expires_at = Math.floor(Date.now() / 1000) + 30;
     await Bun.write(credentialsFile(), JSON.stringify(data));
@@ -237,7 +262,13 @@ describe('auth token, status, logout', () => {
     // Exactly one rotation on the server: the old refresh token has one successor.
     const { parseSecret } = await import('../src/security/token-format.ts');
     const old = await srv.deps.store.refresh.get(parseSecret('rt_', rt)!.id);
-    const rows = await rawQuery(srv.deps.store, 'SELECT COUNT(*) AS n FROM refresh_tokens WHERE family_id = ? AND id <> ? AND created_at >= ?', old!.familyId, old!.id, old!.createdAt);
+    const rows = await rawQuery(
+      srv.deps.store,
+      'SELECT COUNT(*) AS n FROM refresh_tokens WHERE family_id = ? AND id <> ? AND created_at >= ?',
+      old!.familyId,
+      old!.id,
+      old!.createdAt,
+    );
     expect(Number(rows[0]!.n)).toBe(1);
   });
 

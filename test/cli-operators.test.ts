@@ -13,7 +13,24 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('auth clients', () => {
   test('add a confidential client: the secret is printed once (--json) and stored only as a hash', async () => {
-    const r = await runAuth(['clients', 'add', '--name', 'Web', '--redirect-uri', 'https://web.example/cb', '--redirect-uri', 'https://web.example/cb2', '--scope', 'openid', '--scope', 'email', '--json'], { env });
+    const r = await runAuth(
+      [
+        'clients',
+        'add',
+        '--name',
+        'Web',
+        '--redirect-uri',
+        'https://web.example/cb',
+        '--redirect-uri',
+        'https://web.example/cb2',
+        '--scope',
+        'openid',
+        '--scope',
+        'email',
+        '--json',
+      ],
+      { env },
+    );
     expect(r.code).toBe(0);
     const { client_id, client_secret } = JSON.parse(r.stdout);
     expect(client_id).toMatch(/^c_/);
@@ -21,7 +38,13 @@ describe('auth clients', () => {
     const store = openSqlite(join(dir, 'auth.db'));
     const row = await store.clients.get(client_id);
     await store.close();
-    expect(row).toMatchObject({ name: 'Web', redirectUris: ['https://web.example/cb', 'https://web.example/cb2'], scopes: ['openid', 'email'], tokenEndpointAuthMethod: 'client_secret_basic', origin: 'operator' });
+    expect(row).toMatchObject({
+      name: 'Web',
+      redirectUris: ['https://web.example/cb', 'https://web.example/cb2'],
+      scopes: ['openid', 'email'],
+      tokenEndpointAuthMethod: 'client_secret_basic',
+      origin: 'operator',
+    });
     expect(row!.secretHash).toBe(sha256Hex(client_secret));
     const show = JSON.parse((await runAuth(['clients', 'show', client_id], { env })).stdout);
     expect(show).toMatchObject({ client_id, client_name: 'Web', first_party: false });
@@ -29,10 +52,31 @@ describe('auth clients', () => {
   });
 
   test('add a public first-party client with chosen grants; list shows it and the seeded auth-cli', async () => {
-    const r = await runAuth(['clients', 'add', '--name', 'CLI', '--public', '--first-party', '--redirect-uri', 'http://127.0.0.1/callback', '--grant-type', 'authorization_code', '--grant-type', 'refresh_token', '--json'], { env });
+    const r = await runAuth(
+      [
+        'clients',
+        'add',
+        '--name',
+        'CLI',
+        '--public',
+        '--first-party',
+        '--redirect-uri',
+        'http://127.0.0.1/callback',
+        '--grant-type',
+        'authorization_code',
+        '--grant-type',
+        'refresh_token',
+        '--json',
+      ],
+      { env },
+    );
     const { client_id, client_secret } = JSON.parse(r.stdout);
     expect(client_secret).toBeNull();
-    const list = JSON.parse((await runAuth(['clients', 'list', '--json'], { env })).stdout) as { client_id: string; token_endpoint_auth_method: string; first_party: boolean }[];
+    const list = JSON.parse((await runAuth(['clients', 'list', '--json'], { env })).stdout) as {
+      client_id: string;
+      token_endpoint_auth_method: string;
+      first_party: boolean;
+    }[];
     expect(list.find((c) => c.client_id === client_id)).toMatchObject({ token_endpoint_auth_method: 'none', first_party: true });
     expect(list.some((c) => c.client_id === 'auth-cli')).toBe(true);
     const text = await runAuth(['clients', 'list'], { env });
@@ -40,14 +84,20 @@ describe('auth clients', () => {
   });
 
   test('rotate-secret replaces the secret; remove deletes; unknown ids fail with exit 1', async () => {
-    const { client_id, client_secret } = JSON.parse((await runAuth(['clients', 'add', '--name', 'Rot', '--redirect-uri', 'https://r.example/cb', '--json'], { env })).stdout);
+    const { client_id, client_secret } = JSON.parse(
+      (await runAuth(['clients', 'add', '--name', 'Rot', '--redirect-uri', 'https://r.example/cb', '--json'], { env })).stdout,
+    );
     const rot = JSON.parse((await runAuth(['clients', 'rotate-secret', client_id, '--json'], { env })).stdout);
     expect(rot.client_secret).not.toBe(client_secret);
     const store = openSqlite(join(dir, 'auth.db'));
     expect((await store.clients.get(client_id))!.secretHash).toBe(sha256Hex(rot.client_secret));
     await store.close();
     expect((await runAuth(['clients', 'remove', client_id], { env })).code).toBe(0);
-    for (const args of [['clients', 'show', client_id], ['clients', 'remove', client_id], ['clients', 'rotate-secret', client_id]]) {
+    for (const args of [
+      ['clients', 'show', client_id],
+      ['clients', 'remove', client_id],
+      ['clients', 'rotate-secret', client_id],
+    ]) {
       const r = await runAuth(args, { env });
       expect(r.code).toBe(1);
       expect(r.stderr).toContain(`no client ${client_id}`);

@@ -6,7 +6,6 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureBinary, runAuth, spawnServer } from './helpers/cli.ts';
-import { rawQuery } from './helpers/db.ts';
 import { addClient, addUser, basic, Browser, codeFrom, hiddenValue, pkcePair, postForm } from './helpers/oauth.ts';
 import { freePort, startTestServer, tempDir, type TestServer } from './helpers/server.ts';
 
@@ -16,7 +15,13 @@ describe('rate limits', () => {
   let srv: TestServer;
   let svc: Awaited<ReturnType<typeof addClient>>;
   beforeAll(async () => {
-    srv = await startTestServer({ TOKEN_RATE_LIMIT: '5', TOKEN_CLIENT_RATE_LIMIT: '3', INTROSPECTION_RATE_LIMIT: '2', DEVICE_RATE_LIMIT: '2', INTROSPECTION_TOKEN: 'introspection-secret-0123456789' });
+    srv = await startTestServer({
+      TOKEN_RATE_LIMIT: '5',
+      TOKEN_CLIENT_RATE_LIMIT: '3',
+      INTROSPECTION_RATE_LIMIT: '2',
+      DEVICE_RATE_LIMIT: '2',
+      INTROSPECTION_TOKEN: 'introspection-secret-0123456789',
+    });
     svc = await addClient(srv, { name: 'svc', redirectUris: [], grantTypes: ['client_credentials', 'urn:ietf:params:oauth:grant-type:device_code'] });
   });
   afterAll(() => srv.close());
@@ -97,9 +102,22 @@ describe('metrics, audit log and the account page', () => {
 
   async function grant(b: Browser) {
     const { verifier, challenge } = pkcePair();
-    let res = await b.authorize({ response_type: 'code', client_id: app.client.id, redirect_uri: CB, code_challenge: challenge, code_challenge_method: 'S256', scope: 'openid' });
+    let res = await b.authorize({
+      response_type: 'code',
+      client_id: app.client.id,
+      redirect_uri: CB,
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+      scope: 'openid',
+    });
     if (res.status === 200) res = await b.decide(res, 'allow');
-    return (await (await postForm(`${srv.base}/token`, { grant_type: 'authorization_code', code: codeFrom(res).code, redirect_uri: CB, code_verifier: verifier }, basic(app.client.id, app.secret!))).json()) as { refresh_token: string };
+    return (await (
+      await postForm(
+        `${srv.base}/token`,
+        { grant_type: 'authorization_code', code: codeFrom(res).code, redirect_uri: CB, code_verifier: verifier },
+        basic(app.client.id, app.secret!),
+      )
+    ).json()) as { refresh_token: string };
   }
 
   test('/metrics: Prometheus text, protected by METRICS_TOKEN', async () => {
@@ -135,14 +153,29 @@ describe('metrics, audit log and the account page', () => {
     await b.login('alice', alice.password);
     const t = await grant(b);
     await postForm(`${srv.base}/revoke`, { token: t.refresh_token }, basic(app.client.id, app.secret!));
-    await fetch(`${srv.base}/register`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ redirect_uris: ['http://127.0.0.1/cb'] }) });
+    await fetch(`${srv.base}/register`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ redirect_uris: ['http://127.0.0.1/cb'] }),
+    });
     expect((await runAuth(['keys', 'rotate'], { env: srv.cliEnv })).code).toBe(0);
     await srv.deps.audit.flush();
     const r = await runAuth(['audit', '--since', '1h', '--json'], { env: srv.cliEnv });
     expect(r.code).toBe(0);
     const rows = JSON.parse(r.stdout) as { event: string; user_id: string | null; client_id: string | null; count: number; details: Record<string, unknown> }[];
     const events = new Set(rows.map((x) => x.event));
-    for (const e of ['login.failure', 'login.success', 'consent.granted', 'token.issued', 'refresh.reuse_detected', 'refresh.family_revoked', 'client.registered', 'client.created', 'key.rotated']) expect([e, events.has(e)]).toEqual([e, true]);
+    for (const e of [
+      'login.failure',
+      'login.success',
+      'consent.granted',
+      'token.issued',
+      'refresh.reuse_detected',
+      'refresh.family_revoked',
+      'client.registered',
+      'client.created',
+      'key.rotated',
+    ])
+      expect([e, events.has(e)]).toEqual([e, true]);
     const issued = rows.filter((x) => x.event === 'token.issued' && x.client_id === app.client.id);
     expect(issued.reduce((n, x) => n + x.count, 0)).toBeGreaterThanOrEqual(2);
     expect(r.stdout).not.toMatch(/rt_[A-Za-z0-9_-]{10}|ac_[A-Za-z0-9_-]{10}|eyJ/); // never a token or code
@@ -182,13 +215,17 @@ describe('metrics, audit log and the account page', () => {
     await m.login('mallory', 'mallory password');
     const mcsrf = hiddenValue(await (await m.get('/account')).text(), 'csrf')!;
     await m.post('/account/revoke', { csrf: mcsrf, family_id: familyId });
-    expect((await postForm(`${srv.base}/token`, { grant_type: 'refresh_token', refresh_token: t.refresh_token }, basic(app.client.id, app.secret!))).status).toBe(200);
+    expect(
+      (await postForm(`${srv.base}/token`, { grant_type: 'refresh_token', refresh_token: t.refresh_token }, basic(app.client.id, app.secret!))).status,
+    ).toBe(200);
     // Alice revokes the whole app: consent and every session of it go.
     const csrf = hiddenValue(html, 'csrf')!;
     const done = await b.post('/account/revoke', { csrf, client_id: app.client.id });
     expect(done.headers.get('location')).toBe('/account?done=app');
     expect(await srv.deps.store.consents.get(alice.id, app.client.id, '')).toBeNull();
-    expect((await srv.deps.store.refresh.listLiveFamiliesForUser(alice.id, Math.floor(srv.clock.nowMs() / 1000))).filter((f) => f.clientId === app.client.id)).toEqual([]);
+    expect(
+      (await srv.deps.store.refresh.listLiveFamiliesForUser(alice.id, Math.floor(srv.clock.nowMs() / 1000))).filter((f) => f.clientId === app.client.id),
+    ).toEqual([]);
     expect(await (await b.get('/account?done=app')).text()).toContain('Access revoked.');
     expect((await new Browser(srv.base).get('/account')).headers.get('location')).toBe('/login?next=%2Faccount');
   });
@@ -226,27 +263,30 @@ describe('pages and redirects', () => {
 });
 
 describe('faults', () => {
-  test.skipIf(process.env.AUTH_TEST_STORE === 'postgres')('a read-only database (SQLITE_READONLY): writes answer 503, reads keep working, recovery without restart', async () => {
-    const srv = await startTestServer();
-    try {
-      const c = await addClient(srv, { name: 'ro', redirectUris: [], isPublic: true, grantTypes: ['urn:ietf:params:oauth:grant-type:device_code'] });
-      const dev = () => postForm(`${srv.base}/device_authorization`, { client_id: c.client.id });
-      expect((await dev()).status).toBe(200);
-      // The server's own connection turns read-only: the error a read-only file or mount gives.
-      const { SqliteStore } = await import('../src/store/sqlite.ts');
-      const db = (srv.deps.store as InstanceType<typeof SqliteStore>).db;
-      db.exec('PRAGMA query_only = ON');
-      const ro = await dev();
-      expect(ro.status).toBe(503);
-      expect(await ro.json()).toMatchObject({ error: 'temporarily_unavailable' });
-      expect((await fetch(`${srv.base}/health`)).status).toBe(200);
-      expect((await fetch(`${srv.base}/jwks.json`)).status).toBe(200);
-      db.exec('PRAGMA query_only = OFF');
-      expect((await dev()).status).toBe(200);
-    } finally {
-      await srv.close();
-    }
-  });
+  test.skipIf(process.env.AUTH_TEST_STORE === 'postgres')(
+    'a read-only database (SQLITE_READONLY): writes answer 503, reads keep working, recovery without restart',
+    async () => {
+      const srv = await startTestServer();
+      try {
+        const c = await addClient(srv, { name: 'ro', redirectUris: [], isPublic: true, grantTypes: ['urn:ietf:params:oauth:grant-type:device_code'] });
+        const dev = () => postForm(`${srv.base}/device_authorization`, { client_id: c.client.id });
+        expect((await dev()).status).toBe(200);
+        // The server's own connection turns read-only: the error a read-only file or mount gives.
+        const { SqliteStore } = await import('../src/store/sqlite.ts');
+        const db = (srv.deps.store as InstanceType<typeof SqliteStore>).db;
+        db.exec('PRAGMA query_only = ON');
+        const ro = await dev();
+        expect(ro.status).toBe(503);
+        expect(await ro.json()).toMatchObject({ error: 'temporarily_unavailable' });
+        expect((await fetch(`${srv.base}/health`)).status).toBe(200);
+        expect((await fetch(`${srv.base}/jwks.json`)).status).toBe(200);
+        db.exec('PRAGMA query_only = OFF');
+        expect((await dev()).status).toBe(200);
+      } finally {
+        await srv.close();
+      }
+    },
+  );
 
   test('kill -9 in the middle of a token load loses no refresh token that was returned to a client', async () => {
     await ensureBinary();
@@ -254,7 +294,9 @@ describe('faults', () => {
     const port = freePort();
     const base = `http://127.0.0.1:${port}`;
     const env = { PORT: String(port), HOST: '127.0.0.1', BASE_URL: base, DATA_DIR: dir, LOG_LEVEL: 'warn' };
-    const { client_id, client_secret } = JSON.parse((await runAuth(['clients', 'add', '--name', 'k9', '--redirect-uri', CB, '--first-party', '--json'], { env })).stdout);
+    const { client_id, client_secret } = JSON.parse(
+      (await runAuth(['clients', 'add', '--name', 'k9', '--redirect-uri', CB, '--first-party', '--json'], { env })).stdout,
+    );
     await runAuth(['users', 'add', 'kim'], { env, stdin: 'kim password!!\n' });
     let srv = await spawnServer({ cwd: dir, env });
     const health = async () => {
@@ -273,7 +315,13 @@ describe('faults', () => {
     for (let i = 0; i < 20; i++) {
       const { verifier, challenge } = pkcePair();
       const res = await b.authorize({ response_type: 'code', client_id, redirect_uri: CB, code_challenge: challenge, code_challenge_method: 'S256' });
-      latest.push((await (await postForm(`${base}/token`, { grant_type: 'authorization_code', code: codeFrom(res).code, redirect_uri: CB, code_verifier: verifier }, auth)).json()).refresh_token);
+      latest.push(
+        (
+          await (
+            await postForm(`${base}/token`, { grant_type: 'authorization_code', code: codeFrom(res).code, redirect_uri: CB, code_verifier: verifier }, auth)
+          ).json()
+        ).refresh_token,
+      );
     }
     // Rotate every chain as fast as possible; kill -9 after a while.
     let running = true;
@@ -304,51 +352,55 @@ describe('faults', () => {
     }
   }, 60_000);
 
-  test.skipIf(process.getuid?.() !== 0)('a full disk and a locked database: writes answer 503, reads keep working, recovery without restart', async () => {
-    const mnt = mkdtempSync(join(tmpdir(), 'auth-disk-'));
-    const mount = (args: string[]) => {
-      const r = Bun.spawnSync(['mount', ...args]);
-      if (r.exitCode !== 0) throw new Error(`mount ${args.join(' ')}: ${r.stderr.toString()}`);
-    };
-    mount(['-t', 'tmpfs', '-o', 'size=6m', 'tmpfs', mnt]);
-    chmodSync(mnt, 0o777);
-    let srv: TestServer | null = null;
-    try {
-      srv = await startTestServer({ DATABASE_URL: join(mnt, 'auth.db') });
-      const c = await addClient(srv, { name: 'disk', redirectUris: [], isPublic: true, grantTypes: ['urn:ietf:params:oauth:grant-type:device_code'] });
-      const dev = () => postForm(`${srv!.base}/device_authorization`, { client_id: c.client.id });
-      expect((await dev()).status).toBe(200);
-      // Fill the disk.
-      const filler = join(mnt, 'filler');
-      Bun.spawnSync(['dd', 'if=/dev/zero', `of=${filler}`, 'bs=64k', 'count=200']);
-      let saw503 = false;
-      for (let i = 0; i < 400 && !saw503; i++) {
-        const r = await dev();
-        expect(r.status).not.toBe(500);
-        if (r.status === 503) {
-          saw503 = true;
-          expect(await r.json()).toMatchObject({ error: 'temporarily_unavailable' });
+  test.skipIf(process.getuid?.() !== 0)(
+    'a full disk and a locked database: writes answer 503, reads keep working, recovery without restart',
+    async () => {
+      const mnt = mkdtempSync(join(tmpdir(), 'auth-disk-'));
+      const mount = (args: string[]) => {
+        const r = Bun.spawnSync(['mount', ...args]);
+        if (r.exitCode !== 0) throw new Error(`mount ${args.join(' ')}: ${r.stderr.toString()}`);
+      };
+      mount(['-t', 'tmpfs', '-o', 'size=6m', 'tmpfs', mnt]);
+      chmodSync(mnt, 0o777);
+      let srv: TestServer | null = null;
+      try {
+        srv = await startTestServer({ DATABASE_URL: join(mnt, 'auth.db') });
+        const c = await addClient(srv, { name: 'disk', redirectUris: [], isPublic: true, grantTypes: ['urn:ietf:params:oauth:grant-type:device_code'] });
+        const dev = () => postForm(`${srv!.base}/device_authorization`, { client_id: c.client.id });
+        expect((await dev()).status).toBe(200);
+        // Fill the disk.
+        const filler = join(mnt, 'filler');
+        Bun.spawnSync(['dd', 'if=/dev/zero', `of=${filler}`, 'bs=64k', 'count=200']);
+        let saw503 = false;
+        for (let i = 0; i < 400 && !saw503; i++) {
+          const r = await dev();
+          expect(r.status).not.toBe(500);
+          if (r.status === 503) {
+            saw503 = true;
+            expect(await r.json()).toMatchObject({ error: 'temporarily_unavailable' });
+          }
         }
+        expect(saw503).toBe(true);
+        expect((await fetch(`${srv.base}/.well-known/oauth-authorization-server`)).status).toBe(200);
+        rmSync(filler);
+        let ok = false;
+        for (let i = 0; i < 50 && !ok; i++) ok = (await dev()).status === 200;
+        expect(ok).toBe(true);
+        // Locked: another connection holds an exclusive lock; writes wait busy_timeout, then 503.
+        const { Database } = await import('bun:sqlite');
+        const locker = new Database(join(mnt, 'auth.db'));
+        locker.exec('BEGIN EXCLUSIVE');
+        const locked = await dev();
+        expect(locked.status).toBe(503);
+        locker.exec('ROLLBACK');
+        locker.close();
+        expect((await dev()).status).toBe(200);
+      } finally {
+        await srv?.close().catch(() => {});
+        Bun.spawnSync(['umount', '-l', mnt]);
+        rmSync(mnt, { recursive: true, force: true });
       }
-      expect(saw503).toBe(true);
-      expect((await fetch(`${srv.base}/.well-known/oauth-authorization-server`)).status).toBe(200);
-      rmSync(filler);
-      let ok = false;
-      for (let i = 0; i < 50 && !ok; i++) ok = (await dev()).status === 200;
-      expect(ok).toBe(true);
-      // Locked: another connection holds an exclusive lock; writes wait busy_timeout, then 503.
-      const { Database } = await import('bun:sqlite');
-      const locker = new Database(join(mnt, 'auth.db'));
-      locker.exec('BEGIN EXCLUSIVE');
-      const locked = await dev();
-      expect(locked.status).toBe(503);
-      locker.exec('ROLLBACK');
-      locker.close();
-      expect((await dev()).status).toBe(200);
-    } finally {
-      await srv?.close().catch(() => {});
-      Bun.spawnSync(['umount', '-l', mnt]);
-      rmSync(mnt, { recursive: true, force: true });
-    }
-  }, 60_000);
+    },
+    60_000,
+  );
 });

@@ -24,16 +24,29 @@ describe('Host header that is not a valid authority', () => {
 
   const hosts = ['a b', 'a<b', 'a/b', '[::1', '127.0.0.1:99999', '', 'x@y', 'a%20b', 'a?b', 'a#b'];
   const routes: [string, string][] = [
-    ['POST', '/token'], ['POST', '/revoke'], ['POST', '/introspect'], ['POST', '/register'], ['POST', '/device_authorization'],
-    ['GET', '/oauth/tokeninfo'], ['POST', '/temp-tokens'], ['OPTIONS', '/token'], ['GET', '/metrics'], ['GET', '/static/unknown.css'],
-    ['GET', '/authorize'], ['GET', '/login'], ['GET', '/nowhere'],
+    ['POST', '/token'],
+    ['POST', '/revoke'],
+    ['POST', '/introspect'],
+    ['POST', '/register'],
+    ['POST', '/device_authorization'],
+    ['GET', '/oauth/tokeninfo'],
+    ['POST', '/temp-tokens'],
+    ['OPTIONS', '/token'],
+    ['GET', '/metrics'],
+    ['GET', '/static/unknown.css'],
+    ['GET', '/authorize'],
+    ['GET', '/login'],
+    ['GET', '/nowhere'],
   ];
 
   test('every route answers 400 invalid_request and logs nothing above info (RFC 9112 §3.2)', async () => {
     const answers: string[] = [];
     for (const [method, path] of routes) {
       for (const host of hosts) {
-        const a = await rawRequest(srv.port, `${method} ${path} HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 3\r\nConnection: close\r\n\r\na=b`);
+        const a = await rawRequest(
+          srv.port,
+          `${method} ${path} HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 3\r\nConnection: close\r\n\r\na=b`,
+        );
         answers.push(`${method} ${path} ${JSON.stringify(host)} → ${a.status}`);
         expect(a.status).toBe(400);
         expect(JSON.parse(rawBody(a))).toEqual({ error: 'invalid_request', error_description: 'the Host header is not a valid authority' });
@@ -62,9 +75,15 @@ describe('bodies over the 1 MiB cap', () => {
 
   const big = `a=${'x'.repeat(1.5 * MIB)}`;
   const declared = (path: string) =>
-    rawRequest(srv.port, `POST ${path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${big.length}\r\nConnection: close\r\n\r\n${big}`);
+    rawRequest(
+      srv.port,
+      `POST ${path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${big.length}\r\nConnection: close\r\n\r\n${big}`,
+    );
   const chunked = (path: string, type = 'application/x-www-form-urlencoded') =>
-    rawRequest(srv.port, `POST ${path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: ${type}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${big.length.toString(16)}\r\n${big}\r\n0\r\n\r\n`);
+    rawRequest(
+      srv.port,
+      `POST ${path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: ${type}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${big.length.toString(16)}\r\n${big}\r\n0\r\n\r\n`,
+    );
 
   test('a declared length over the cap is 413 before the body is read, logged and counted', async () => {
     for (const path of ['/token', '/register', '/login', '/temp-tokens', '/nowhere']) {
@@ -93,7 +112,10 @@ describe('bodies over the 1 MiB cap', () => {
 
   test('a small chunked body is read as usual', async () => {
     const body = 'grant_type=nope';
-    const a = await rawRequest(srv.port, `POST /token HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`);
+    const a = await rawRequest(
+      srv.port,
+      `POST /token HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`,
+    );
     expect(a.status).toBe(400);
     expect(JSON.parse(rawBody(a)).error).toBe('unsupported_grant_type');
   });
@@ -110,36 +132,157 @@ function prng(seed: number) {
 describe('fuzz', () => {
   // Every endpoint of docs/endpoints.md, the aliases, pages, and paths that are not there.
   const PATHS = [
-    '/', '/authorize', '/token', '/oauth/token', '/device_authorization', '/oauth/device/code', '/device', '/device/verify', '/device/confirm',
-    '/register', '/introspect', '/revoke', '/oauth/revoke', '/oauth/tokeninfo', '/login', '/logout', '/consent', '/account', '/account/revoke',
-    '/callback', '/callback/oidc', '/login/oidc', '/set-password/abc', '/temp-tokens', '/temp-tokens/validate', '/jwks.json',
-    '/.well-known/jwks.json', '/.well-known/oauth-authorization-server', '/.well-known/openid-configuration', '/metrics', '/health',
-    '/static/style.css', '/static/../../etc/passwd', '/%2e%2e/', '/x'.repeat(300),
+    '/',
+    '/authorize',
+    '/token',
+    '/oauth/token',
+    '/device_authorization',
+    '/oauth/device/code',
+    '/device',
+    '/device/verify',
+    '/device/confirm',
+    '/register',
+    '/introspect',
+    '/revoke',
+    '/oauth/revoke',
+    '/oauth/tokeninfo',
+    '/login',
+    '/logout',
+    '/consent',
+    '/account',
+    '/account/revoke',
+    '/callback',
+    '/callback/oidc',
+    '/login/oidc',
+    '/set-password/abc',
+    '/temp-tokens',
+    '/temp-tokens/validate',
+    '/jwks.json',
+    '/.well-known/jwks.json',
+    '/.well-known/oauth-authorization-server',
+    '/.well-known/openid-configuration',
+    '/metrics',
+    '/health',
+    '/static/style.css',
+    '/static/../../etc/passwd',
+    '/%2e%2e/',
+    '/x'.repeat(300),
   ];
 
   test('10,000+ malformed requests over fetch and raw sockets: no 5xx, nothing logged above info, the store unchanged', async () => {
     const srv = await startTestServer({
-      INTROSPECTION_TOKEN: 'introspection-secret-0123456789', ADMIN_TOKEN: 'admin-token-0123456789abcdef', TOKEN_RATE_LIMIT: '0', TOKEN_CLIENT_RATE_LIMIT: '0', INTROSPECTION_RATE_LIMIT: '0',
-      DEVICE_RATE_LIMIT: '0', REGISTRATION_RATE_LIMIT: '1000000', LOGIN_RATE_LIMIT: '100000', LOGIN_ACCOUNT_RATE_LIMIT: '100000',
+      INTROSPECTION_TOKEN: 'introspection-secret-0123456789',
+      ADMIN_TOKEN: 'admin-token-0123456789abcdef',
+      TOKEN_RATE_LIMIT: '0',
+      TOKEN_CLIENT_RATE_LIMIT: '0',
+      INTROSPECTION_RATE_LIMIT: '0',
+      DEVICE_RATE_LIMIT: '0',
+      REGISTRATION_RATE_LIMIT: '1000000',
+      LOGIN_RATE_LIMIT: '100000',
+      LOGIN_ACCOUNT_RATE_LIMIT: '100000',
     });
     try {
       await addUser(srv, 'alice', 'alice password');
       await addClient(srv, { name: 'fuzz', redirectUris: [CB] });
-      const tables = ['clients', 'users', 'identities', 'sessions', 'consents', 'signing_keys', 'authorization_codes', 'refresh_families', 'refresh_tokens', 'revoked_access_tokens', 'device_codes', 'temp_tokens', 'upstream_logins'];
-      const snapshot = async () => Object.fromEntries(await Promise.all(tables.map(async (t) => [t, Number((await rawQuery(srv.deps.store, `SELECT COUNT(*) AS n FROM ${t}`))[0]!.n)] as const)));
+      const tables = [
+        'clients',
+        'users',
+        'identities',
+        'sessions',
+        'consents',
+        'signing_keys',
+        'authorization_codes',
+        'refresh_families',
+        'refresh_tokens',
+        'revoked_access_tokens',
+        'device_codes',
+        'temp_tokens',
+        'upstream_logins',
+      ];
+      const snapshot = async () =>
+        Object.fromEntries(
+          await Promise.all(tables.map(async (t) => [t, Number((await rawQuery(srv.deps.store, `SELECT COUNT(*) AS n FROM ${t}`))[0]!.n)] as const)),
+        );
       const before = await snapshot();
       const rnd = prng(20261205);
-      const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+      const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
       const failures: string[] = [];
       let sent = 0;
 
       // 1. Over fetch: well-framed HTTP with hostile parameters, bodies, content types and headers.
-      const values = ["' OR 1=1 --", '"; DROP TABLE clients; --', '<script>alert(1)</script>', '%00', '%ZZ', '%C0%AF', '%FF%FE', '\r\nSet-Cookie: x=1', 'a'.repeat(5000), '', '../../etc/passwd', 'rt_x.y', 'ac_AAAAAAAAAAAAAAAAAAAAAA.BBBB', 'dc_', 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJhIn0.', 'null', '{}', '[]', '😀', 'http://evil.example', 'S256', 'plain', 'code', 'client_credentials', 'urn:ietf:params:oauth:grant-type:device_code', 'auth-cli', '\u202Eevil', 'https://127.0.0.1:1/x.json'];
-      const names = ['grant_type', 'code', 'client_id', 'client_secret', 'redirect_uri', 'code_verifier', 'refresh_token', 'scope', 'resource', 'token', 'token_type_hint', 'device_code', 'user_code', 'csrf', 'username', 'password', 'next', 'state', 'response_type', 'code_challenge', 'code_challenge_method', 'request', 'decision', 'family_id', 'prompt', 'x'];
+      const values = [
+        "' OR 1=1 --",
+        '"; DROP TABLE clients; --',
+        '<script>alert(1)</script>',
+        '%00',
+        '%ZZ',
+        '%C0%AF',
+        '%FF%FE',
+        '\r\nSet-Cookie: x=1',
+        'a'.repeat(5000),
+        '',
+        '../../etc/passwd',
+        'rt_x.y',
+        'ac_AAAAAAAAAAAAAAAAAAAAAA.BBBB',
+        'dc_',
+        'eyJhbGciOiJub25lIn0.eyJzdWIiOiJhIn0.',
+        'null',
+        '{}',
+        '[]',
+        '😀',
+        'http://evil.example',
+        'S256',
+        'plain',
+        'code',
+        'client_credentials',
+        'urn:ietf:params:oauth:grant-type:device_code',
+        'auth-cli',
+        '\u202Eevil',
+        'https://127.0.0.1:1/x.json',
+      ];
+      const names = [
+        'grant_type',
+        'code',
+        'client_id',
+        'client_secret',
+        'redirect_uri',
+        'code_verifier',
+        'refresh_token',
+        'scope',
+        'resource',
+        'token',
+        'token_type_hint',
+        'device_code',
+        'user_code',
+        'csrf',
+        'username',
+        'password',
+        'next',
+        'state',
+        'response_type',
+        'code_challenge',
+        'code_challenge_method',
+        'request',
+        'decision',
+        'family_id',
+        'prompt',
+        'x',
+      ];
       const body = () => {
         const kind = rnd();
         if (kind < 0.15) return Uint8Array.from({ length: Math.floor(rnd() * 300) }, () => Math.floor(rnd() * 256));
-        if (kind < 0.25) return JSON.stringify(pick([{ redirect_uris: pick(values) }, [1, 2], 'x', { token: pick(values) }, { scope: 5, resource_id: [], ttl: 'x' }, null, { redirect_uris: ['http://127.0.0.1/cb'], grant_types: [pick(values)], response_types: [pick(values)] }]));
+        if (kind < 0.25)
+          return JSON.stringify(
+            pick([
+              { redirect_uris: pick(values) },
+              [1, 2],
+              'x',
+              { token: pick(values) },
+              { scope: 5, resource_id: [], ttl: 'x' },
+              null,
+              { redirect_uris: ['http://127.0.0.1/cb'], grant_types: [pick(values)], response_types: [pick(values)] },
+            ]),
+          );
         if (kind < 0.3) return 'a='.repeat(20000);
         const n = Math.floor(rnd() * 6);
         let s = '';
@@ -152,7 +295,16 @@ describe('fuzz', () => {
         const h: Record<string, string> = {};
         const ct = pick(['application/x-www-form-urlencoded', 'application/json', 'text/plain', 'multipart/form-data; boundary=x', '']);
         if (ct) h['Content-Type'] = ct;
-        if (rnd() < 0.3) h.Authorization = pick(['Basic !!!', `Basic ${btoa('a:b')}`, 'Bearer x', `Bearer ${'x'.repeat(3000)}`, 'Digest x', `Basic ${btoa('auth-cli:')}`, 'DPoP x']);
+        if (rnd() < 0.3)
+          h.Authorization = pick([
+            'Basic !!!',
+            `Basic ${btoa('a:b')}`,
+            'Bearer x',
+            `Bearer ${'x'.repeat(3000)}`,
+            'Digest x',
+            `Basic ${btoa('auth-cli:')}`,
+            'DPoP x',
+          ]);
         if (rnd() < 0.2) h.Cookie = pick(['auth_session=ss_x.y', `auth_csrf=${'a'.repeat(43)}`, 'a=b; auth_session=; x', `auth_session=${'x'.repeat(600)}`]);
         if (rnd() < 0.1) h.Origin = 'https://evil.example';
         if (rnd() < 0.1) h['X-Temp-Token'] = pick(['tt_x.y', 'x']);
@@ -170,7 +322,9 @@ describe('fuzz', () => {
             if (rnd() < 0.5) path += `?${pick(names)}=${encodeURIComponent(pick(values))}&${pick(names)}=${pick(values).replace(/[#&\r\n]/g, '')}`;
             const hasBody = method !== 'GET' && method !== 'HEAD';
             sent++;
-            const res = await fetch(srv.url + path, { method, headers: headers(), body: hasBody ? body() : undefined, redirect: 'manual' }).catch((e) => e as Error);
+            const res = await fetch(srv.url + path, { method, headers: headers(), body: hasBody ? body() : undefined, redirect: 'manual' }).catch(
+              (e) => e as Error,
+            );
             if (res instanceof Error) failures.push(`${method} ${path.slice(0, 80)}: ${res.message}`);
             else if (res.status >= 500) failures.push(`${method} ${path.slice(0, 80)}: ${res.status} ${(await res.text()).slice(0, 200)}`);
             else await res.arrayBuffer();
@@ -179,12 +333,47 @@ describe('fuzz', () => {
       }
 
       // 2. Raw sockets: request lines, header blocks, hosts, framing and bytes fetch would never send.
-      const host = () => pick(['localhost', `127.0.0.1:${srv.port}`, 'a b', 'a<b', 'a/b', '[::1', '127.0.0.1:99999', '', 'ä.example', '[::1]:80', 'x'.repeat(300), 'a\tb', '%', '@']);
+      const host = () =>
+        pick([
+          'localhost',
+          `127.0.0.1:${srv.port}`,
+          'a b',
+          'a<b',
+          'a/b',
+          '[::1',
+          '127.0.0.1:99999',
+          '',
+          'ä.example',
+          '[::1]:80',
+          'x'.repeat(300),
+          'a\tb',
+          '%',
+          '@',
+        ]);
       const line = (): { text: string; http1: boolean } => {
         const method = pick(['GET', 'POST', 'OPTIONS', 'HEAD', 'FOO', 'get', 'CONNECT', 'TRACE', 'DELETE', '']);
-        const target = pick([pick(PATHS), '*', 'token', 'http://evil.example/token', `/token?${'a'.repeat(20000)}`, '/\x80\xff', '/token?x=%ZZ', '/a b', '//token', '/token#frag', '/%00', '/\u00e9']);
+        const target = pick([
+          pick(PATHS),
+          '*',
+          'token',
+          'http://evil.example/token',
+          `/token?${'a'.repeat(20000)}`,
+          '/\x80\xff',
+          '/token?x=%ZZ',
+          '/a b',
+          '//token',
+          '/token#frag',
+          '/%00',
+          '/\u00e9',
+        ]);
         const version = pick(['HTTP/1.1', 'HTTP/1.1', 'HTTP/1.1', 'HTTP/1.0', 'HTTP/2.0', 'HTTP/9.9', 'HTTP/1.1 extra', '', 'HTTPS/1.1']);
-        const text = pick([`${method} ${target} ${version}`, `${method}  ${target} ${version}`, `${method} ${target}`, '\x00\x01\x02', `${method}\t${target}\t${version}`]);
+        const text = pick([
+          `${method} ${target} ${version}`,
+          `${method}  ${target} ${version}`,
+          `${method} ${target}`,
+          '\x00\x01\x02',
+          `${method}\t${target}\t${version}`,
+        ]);
         // An HTTP/1.x request line (RFC 9112 §3): method SP request-target SP HTTP-version, nothing else.
         return { text, http1: /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ [^ ]+ HTTP\/1\.[01]$/.test(text) };
       };

@@ -16,7 +16,8 @@ beforeAll(async () => {
 });
 afterAll(() => srv.close());
 
-const issue = async () => (await (await postForm(`${srv.base}/token`, { grant_type: 'client_credentials' }, basic(m2m.client.id, m2m.secret!))).json()).access_token as string;
+const issue = async () =>
+  (await (await postForm(`${srv.base}/token`, { grant_type: 'client_credentials' }, basic(m2m.client.id, m2m.secret!))).json()).access_token as string;
 const jwks = async () => (await (await fetch(`${srv.base}/jwks.json`)).json()) as { keys: { kid: string }[] };
 
 describe('key rotation', () => {

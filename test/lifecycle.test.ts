@@ -143,7 +143,11 @@ describe('server process', () => {
       expect(badId).toBeTruthy();
       await Bun.sleep(250);
       expect(lines().find((l) => l.msg === 'request' && l.request_id === badId)).toMatchObject({ method: 'POST', path: '/token', status: 400 });
-      expect(srv.lines.join('\n')).not.toContain(await Bun.file(pw).text().then((t) => t.trim()));
+      expect(srv.lines.join('\n')).not.toContain(
+        await Bun.file(pw)
+          .text()
+          .then((t) => t.trim()),
+      );
     } finally {
       srv.proc.kill('SIGTERM');
       expect(await srv.proc.exited).toBe(0);
@@ -200,7 +204,9 @@ describe('server process', () => {
         },
       }).then(async (sock) => {
         const body = 'grant_type=client_credentials';
-        sock.write(`POST /token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\ngrant_`);
+        sock.write(
+          `POST /token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\ngrant_`,
+        );
         await Bun.sleep(300);
         srv.proc.kill('SIGTERM');
         await Bun.sleep(700);

@@ -46,7 +46,9 @@ beforeAll(async () => {
         return transport.handleRequest(req);
       }
       const headers: Record<string, string> = {};
-      req.headers.forEach((v, k) => (headers[k] = v));
+      req.headers.forEach((v, k) => {
+        headers[k] = v;
+      });
       seen.push({ path: url.pathname + url.search, headers, body: await req.text() });
       if (url.pathname === '/listen') {
         // MCP Streamable HTTP's GET stream: open until the client goes away.
@@ -90,7 +92,27 @@ beforeAll(async () => {
   const port = freePort();
   proxyBase = `http://127.0.0.1:${port}`;
   resource = `${proxyBase}/mcp`;
-  proxy = await spawnServer({ cwd: tempDir(), env: { LOG_FORMAT: 'json' }, args: ['proxy', '--upstream', `http://127.0.0.1:${upstream.port}`, '--resource', resource, '--scope', 'openid', '--port', String(port), '--host', '127.0.0.1', '--issuer', as.base, '--name', 'Test MCP'] });
+  proxy = await spawnServer({
+    cwd: tempDir(),
+    env: { LOG_FORMAT: 'json' },
+    args: [
+      'proxy',
+      '--upstream',
+      `http://127.0.0.1:${upstream.port}`,
+      '--resource',
+      resource,
+      '--scope',
+      'openid',
+      '--port',
+      String(port),
+      '--host',
+      '127.0.0.1',
+      '--issuer',
+      as.base,
+      '--name',
+      'Test MCP',
+    ],
+  });
   await proxy.waitFor((l) => l.includes('proxy listening'));
 });
 afterAll(async () => {
@@ -110,7 +132,13 @@ describe('auth proxy', () => {
     const r = await fetch(`${proxyBase}/.well-known/oauth-protected-resource/mcp`);
     expect(r.status).toBe(200);
     expect(r.headers.get('access-control-allow-origin')).toBe('*');
-    expect(await r.json()).toEqual({ resource, authorization_servers: [as.base], scopes_supported: ['openid'], bearer_methods_supported: ['header'], resource_name: 'Test MCP' });
+    expect(await r.json()).toEqual({
+      resource,
+      authorization_servers: [as.base],
+      scopes_supported: ['openid'],
+      bearer_methods_supported: ['header'],
+      resource_name: 'Test MCP',
+    });
     // RFC 9728 §3.3: a client that built the root URL would have to reject resource = …/mcp.
     const root = await fetch(`${proxyBase}/.well-known/oauth-protected-resource`);
     expect(root.status).toBe(404);
@@ -122,7 +150,10 @@ describe('auth proxy', () => {
     expect(r.status).toBe(401);
     expect(r.headers.get('www-authenticate')).toBe(`Bearer resource_metadata="${proxyBase}/.well-known/oauth-protected-resource/mcp", scope="openid"`);
     expect(r.headers.get('access-control-expose-headers')).toContain('WWW-Authenticate');
-    const pre = await fetch(`${proxyBase}/mcp`, { method: 'OPTIONS', headers: { Origin: 'https://x.example', 'Access-Control-Request-Headers': 'authorization' } });
+    const pre = await fetch(`${proxyBase}/mcp`, {
+      method: 'OPTIONS',
+      headers: { Origin: 'https://x.example', 'Access-Control-Request-Headers': 'authorization' },
+    });
     expect(pre.status).toBe(204);
     expect(seen.length).toBe(0); // nothing reached the upstream
   });
@@ -131,7 +162,7 @@ describe('auth proxy', () => {
     const cases: [string, number, string][] = [
       ['garbage', 401, 'invalid_token'],
       [await serviceToken('openid', 'https://other.example/api'), 401, 'invalid_token'],
-      [(await serviceToken()).slice(0, -4) + 'AAAA', 401, 'invalid_token'],
+      [`${(await serviceToken()).slice(0, -4)}AAAA`, 401, 'invalid_token'],
       [await serviceToken('email'), 403, 'insufficient_scope'],
     ];
     for (const [token, status, error] of cases) {
@@ -146,7 +177,11 @@ describe('auth proxy', () => {
   test('a valid token is forwarded with the identity headers; Authorization, cookies and spoofed identity are stripped', async () => {
     seen = [];
     const token = await serviceToken();
-    const r = await fetch(`${proxyBase}/data?x=1`, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'X-Auth-Subject': 'admin', Cookie: 'a=b', 'Content-Type': 'text/plain' }, body: 'hello' });
+    const r = await fetch(`${proxyBase}/data?x=1`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, 'X-Auth-Subject': 'admin', Cookie: 'a=b', 'Content-Type': 'text/plain' },
+      body: 'hello',
+    });
     expect(r.status).toBe(200);
     expect(await r.json()).toEqual({ ok: true, path: '/data' });
     const got = seen[0]!;
@@ -185,7 +220,11 @@ describe('auth proxy', () => {
 describe('auth proxy: a resource without a path, and SIGTERM', () => {
   test('the root well-known URL serves the metadata of a path-less resource', async () => {
     const port = freePort();
-    const p = await spawnServer({ cwd: tempDir(), env: {}, args: ['proxy', '--upstream', `http://127.0.0.1:${upstream.port}`, '--port', String(port), '--host', '127.0.0.1', '--issuer', as.base] });
+    const p = await spawnServer({
+      cwd: tempDir(),
+      env: {},
+      args: ['proxy', '--upstream', `http://127.0.0.1:${upstream.port}`, '--port', String(port), '--host', '127.0.0.1', '--issuer', as.base],
+    });
     try {
       await p.waitFor((l) => l.includes('proxy listening'));
       const r = await fetch(`http://127.0.0.1:${port}/.well-known/oauth-protected-resource`);
@@ -200,7 +239,23 @@ describe('auth proxy: a resource without a path, and SIGTERM', () => {
   test('stops within SHUTDOWN_TIMEOUT with an event stream open: the stream ends cleanly, a request in flight finishes', async () => {
     const port = freePort();
     const base = `http://127.0.0.1:${port}`;
-    const p = await spawnServer({ cwd: tempDir(), env: { SHUTDOWN_TIMEOUT: '5s' }, args: ['proxy', '--upstream', `http://127.0.0.1:${upstream.port}`, '--resource', `${base}/mcp`, '--port', String(port), '--host', '127.0.0.1', '--issuer', as.base] });
+    const p = await spawnServer({
+      cwd: tempDir(),
+      env: { SHUTDOWN_TIMEOUT: '5s' },
+      args: [
+        'proxy',
+        '--upstream',
+        `http://127.0.0.1:${upstream.port}`,
+        '--resource',
+        `${base}/mcp`,
+        '--port',
+        String(port),
+        '--host',
+        '127.0.0.1',
+        '--issuer',
+        as.base,
+      ],
+    });
     await p.waitFor((l) => l.includes('proxy listening'));
     const token = await serviceToken('openid', `${base}/mcp`);
     const auth = { Authorization: `Bearer ${token}` };
@@ -245,7 +300,14 @@ class MemoryProvider implements OAuthClientProvider {
     return this.redirect;
   }
   get clientMetadata(): OAuthClientMetadata {
-    return { client_name: 'SDK test client', redirect_uris: [this.redirect], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: this.authMethod, application_type: 'native' } as OAuthClientMetadata;
+    return {
+      client_name: 'SDK test client',
+      redirect_uris: [this.redirect],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: this.authMethod,
+      application_type: 'native',
+    } as OAuthClientMetadata;
   }
   clientInformation() {
     return this.info;

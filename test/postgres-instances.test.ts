@@ -32,7 +32,9 @@ async function stop(p: Proc) {
 
 /** An operator client and a user through the CLI, against the same database. */
 async function seed(env: Record<string, string>) {
-  const { client_id, client_secret } = JSON.parse((await runAuth(['clients', 'add', '--name', 'Multi', '--redirect-uri', 'https://app.example/cb', '--first-party', '--json'], { env })).stdout);
+  const { client_id, client_secret } = JSON.parse(
+    (await runAuth(['clients', 'add', '--name', 'Multi', '--redirect-uri', 'https://app.example/cb', '--first-party', '--json'], { env })).stdout,
+  );
   await runAuth(['users', 'add', 'olga'], { env, stdin: 'olga password!\n' });
   return { clientId: client_id as string, secret: client_secret as string };
 }
@@ -43,7 +45,13 @@ async function codeOn(base: string, clientId: string) {
   const b = new Browser(base);
   await b.login('olga', 'olga password!');
   const { verifier, challenge } = pkcePair();
-  const res = await b.authorize({ response_type: 'code', client_id: clientId, redirect_uri: 'https://app.example/cb', code_challenge: challenge, code_challenge_method: 'S256' });
+  const res = await b.authorize({
+    response_type: 'code',
+    client_id: clientId,
+    redirect_uri: 'https://app.example/cb',
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+  });
   return { code: codeFrom(res).code, verifier };
 }
 
@@ -74,7 +82,11 @@ if (!PG_URL) {
 
     test('authorize on one instance, exchange the code on the other; the JWKS is the same on both', async () => {
       const { code, verifier } = await codeOn(a.url, client.clientId);
-      const t = await postForm(`${b.url}/token`, { grant_type: 'authorization_code', code, redirect_uri: 'https://app.example/cb', code_verifier: verifier }, basicAuth(client.clientId, client.secret));
+      const t = await postForm(
+        `${b.url}/token`,
+        { grant_type: 'authorization_code', code, redirect_uri: 'https://app.example/cb', code_verifier: verifier },
+        basicAuth(client.clientId, client.secret),
+      );
       expect(t.status).toBe(200);
       const body = await t.json();
       expect(decodeJwt(body.access_token).iss).toBe(ISSUER);
@@ -86,22 +98,42 @@ if (!PG_URL) {
       onB.cookies = browser.cookies;
       expect(await (await onB.get('/')).text()).toContain('Signed in as');
       // The code cannot be exchanged again on A.
-      const replay = await postForm(`${a.url}/token`, { grant_type: 'authorization_code', code, redirect_uri: 'https://app.example/cb', code_verifier: verifier }, basicAuth(client.clientId, client.secret));
+      const replay = await postForm(
+        `${a.url}/token`,
+        { grant_type: 'authorization_code', code, redirect_uri: 'https://app.example/cb', code_verifier: verifier },
+        basicAuth(client.clientId, client.secret),
+      );
       expect((await replay.json()).error).toBe('invalid_grant');
     });
 
     test('50 concurrent refreshes of one token over both instances: one rotation; the grace gives every caller a pair, and the family keeps one live token', async () => {
       const { code, verifier } = await codeOn(a.url, client.clientId);
-      const first = await (await postForm(`${a.url}/token`, { grant_type: 'authorization_code', code, redirect_uri: 'https://app.example/cb', code_verifier: verifier }, basicAuth(client.clientId, client.secret))).json();
+      const first = await (
+        await postForm(
+          `${a.url}/token`,
+          { grant_type: 'authorization_code', code, redirect_uri: 'https://app.example/cb', code_verifier: verifier },
+          basicAuth(client.clientId, client.secret),
+        )
+      ).json();
       const results = await Promise.all(
-        Array.from({ length: 50 }, (_, i) => postForm(`${(i % 2 ? a : b).url}/token`, { grant_type: 'refresh_token', refresh_token: first.refresh_token }, basicAuth(client.clientId, client.secret))),
+        Array.from({ length: 50 }, (_, i) =>
+          postForm(
+            `${(i % 2 ? a : b).url}/token`,
+            { grant_type: 'refresh_token', refresh_token: first.refresh_token },
+            basicAuth(client.clientId, client.secret),
+          ),
+        ),
       );
       expect(results.map((r) => r.status)).toEqual(Array(50).fill(200));
       const tokens = await Promise.all(results.map((r) => r.json()));
       expect(new Set(tokens.map((t) => t.refresh_token)).size).toBe(50);
       // Each retry replaced the successor before it: redeemed all at once over both instances, at most one
       // wins, and redeeming a replaced one revokes the family (a second live branch never exists).
-      const redeemed = await Promise.all(tokens.map((t, i) => postForm(`${(i % 2 ? b : a).url}/token`, { grant_type: 'refresh_token', refresh_token: t.refresh_token }, basicAuth(client.clientId, client.secret))));
+      const redeemed = await Promise.all(
+        tokens.map((t, i) =>
+          postForm(`${(i % 2 ? b : a).url}/token`, { grant_type: 'refresh_token', refresh_token: t.refresh_token }, basicAuth(client.clientId, client.secret)),
+        ),
+      );
       expect(redeemed.filter((r) => r.status === 200).length).toBeLessThanOrEqual(1);
       const errors = await Promise.all(redeemed.filter((r) => r.status !== 200).map(async (r) => (await r.json()).error));
       expect(new Set(errors)).toEqual(new Set(['invalid_grant']));
@@ -112,15 +144,31 @@ if (!PG_URL) {
       const [s1, s2] = await Promise.all([instance(strictEnv), instance(strictEnv)]);
       try {
         const { code, verifier } = await codeOn(s1.url, client.clientId);
-        const first = await (await postForm(`${s1.url}/token`, { grant_type: 'authorization_code', code, redirect_uri: 'https://app.example/cb', code_verifier: verifier }, basicAuth(client.clientId, client.secret))).json();
+        const first = await (
+          await postForm(
+            `${s1.url}/token`,
+            { grant_type: 'authorization_code', code, redirect_uri: 'https://app.example/cb', code_verifier: verifier },
+            basicAuth(client.clientId, client.secret),
+          )
+        ).json();
         const results = await Promise.all(
-          Array.from({ length: 50 }, (_, i) => postForm(`${(i % 2 ? s1 : s2).url}/token`, { grant_type: 'refresh_token', refresh_token: first.refresh_token }, basicAuth(client.clientId, client.secret))),
+          Array.from({ length: 50 }, (_, i) =>
+            postForm(
+              `${(i % 2 ? s1 : s2).url}/token`,
+              { grant_type: 'refresh_token', refresh_token: first.refresh_token },
+              basicAuth(client.clientId, client.secret),
+            ),
+          ),
         );
         const ok = results.filter((r) => r.status === 200);
         expect(ok.length).toBe(1);
         const winner = await ok[0]!.json();
         // The losers were reuse: the family is revoked, the winner's token with it.
-        const after = await postForm(`${s1.url}/token`, { grant_type: 'refresh_token', refresh_token: winner.refresh_token }, basicAuth(client.clientId, client.secret));
+        const after = await postForm(
+          `${s1.url}/token`,
+          { grant_type: 'refresh_token', refresh_token: winner.refresh_token },
+          basicAuth(client.clientId, client.secret),
+        );
         expect((await after.json()).error).toBe('invalid_grant');
       } finally {
         await stop(s1.proc);
@@ -174,10 +222,22 @@ if (!PG_URL) {
     test('export from SQLite, import into PostgreSQL: clients, users, keys and refresh tokens carry over', async () => {
       const sqliteDir = tempDir();
       const old = await startTestServer({ DATABASE_URL: join(sqliteDir, 'auth.db') });
-      const { client_id, client_secret } = JSON.parse((await runAuth(['clients', 'add', '--name', 'Moved', '--redirect-uri', 'https://app.example/cb', '--first-party', '--json'], { env: { DATABASE_URL: join(sqliteDir, 'auth.db') } })).stdout);
+      const { client_id, client_secret } = JSON.parse(
+        (
+          await runAuth(['clients', 'add', '--name', 'Moved', '--redirect-uri', 'https://app.example/cb', '--first-party', '--json'], {
+            env: { DATABASE_URL: join(sqliteDir, 'auth.db') },
+          })
+        ).stdout,
+      );
       await runAuth(['users', 'add', 'olga'], { env: { DATABASE_URL: join(sqliteDir, 'auth.db') }, stdin: 'olga password!\n' });
       const { code, verifier } = await codeOn(old.base, client_id);
-      const tokens = await (await postForm(`${old.base}/token`, { grant_type: 'authorization_code', code, redirect_uri: 'https://app.example/cb', code_verifier: verifier }, basicAuth(client_id, client_secret))).json();
+      const tokens = await (
+        await postForm(
+          `${old.base}/token`,
+          { grant_type: 'authorization_code', code, redirect_uri: 'https://app.example/cb', code_verifier: verifier },
+          basicAuth(client_id, client_secret),
+        )
+      ).json();
       await old.close();
 
       const file = join(tempDir(), 'export.jsonl');
@@ -196,7 +256,11 @@ if (!PG_URL) {
         expect((await runAuth(['import', '--input', file], { env: { DATABASE_URL: db.url } })).stderr).toContain('0/1 refreshTokens');
         const neu = await startTestServer({ DATABASE_URL: db.url, BASE_URL: old.base });
         try {
-          const r = await postForm(`${neu.url}/token`, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token }, basicAuth(client_id, client_secret));
+          const r = await postForm(
+            `${neu.url}/token`,
+            { grant_type: 'refresh_token', refresh_token: tokens.refresh_token },
+            basicAuth(client_id, client_secret),
+          );
           expect(r.status).toBe(200);
           // The old access token still verifies: the signing key moved too.
           expect(await neu.deps.keys.verifyAccessToken(tokens.access_token)).not.toBeNull();

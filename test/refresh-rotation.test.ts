@@ -30,8 +30,20 @@ async function grant(scope = 'openid email profile', resource: string[] = ['http
   const b = new Browser(srv.base);
   await b.login('alice', alice.password);
   const { verifier, challenge } = pkcePair();
-  const res = await b.authorize({ response_type: 'code', client_id: app.client.id, redirect_uri: CB, scope, resource, code_challenge: challenge, code_challenge_method: 'S256' });
-  const t = await postForm(`${srv.base}/token`, { grant_type: 'authorization_code', code: codeFrom(res).code, redirect_uri: CB, code_verifier: verifier }, auth());
+  const res = await b.authorize({
+    response_type: 'code',
+    client_id: app.client.id,
+    redirect_uri: CB,
+    scope,
+    resource,
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+  });
+  const t = await postForm(
+    `${srv.base}/token`,
+    { grant_type: 'authorization_code', code: codeFrom(res).code, redirect_uri: CB, code_verifier: verifier },
+    auth(),
+  );
   return (await t.json()) as { access_token: string; refresh_token: string; scope: string };
 }
 
@@ -138,12 +150,28 @@ describe('rotation', () => {
       const b = new Browser(strict.base);
       await b.login('bob', 'bob password!');
       const { verifier, challenge } = pkcePair();
-      const res = await b.authorize({ response_type: 'code', client_id: c.client.id, redirect_uri: CB, code_challenge: challenge, code_challenge_method: 'S256' });
-      const t = await (await postForm(`${strict.base}/token`, { grant_type: 'authorization_code', code: codeFrom(res).code, redirect_uri: CB, code_verifier: verifier }, basic(c.client.id, c.secret!))).json();
-      const next = await (await postForm(`${strict.base}/token`, { grant_type: 'refresh_token', refresh_token: t.refresh_token }, basic(c.client.id, c.secret!))).json();
+      const res = await b.authorize({
+        response_type: 'code',
+        client_id: c.client.id,
+        redirect_uri: CB,
+        code_challenge: challenge,
+        code_challenge_method: 'S256',
+      });
+      const t = await (
+        await postForm(
+          `${strict.base}/token`,
+          { grant_type: 'authorization_code', code: codeFrom(res).code, redirect_uri: CB, code_verifier: verifier },
+          basic(c.client.id, c.secret!),
+        )
+      ).json();
+      const next = await (
+        await postForm(`${strict.base}/token`, { grant_type: 'refresh_token', refresh_token: t.refresh_token }, basic(c.client.id, c.secret!))
+      ).json();
       const reuse = await postForm(`${strict.base}/token`, { grant_type: 'refresh_token', refresh_token: t.refresh_token }, basic(c.client.id, c.secret!));
       expect(reuse.status).toBe(400);
-      expect((await postForm(`${strict.base}/token`, { grant_type: 'refresh_token', refresh_token: next.refresh_token }, basic(c.client.id, c.secret!))).status).toBe(400);
+      expect(
+        (await postForm(`${strict.base}/token`, { grant_type: 'refresh_token', refresh_token: next.refresh_token }, basic(c.client.id, c.secret!))).status,
+      ).toBe(400);
     } finally {
       await strict.close();
     }
@@ -206,8 +234,16 @@ describe('binding and narrowing', () => {
     const b = new Browser(srv.base);
     await b.login('carol', 'carol password');
     const { verifier, challenge } = pkcePair();
-    const res = await b.authorize({ response_type: 'code', client_id: app.client.id, redirect_uri: CB, code_challenge: challenge, code_challenge_method: 'S256' });
-    const t = await (await postForm(`${srv.base}/token`, { grant_type: 'authorization_code', code: codeFrom(res).code, redirect_uri: CB, code_verifier: verifier }, auth())).json();
+    const res = await b.authorize({
+      response_type: 'code',
+      client_id: app.client.id,
+      redirect_uri: CB,
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+    });
+    const t = await (
+      await postForm(`${srv.base}/token`, { grant_type: 'authorization_code', code: codeFrom(res).code, redirect_uri: CB, code_verifier: verifier }, auth())
+    ).json();
     await srv.deps.store.users.remove('carol');
     expect((await (await refresh(t.refresh_token)).json()).error).toBe('invalid_grant');
   });

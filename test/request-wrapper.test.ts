@@ -64,7 +64,11 @@ test('a fixed Response route is served by Bun as is: no request id, no log line;
   expect((await fetch(`${base}/fixed`)).status).toBe(200); // served again: Bun keeps its own copy of the body
   const post = await fetch(`${base}/fixed`, { method: 'POST' });
   expect(post.status).toBe(404);
-  expect(requestLines().slice(before).map((l) => `${l.method} ${l.path}`)).toEqual(['POST /fixed']);
+  expect(
+    requestLines()
+      .slice(before)
+      .map((l) => `${l.method} ${l.path}`),
+  ).toEqual(['POST /fixed']);
 });
 
 for (const path of ['/sync-throws', '/async-throws', '/elysia-throws']) {
@@ -91,7 +95,10 @@ test('an OAuth error thrown by a native route is its RFC response, logged with i
 });
 
 test('other methods on a native path and unknown paths fall through to Elysia: 404 JSON', async () => {
-  for (const [method, path] of [['PUT', '/ok'], ['GET', '/nowhere']]) {
+  for (const [method, path] of [
+    ['PUT', '/ok'],
+    ['GET', '/nowhere'],
+  ]) {
     const r = await fetch(base + path, { method });
     expect(r.status).toBe(404);
     expect(await r.json()).toEqual({ error: 'not_found', error_description: 'no such endpoint' });

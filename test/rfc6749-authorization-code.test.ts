@@ -36,7 +36,16 @@ describe('the code flow', () => {
   test('confidential client: login, consent, code with state and iss, token with client_secret_basic', async () => {
     const b = await signedIn();
     const { verifier, challenge } = pkcePair();
-    const consent = await b.authorize({ response_type: 'code', client_id: conf.client.id, redirect_uri: CB, state: 's1', scope: 'openid email', code_challenge: challenge, code_challenge_method: 'S256', resource: 'https://mcp.example/mcp' });
+    const consent = await b.authorize({
+      response_type: 'code',
+      client_id: conf.client.id,
+      redirect_uri: CB,
+      state: 's1',
+      scope: 'openid email',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+      resource: 'https://mcp.example/mcp',
+    });
     expect(consent.status).toBe(200);
     expect(consent.headers.get('cache-control')).toBe('no-store');
     const res = await b.decide(consent, 'allow');
@@ -51,7 +60,11 @@ describe('the code flow', () => {
     expect(body.refresh_token).toMatch(/^rt_/);
     // RFC 9068: a JWT verifiable against the published JWKS, aud = the resource.
     const jwks = createRemoteJWKSet(new URL(`${srv.base}/jwks.json`));
-    const { payload, protectedHeader } = await jwtVerify(body.access_token, jwks, { issuer: srv.base, audience: 'https://mcp.example/mcp', currentDate: new Date(srv.clock.nowMs()) });
+    const { payload, protectedHeader } = await jwtVerify(body.access_token, jwks, {
+      issuer: srv.base,
+      audience: 'https://mcp.example/mcp',
+      currentDate: new Date(srv.clock.nowMs()),
+    });
     expect(protectedHeader).toMatchObject({ alg: 'ES256', typ: 'at+jwt' });
     expect(payload).toMatchObject({ sub: alice.id, client_id: conf.client.id, scope: 'openid email' });
     expect(typeof payload.jti).toBe('string');
@@ -72,7 +85,14 @@ describe('the code flow', () => {
     const b = await signedIn();
     const { verifier, challenge } = pkcePair();
     const redirect = 'http://127.0.0.1:49152/callback';
-    const consent = await b.authorize({ response_type: 'code', client_id: pub.client.id, redirect_uri: redirect, code_challenge: challenge, code_challenge_method: 'S256', state: 'p' });
+    const consent = await b.authorize({
+      response_type: 'code',
+      client_id: pub.client.id,
+      redirect_uri: redirect,
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+      state: 'p',
+    });
     const res = await b.decide(consent, 'allow');
     expect(res.headers.get('location')!.startsWith(`${redirect}?`)).toBe(true);
     const { code } = codeFrom(res);
@@ -83,7 +103,13 @@ describe('the code flow', () => {
   test('a first-party client skips consent', async () => {
     const b = await signedIn();
     const { challenge } = pkcePair();
-    const res = await b.authorize({ response_type: 'code', client_id: fp.client.id, redirect_uri: CB, code_challenge: challenge, code_challenge_method: 'S256' });
+    const res = await b.authorize({
+      response_type: 'code',
+      client_id: fp.client.id,
+      redirect_uri: CB,
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+    });
     expect(res.status).toBe(302);
     expect(codeFrom(res).code).toMatch(/^ac_/);
   });
@@ -91,7 +117,14 @@ describe('the code flow', () => {
   test('without a session the browser is sent to sign in and comes back to the same request', async () => {
     const b = new Browser(srv.base);
     const { challenge } = pkcePair();
-    const params = { response_type: 'code', client_id: fp.client.id, redirect_uri: CB, code_challenge: challenge, code_challenge_method: 'S256', state: 'back' };
+    const params = {
+      response_type: 'code',
+      client_id: fp.client.id,
+      redirect_uri: CB,
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+      state: 'back',
+    };
     const loginPage = await b.authorize(params);
     expect(loginPage.status).toBe(200);
     const html = await loginPage.text();
@@ -107,7 +140,9 @@ describe('the code flow', () => {
   test('GET / with OAuth parameters is the authorization endpoint (Deploys alias)', async () => {
     const b = await signedIn();
     const { challenge } = pkcePair();
-    const res = await b.get(`/?response_type=code&client_id=${fp.client.id}&redirect_uri=${encodeURIComponent(CB)}&code_challenge=${challenge}&code_challenge_method=S256`);
+    const res = await b.get(
+      `/?response_type=code&client_id=${fp.client.id}&redirect_uri=${encodeURIComponent(CB)}&code_challenge=${challenge}&code_challenge_method=S256`,
+    );
     expect(res.status).toBe(302);
     expect(codeFrom(res).code).toMatch(/^ac_/);
     const home = await b.get('/');
@@ -187,7 +222,10 @@ describe('authorization errors before the client and redirect URI are verified a
   }
 
   test('a repeated client_id or redirect_uri is a page (RFC 6749 §3.1)', async () => {
-    for (const q of [`client_id=${conf.client.id}&client_id=x&redirect_uri=${encodeURIComponent(CB)}`, `client_id=${conf.client.id}&redirect_uri=${encodeURIComponent(CB)}&redirect_uri=x`]) {
+    for (const q of [
+      `client_id=${conf.client.id}&client_id=x&redirect_uri=${encodeURIComponent(CB)}`,
+      `client_id=${conf.client.id}&redirect_uri=${encodeURIComponent(CB)}&redirect_uri=x`,
+    ]) {
       const res = await new Browser(srv.base).get(`/authorize?response_type=code&${q}`);
       expect(res.status).toBe(400);
       expect(await res.text()).toContain('repeated');
@@ -201,7 +239,12 @@ describe('authorization errors after verification are redirected with error, sta
     ['response_type=token', { response_type: 'token' }, 'unsupported_response_type', 'conf'],
     ['unknown scope', { scope: 'openid admin' }, 'invalid_scope', 'conf'],
     ['public client without PKCE', {}, 'invalid_request', 'pub'],
-    ['code_challenge_method=plain', { code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'plain' }, 'invalid_request', 'pub'],
+    [
+      'code_challenge_method=plain',
+      { code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'plain' },
+      'invalid_request',
+      'pub',
+    ],
     ['malformed code_challenge', { code_challenge: 'short', code_challenge_method: 'S256' }, 'invalid_request', 'pub'],
     ['resource not served here', { resource: 'https://other.example/' }, 'invalid_target', 'conf'],
     ['resource with a fragment', { resource: 'https://mcp.example/mcp#x' }, 'invalid_target', 'conf'],
@@ -214,7 +257,13 @@ describe('authorization errors after verification are redirected with error, sta
       const c = kind === 'pub' ? pub : conf;
       const redirect = kind === 'pub' ? 'http://127.0.0.1:5000/callback' : CB;
       const b = await signedIn();
-      const res = await b.authorize({ ...(name === 'missing response_type' ? {} : { response_type: 'code' }), client_id: c.client.id, redirect_uri: redirect, state: 'st', ...extra });
+      const res = await b.authorize({
+        ...(name === 'missing response_type' ? {} : { response_type: 'code' }),
+        client_id: c.client.id,
+        redirect_uri: redirect,
+        state: 'st',
+        ...extra,
+      });
       expect(res.status).toBe(302);
       const loc = new URL(res.headers.get('location')!);
       expect(`${loc.origin}${loc.pathname}`).toBe(redirect);
@@ -273,10 +322,15 @@ describe('token endpoint errors (RFC 6749 §5.2)', () => {
 
   test('wrong PKCE verifier: invalid_grant, and the right one still works', async () => {
     const { code, verifier } = await freshCode();
-    const bad = await token({ grant_type: 'authorization_code', code, redirect_uri: CB, code_verifier: pkcePair().verifier }, basic(conf.client.id, conf.secret!));
+    const bad = await token(
+      { grant_type: 'authorization_code', code, redirect_uri: CB, code_verifier: pkcePair().verifier },
+      basic(conf.client.id, conf.secret!),
+    );
     expect(bad.status).toBe(400);
     expect(await bad.json()).toEqual({ error: 'invalid_grant', error_description: 'PKCE verification failed' });
-    expect((await token({ grant_type: 'authorization_code', code, redirect_uri: CB, code_verifier: verifier }, basic(conf.client.id, conf.secret!))).status).toBe(200);
+    expect(
+      (await token({ grant_type: 'authorization_code', code, redirect_uri: CB, code_verifier: verifier }, basic(conf.client.id, conf.secret!))).status,
+    ).toBe(200);
   });
 
   test('missing verifier for a PKCE code, and a verifier for a code without challenge (downgrade, RFC 9700 §2.1.1)', async () => {
@@ -284,7 +338,10 @@ describe('token endpoint errors (RFC 6749 §5.2)', () => {
     const r1 = await token({ grant_type: 'authorization_code', code: a.code, redirect_uri: CB }, basic(conf.client.id, conf.secret!));
     expect((await r1.json()).error_description).toBe('code_verifier is missing');
     const b = await freshCode('conf', { pkce: false });
-    const r2 = await token({ grant_type: 'authorization_code', code: b.code, redirect_uri: CB, code_verifier: pkcePair().verifier }, basic(conf.client.id, conf.secret!));
+    const r2 = await token(
+      { grant_type: 'authorization_code', code: b.code, redirect_uri: CB, code_verifier: pkcePair().verifier },
+      basic(conf.client.id, conf.secret!),
+    );
     expect((await r2.json()).error).toBe('invalid_grant');
   });
 
@@ -317,20 +374,28 @@ describe('token endpoint errors (RFC 6749 §5.2)', () => {
 
   test('redirect_uri mismatch, missing redirect_uri, and a code of another client', async () => {
     const a = await freshCode();
-    const r1 = await token({ grant_type: 'authorization_code', code: a.code, redirect_uri: `${CB}x`, code_verifier: a.verifier }, basic(conf.client.id, conf.secret!));
+    const r1 = await token(
+      { grant_type: 'authorization_code', code: a.code, redirect_uri: `${CB}x`, code_verifier: a.verifier },
+      basic(conf.client.id, conf.secret!),
+    );
     expect((await r1.json()).error).toBe('invalid_grant');
     const p = await freshCode('pub');
     const r2 = await token({ grant_type: 'authorization_code', code: p.code, client_id: pub.client.id, code_verifier: p.verifier });
     expect((await r2.json()).error).toBe('invalid_grant');
-    const r3 = await token({ grant_type: 'authorization_code', code: p.code, redirect_uri: p.redirect, code_verifier: p.verifier }, basic(conf.client.id, conf.secret!));
+    const r3 = await token(
+      { grant_type: 'authorization_code', code: p.code, redirect_uri: p.redirect, code_verifier: p.verifier },
+      basic(conf.client.id, conf.secret!),
+    );
     expect(await r3.json()).toEqual({ error: 'invalid_grant', error_description: 'the code was issued to another client' });
     // None of the failures consumed the code.
-    expect((await token({ grant_type: 'authorization_code', code: p.code, client_id: pub.client.id, redirect_uri: p.redirect, code_verifier: p.verifier })).status).toBe(200);
+    expect(
+      (await token({ grant_type: 'authorization_code', code: p.code, client_id: pub.client.id, redirect_uri: p.redirect, code_verifier: p.verifier })).status,
+    ).toBe(200);
   });
 
   test('malformed, unknown and tampered codes', async () => {
     const { code, verifier } = await freshCode();
-    for (const c of ['garbage', 'ac_x.y', code.slice(0, -2) + 'AA', 'rt_' + code.slice(3)]) {
+    for (const c of ['garbage', 'ac_x.y', `${code.slice(0, -2)}AA`, `rt_${code.slice(3)}`]) {
       const r = await token({ grant_type: 'authorization_code', code: c, redirect_uri: CB, code_verifier: verifier }, basic(conf.client.id, conf.secret!));
       expect(r.status).toBe(400);
       expect((await r.json()).error).toBe('invalid_grant');
@@ -341,14 +406,30 @@ describe('token endpoint errors (RFC 6749 §5.2)', () => {
     const auth = basic(conf.client.id, conf.secret!);
     expect(await (await token({}, auth)).json()).toEqual({ error: 'invalid_request', error_description: 'grant_type is missing' });
     expect((await (await token({ grant_type: 'password' }, auth)).json()).error).toBe('unsupported_grant_type');
-    const rep = await fetch(`${srv.base}/token`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...auth }, body: 'grant_type=client_credentials&grant_type=client_credentials' });
+    const rep = await fetch(`${srv.base}/token`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...auth },
+      body: 'grant_type=client_credentials&grant_type=client_credentials',
+    });
     expect(await rep.json()).toEqual({ error: 'invalid_request', error_description: 'parameter grant_type is repeated' });
-    const js = await fetch(`${srv.base}/token`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...auth }, body: '{"grant_type":"client_credentials"}' });
+    const js = await fetch(`${srv.base}/token`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', ...auth },
+      body: '{"grant_type":"client_credentials"}',
+    });
     expect(js.status).toBe(400);
     expect((await js.json()).error).toBe('invalid_request');
-    const big = await fetch(`${srv.base}/token`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...auth }, body: 'grant_type=client_credentials&x=' + 'a'.repeat(100_000) });
+    const big = await fetch(`${srv.base}/token`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...auth },
+      body: `grant_type=client_credentials&x=${'a'.repeat(100_000)}`,
+    });
     expect(big.status).toBe(413);
-    const utf = await fetch(`${srv.base}/token`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...auth }, body: new Uint8Array([0x67, 0x3d, 0xff, 0xfe]) });
+    const utf = await fetch(`${srv.base}/token`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...auth },
+      body: new Uint8Array([0x67, 0x3d, 0xff, 0xfe]),
+    });
     expect(utf.status).toBe(400);
     const long = await token({ grant_type: 'authorization_code', code: 'a'.repeat(600) }, auth);
     expect((await long.json()).error_description).toContain('too long');
@@ -386,7 +467,9 @@ describe('client_credentials (RFC 6749 §4.4)', () => {
     expect(body.refresh_token).toBeUndefined();
     expect(decodeJwt(body.access_token)).toMatchObject({ sub: m2m.client.id, client_id: m2m.client.id, scope: 'email', aud: 'https://api.example' });
     expect((await (await token({ grant_type: 'client_credentials', scope: 'openid' }, basic(m2m.client.id, m2m.secret!))).json()).error).toBe('invalid_scope');
-    expect((await (await token({ grant_type: 'client_credentials', resource: 'https://evil.example' }, basic(m2m.client.id, m2m.secret!))).json()).error).toBe('invalid_target');
+    expect((await (await token({ grant_type: 'client_credentials', resource: 'https://evil.example' }, basic(m2m.client.id, m2m.secret!))).json()).error).toBe(
+      'invalid_target',
+    );
   });
 
   test('a client without the grant, and public clients, are refused', async () => {

@@ -13,7 +13,11 @@ beforeAll(async () => {
 afterAll(() => srv.close());
 
 const register = (body: unknown, headers: Record<string, string> = {}, base = srv.base) =>
-  fetch(`${base}/register`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  fetch(`${base}/register`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
 
 const MCP_CLIENT = {
   client_name: 'MCP Inspector',
@@ -46,12 +50,26 @@ describe('registration (RFC 7591 §3)', () => {
     await b.login('mia', 'mia password!');
     const { verifier, challenge } = pkcePair();
     const redirect = 'http://localhost:51000/oauth/callback';
-    const consent = await b.authorize({ response_type: 'code', client_id, redirect_uri: redirect, code_challenge: challenge, code_challenge_method: 'S256', resource: 'https://mcp.example/mcp' });
+    const consent = await b.authorize({
+      response_type: 'code',
+      client_id,
+      redirect_uri: redirect,
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+      resource: 'https://mcp.example/mcp',
+    });
     const html = await consent.text();
     expect(html).toContain('not verified'); // a dynamic client's name is its own claim
     expect(html).toContain('localhost:51000');
     const res = await b.post('/consent', { csrf: hiddenValue(html, 'csrf')!, request: hiddenValue(html, 'request')!, decision: 'allow' });
-    const t = await postForm(`${srv.base}/token`, { grant_type: 'authorization_code', code: codeFrom(res).code, redirect_uri: redirect, client_id, code_verifier: verifier, resource: 'https://mcp.example/mcp' });
+    const t = await postForm(`${srv.base}/token`, {
+      grant_type: 'authorization_code',
+      code: codeFrom(res).code,
+      redirect_uri: redirect,
+      client_id,
+      code_verifier: verifier,
+      resource: 'https://mcp.example/mcp',
+    });
     expect(t.status).toBe(200);
     expect((await t.json()).refresh_token).toMatch(/^rt_/);
     expect((await srv.deps.store.clients.get(client_id))!.lastUsedAt).not.toBeNull();
@@ -65,7 +83,12 @@ describe('registration (RFC 7591 §3)', () => {
 
   test('defaults: no token_endpoint_auth_method means a public client; grant_types default to authorization_code', async () => {
     const body = await (await register({ redirect_uris: ['https://app.example/cb'] })).json();
-    expect(body).toMatchObject({ token_endpoint_auth_method: 'none', grant_types: ['authorization_code'], response_types: ['code'], client_name: 'Unnamed client' });
+    expect(body).toMatchObject({
+      token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      client_name: 'Unnamed client',
+    });
   });
 
   // What real MCP clients send (from their public sources), and what the server registers (RFC 7591 §2:
@@ -73,27 +96,68 @@ describe('registration (RFC 7591 §3)', () => {
   const REAL_CLIENTS: [string, Record<string, unknown>, Record<string, unknown>][] = [
     [
       "mcp-remote --device-code (device grant with response_types ['code'])",
-      { client_name: 'MCP CLI Proxy', client_uri: 'https://github.com/modelcontextprotocol/mcp-cli', redirect_uris: ['http://localhost:3334/oauth/callback'], grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'none', software_id: '2e6dc280-f3c3-4e01-99a7-8181dbd1d23d', software_version: '0.1.29' },
+      {
+        client_name: 'MCP CLI Proxy',
+        client_uri: 'https://github.com/modelcontextprotocol/mcp-cli',
+        redirect_uris: ['http://localhost:3334/oauth/callback'],
+        grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
+        response_types: ['code'],
+        token_endpoint_auth_method: 'none',
+        software_id: '2e6dc280-f3c3-4e01-99a7-8181dbd1d23d',
+        software_version: '0.1.29',
+      },
       { grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'], response_types: [], token_endpoint_auth_method: 'none' },
     ],
     [
       'VS Code (vscode.dev and loopback redirects, the three grants it supports, its scopes)',
-      { client_name: 'Visual Studio Code', client_uri: 'https://code.visualstudio.com', grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'], response_types: ['code'], redirect_uris: ['https://insiders.vscode.dev/redirect', 'https://vscode.dev/redirect', 'http://127.0.0.1/', 'http://127.0.0.1:33418/'], scope: 'openid profile mcp:tools', token_endpoint_auth_method: 'none', application_type: 'native' },
-      { grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'], response_types: ['code'], scope: 'openid profile', application_type: 'native' },
+      {
+        client_name: 'Visual Studio Code',
+        client_uri: 'https://code.visualstudio.com',
+        grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'],
+        response_types: ['code'],
+        redirect_uris: ['https://insiders.vscode.dev/redirect', 'https://vscode.dev/redirect', 'http://127.0.0.1/', 'http://127.0.0.1:33418/'],
+        scope: 'openid profile mcp:tools',
+        token_endpoint_auth_method: 'none',
+        application_type: 'native',
+      },
+      {
+        grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'],
+        response_types: ['code'],
+        scope: 'openid profile',
+        application_type: 'native',
+      },
     ],
     [
       'Claude Code (loopback callback, public)',
-      { client_name: 'Claude Code (my-server)', redirect_uris: ['http://localhost:53312/callback'], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'none' },
+      {
+        client_name: 'Claude Code (my-server)',
+        redirect_uris: ['http://localhost:53312/callback'],
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        token_endpoint_auth_method: 'none',
+      },
       { grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'none', application_type: 'native' },
     ],
     [
       'Cursor (private-use scheme)',
-      { client_name: 'Cursor', redirect_uris: ['cursor://anysphere.cursor-retrieval/oauth/user-my-server/callback'], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'none' },
+      {
+        client_name: 'Cursor',
+        redirect_uris: ['cursor://anysphere.cursor-retrieval/oauth/user-my-server/callback'],
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        token_endpoint_auth_method: 'none',
+      },
       { response_types: ['code'], application_type: 'native' },
     ],
     [
       "the MCP TypeScript SDK's example client (client_secret_post, no response_types)",
-      { client_name: 'Simple OAuth MCP Client', redirect_uris: ['http://localhost:8090/callback'], grant_types: ['authorization_code', 'refresh_token'], token_endpoint_auth_method: 'client_secret_post', client_uri: 'http://example.com' },
+      {
+        client_name: 'Simple OAuth MCP Client',
+        redirect_uris: ['http://localhost:8090/callback'],
+        grant_types: ['authorization_code', 'refresh_token'],
+        token_endpoint_auth_method: 'client_secret_post',
+        client_uri: 'http://example.com',
+      },
       { token_endpoint_auth_method: 'none', response_types: ['code'] },
     ],
   ];
@@ -116,10 +180,20 @@ describe('registration (RFC 7591 §3)', () => {
     const { client_id } = await (await register(REAL_CLIENTS[0]![1])).json();
     const d = await postForm(`${srv.base}/device_authorization`, { client_id });
     expect(d.status).toBe(200);
-    const poll = await postForm(`${srv.base}/token`, { grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: (await d.json()).device_code, client_id });
+    const poll = await postForm(`${srv.base}/token`, {
+      grant_type: 'urn:ietf:params:oauth:grant-type:device_code',
+      device_code: (await d.json()).device_code,
+      client_id,
+    });
     expect((await poll.json()).error).toBe('authorization_pending');
     // It has no authorization_code grant: /authorize refuses it.
-    const a = await new Browser(srv.base).authorize({ response_type: 'code', client_id, redirect_uri: 'http://localhost:3334/oauth/callback', code_challenge: pkcePair().challenge, code_challenge_method: 'S256' });
+    const a = await new Browser(srv.base).authorize({
+      response_type: 'code',
+      client_id,
+      redirect_uri: 'http://localhost:3334/oauth/callback',
+      code_challenge: pkcePair().challenge,
+      code_challenge_method: 'S256',
+    });
     expect(a.status === 302 ? new URL(a.headers.get('location')!).searchParams.get('error') : a.status).toBe('unauthorized_client');
   });
 
@@ -151,7 +225,11 @@ describe('registration (RFC 7591 §3)', () => {
   }
 
   test('form-encoded bodies and oversized bodies are refused', async () => {
-    const form = await fetch(`${srv.base}/register`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'client_name=x' });
+    const form = await fetch(`${srv.base}/register`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: 'client_name=x',
+    });
     expect(form.status).toBe(400);
     expect((await register({ ...MCP_CLIENT, pad: 'x'.repeat(20000) })).status).toBe(413);
   });
@@ -200,7 +278,13 @@ describe('registration policy', () => {
   test('REGISTRATION_ALLOW_CONFIDENTIAL: a confidential client gets its secret once, stored hashed', async () => {
     const s = await startTestServer({ REGISTRATION_ALLOW_CONFIDENTIAL: 'true' });
     try {
-      const body = await (await register({ ...MCP_CLIENT, token_endpoint_auth_method: 'client_secret_post', grant_types: ['client_credentials'], response_types: [], redirect_uris: [] }, {}, s.base)).json();
+      const body = await (
+        await register(
+          { ...MCP_CLIENT, token_endpoint_auth_method: 'client_secret_post', grant_types: ['client_credentials'], response_types: [], redirect_uris: [] },
+          {},
+          s.base,
+        )
+      ).json();
       expect(body.client_secret).toMatch(/^cs_/);
       expect(body.client_secret_expires_at).toBe(0);
       const row = await s.deps.store.clients.get(body.client_id);
@@ -285,8 +369,19 @@ describe('Client ID Metadata Documents', () => {
       },
     });
     docBase = `http://127.0.0.1:${docs.port}`;
-    const doc = (path: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}) => () =>
-      Response.json({ client_id: `${docBase}${path}`, client_name: 'Claude Code', redirect_uris: ['http://localhost/callback', 'http://127.0.0.1/callback'], token_endpoint_auth_method: 'none', ...extra }, { headers });
+    const doc =
+      (path: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}) =>
+      () =>
+        Response.json(
+          {
+            client_id: `${docBase}${path}`,
+            client_name: 'Claude Code',
+            redirect_uris: ['http://localhost/callback', 'http://127.0.0.1/callback'],
+            token_endpoint_auth_method: 'none',
+            ...extra,
+          },
+          { headers },
+        );
     documents['/good.json'] = doc('/good.json', {}, { 'Cache-Control': 'max-age=60' });
     documents['/nocache.json'] = doc('/nocache.json', {}, { 'Cache-Control': 'no-store' });
     documents['/mismatch.json'] = doc('/other.json');
@@ -321,13 +416,25 @@ describe('Client ID Metadata Documents', () => {
     const { verifier, challenge } = pkcePair();
     const redirect = 'http://localhost:49200/callback';
     const before = fetches;
-    const consent = await b.authorize({ response_type: 'code', client_id: clientId, redirect_uri: redirect, code_challenge: challenge, code_challenge_method: 'S256' });
+    const consent = await b.authorize({
+      response_type: 'code',
+      client_id: clientId,
+      redirect_uri: redirect,
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+    });
     expect(consent.status).toBe(200);
     const html = await consent.text();
     expect(html).toContain('Claude Code');
     expect(html).toContain(`described by <code>127.0.0.1:${docs.port}</code>`);
     const res = await b.post('/consent', { csrf: hiddenValue(html, 'csrf')!, request: hiddenValue(html, 'request')!, decision: 'allow' });
-    const t = await postForm(`${cimd.base}/token`, { grant_type: 'authorization_code', code: codeFrom(res).code, redirect_uri: redirect, client_id: clientId, code_verifier: verifier });
+    const t = await postForm(`${cimd.base}/token`, {
+      grant_type: 'authorization_code',
+      code: codeFrom(res).code,
+      redirect_uri: redirect,
+      client_id: clientId,
+      code_verifier: verifier,
+    });
     expect(t.status).toBe(200);
     expect(fetches - before).toBe(1); // one fetch for authorize, consent and token: cached for 60 s
     cimd.clock.advance(61);
@@ -336,7 +443,13 @@ describe('Client ID Metadata Documents', () => {
   });
 
   test('redirect URIs are checked against the document', async () => {
-    const res = await new Browser(cimd.base).authorize({ response_type: 'code', client_id: `${docBase}/good.json`, redirect_uri: 'https://evil.example/cb', code_challenge: pkcePair().challenge, code_challenge_method: 'S256' });
+    const res = await new Browser(cimd.base).authorize({
+      response_type: 'code',
+      client_id: `${docBase}/good.json`,
+      redirect_uri: 'https://evil.example/cb',
+      code_challenge: pkcePair().challenge,
+      code_challenge_method: 'S256',
+    });
     expect(res.status).toBe(400);
     expect(await res.text()).toContain('redirect_uri is not registered');
   });
@@ -356,7 +469,13 @@ describe('Client ID Metadata Documents', () => {
     test(`a bad document (${path}) is an error page naming the reason, never cached`, async () => {
       const before = fetches;
       for (let i = 0; i < 2; i++) {
-        const res = await new Browser(cimd.base).authorize({ response_type: 'code', client_id: `${docBase}${path}`, redirect_uri: 'http://localhost/callback', code_challenge: pkcePair().challenge, code_challenge_method: 'S256' });
+        const res = await new Browser(cimd.base).authorize({
+          response_type: 'code',
+          client_id: `${docBase}${path}`,
+          redirect_uri: 'http://localhost/callback',
+          code_challenge: pkcePair().challenge,
+          code_challenge_method: 'S256',
+        });
         expect(res.status).toBe(400);
         expect(res.headers.get('location')).toBeNull();
         expect(await res.text()).toContain(reason);
@@ -369,7 +488,13 @@ describe('Client ID Metadata Documents', () => {
     const started = performance.now();
     const answers = await Promise.all(
       Array.from({ length: 30 }, async (_, i) => {
-        const res = await new Browser(cimd.base).authorize({ response_type: 'code', client_id: `${docBase}/drip/${i}.json`, redirect_uri: 'http://localhost/callback', code_challenge: pkcePair().challenge, code_challenge_method: 'S256' });
+        const res = await new Browser(cimd.base).authorize({
+          response_type: 'code',
+          client_id: `${docBase}/drip/${i}.json`,
+          redirect_uri: 'http://localhost/callback',
+          code_challenge: pkcePair().challenge,
+          code_challenge_method: 'S256',
+        });
         return { status: res.status, text: await res.text(), ms: performance.now() - started };
       }),
     );
@@ -387,7 +512,13 @@ describe('Client ID Metadata Documents', () => {
     const s = await startTestServer({ CIMD_ALLOW_LOOPBACK: 'true', CIMD_MAX_CLIENTS: '2', CIMD_RATE_LIMIT: '0' });
     try {
       const open = async (n: string) => {
-        const res = await new Browser(s.base).authorize({ response_type: 'code', client_id: `${docBase}/cap-${n}.json`, redirect_uri: 'http://localhost/callback', code_challenge: pkcePair().challenge, code_challenge_method: 'S256' });
+        const res = await new Browser(s.base).authorize({
+          response_type: 'code',
+          client_id: `${docBase}/cap-${n}.json`,
+          redirect_uri: 'http://localhost/callback',
+          code_challenge: pkcePair().challenge,
+          code_challenge_method: 'S256',
+        });
         expect(res.status).toBe(200); // the sign-in page: the client was resolved
         s.clock.advance(10);
       };
@@ -408,7 +539,14 @@ describe('Client ID Metadata Documents', () => {
   test('CIMD_RATE_LIMIT: look-ups that miss the cache are limited per IP (429 with Retry-After); cached ones are not', async () => {
     const s = await startTestServer({ CIMD_ALLOW_LOOPBACK: 'true', CIMD_RATE_LIMIT: '3' });
     try {
-      const go = (path: string) => new Browser(s.base).authorize({ response_type: 'code', client_id: `${docBase}${path}`, redirect_uri: 'http://localhost/callback', code_challenge: pkcePair().challenge, code_challenge_method: 'S256' });
+      const go = (path: string) =>
+        new Browser(s.base).authorize({
+          response_type: 'code',
+          client_id: `${docBase}${path}`,
+          redirect_uri: 'http://localhost/callback',
+          code_challenge: pkcePair().challenge,
+          code_challenge_method: 'S256',
+        });
       expect((await go('/good.json')).status).toBe(200); // a miss (then cached for 60 s): the sign-in page
       expect((await go('/missing-1.json')).status).toBe(400);
       expect((await go('/missing-2.json')).status).toBe(400);
@@ -430,7 +568,14 @@ describe('Client ID Metadata Documents', () => {
 
   test('no-store documents are fetched every time', async () => {
     const before = fetches;
-    for (let i = 0; i < 2; i++) await new Browser(cimd.base).authorize({ response_type: 'code', client_id: `${docBase}/nocache.json`, redirect_uri: 'http://localhost/callback', code_challenge: pkcePair().challenge, code_challenge_method: 'S256' });
+    for (let i = 0; i < 2; i++)
+      await new Browser(cimd.base).authorize({
+        response_type: 'code',
+        client_id: `${docBase}/nocache.json`,
+        redirect_uri: 'http://localhost/callback',
+        code_challenge: pkcePair().challenge,
+        code_challenge_method: 'S256',
+      });
     expect(fetches - before).toBe(2);
   });
 
@@ -443,7 +588,13 @@ describe('Client ID Metadata Documents', () => {
   test('without the development switch, loopback and private addresses are refused (SSRF)', async () => {
     const s = await startTestServer();
     try {
-      for (const id of [`${docBase.replace('http:', 'https:')}/good.json`, 'https://localhost/x.json', 'https://10.0.0.1/x.json', 'https://169.254.169.254/latest/meta-data', 'https://[::1]/x.json']) {
+      for (const id of [
+        `${docBase.replace('http:', 'https:')}/good.json`,
+        'https://localhost/x.json',
+        'https://10.0.0.1/x.json',
+        'https://169.254.169.254/latest/meta-data',
+        'https://[::1]/x.json',
+      ]) {
         const res = await new Browser(s.base).authorize({ response_type: 'code', client_id: id, redirect_uri: 'http://localhost/callback' });
         expect(res.status).toBe(400);
         expect(await res.text()).toContain('non-public address');
@@ -464,6 +615,7 @@ describe('Client ID Metadata Documents', () => {
       ['https://a.example/c#f', 'fragment'],
       ['https://a.example/x/../c', '. or ..'],
       ['https://A.example/c', 'canonical'],
-    ] as const) expect(() => checkClientIdUrl(id, false)).toThrow(why);
+    ] as const)
+      expect(() => checkClientIdUrl(id, false)).toThrow(why);
   });
 });

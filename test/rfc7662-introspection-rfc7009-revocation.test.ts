@@ -27,14 +27,23 @@ async function userTokens(client = app, resource?: string) {
   await b.login('alice', alice.password);
   const { verifier, challenge } = pkcePair();
   const redirect = client === app ? CB : 'http://127.0.0.1:7000/callback';
-  const res = await b.authorize({ response_type: 'code', client_id: client.client.id, redirect_uri: redirect, code_challenge: challenge, code_challenge_method: 'S256', scope: 'openid email', ...(resource ? { resource } : {}) });
+  const res = await b.authorize({
+    response_type: 'code',
+    client_id: client.client.id,
+    redirect_uri: redirect,
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+    scope: 'openid email',
+    ...(resource ? { resource } : {}),
+  });
   const headers = client.secret ? basic(client.client.id, client.secret) : {};
   const form: Record<string, string> = { grant_type: 'authorization_code', code: codeFrom(res).code, redirect_uri: redirect, code_verifier: verifier };
   if (!client.secret) form.client_id = client.client.id;
   return (await (await postForm(`${srv.base}/token`, form, headers)).json()) as { access_token: string; refresh_token: string };
 }
 
-const introspect = (form: Record<string, string>, headers: Record<string, string> = { Authorization: `Bearer ${INTROSPECTION_TOKEN}` }) => postForm(`${srv.base}/introspect`, form, headers);
+const introspect = (form: Record<string, string>, headers: Record<string, string> = { Authorization: `Bearer ${INTROSPECTION_TOKEN}` }) =>
+  postForm(`${srv.base}/introspect`, form, headers);
 const revoke = (form: Record<string, string>, headers: Record<string, string> = {}) => postForm(`${srv.base}/revoke`, form, headers);
 
 describe('introspection (RFC 7662)', () => {
@@ -44,7 +53,17 @@ describe('introspection (RFC 7662)', () => {
     expect(r.status).toBe(200);
     expect(r.headers.get('cache-control')).toBe('no-store');
     const body = await r.json();
-    expect(body).toMatchObject({ active: true, token_type: 'Bearer', scope: 'openid email', client_id: app.client.id, sub: alice.id, username: 'alice', email: 'alice@example.com', aud: 'https://mcp.example/mcp', iss: srv.base });
+    expect(body).toMatchObject({
+      active: true,
+      token_type: 'Bearer',
+      scope: 'openid email',
+      client_id: app.client.id,
+      sub: alice.id,
+      username: 'alice',
+      email: 'alice@example.com',
+      aud: 'https://mcp.example/mcp',
+      iss: srv.base,
+    });
     expect(body.exp - body.iat).toBe(3600);
   });
 
@@ -69,7 +88,9 @@ describe('introspection (RFC 7662)', () => {
     expect(await (await introspect({ token: next.access_token })).json()).toEqual({ active: false });
     expect((await (await introspect({ token: next.refresh_token })).json()).active).toBe(true);
     srv.clock.advance(3601);
-    const fresh = await (await postForm(`${srv.base}/token`, { grant_type: 'refresh_token', refresh_token: next.refresh_token }, basic(app.client.id, app.secret!))).json();
+    const fresh = await (
+      await postForm(`${srv.base}/token`, { grant_type: 'refresh_token', refresh_token: next.refresh_token }, basic(app.client.id, app.secret!))
+    ).json();
     srv.clock.advance(3601);
     expect(await (await introspect({ token: fresh.access_token })).json()).toEqual({ active: false }); // expired
   });
@@ -97,9 +118,17 @@ describe('introspection (RFC 7662)', () => {
 
   test('missing token, repeated token, JSON body', async () => {
     expect((await (await introspect({})).json()).error).toBe('invalid_request');
-    const rep = await fetch(`${srv.base}/introspect`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: `Bearer ${INTROSPECTION_TOKEN}` }, body: 'token=a&token=b' });
+    const rep = await fetch(`${srv.base}/introspect`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: `Bearer ${INTROSPECTION_TOKEN}` },
+      body: 'token=a&token=b',
+    });
     expect((await rep.json()).error).toBe('invalid_request');
-    const js = await fetch(`${srv.base}/introspect`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${INTROSPECTION_TOKEN}` }, body: '{"token":"x"}' });
+    const js = await fetch(`${srv.base}/introspect`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${INTROSPECTION_TOKEN}` },
+      body: '{"token":"x"}',
+    });
     expect(js.status).toBe(400);
   });
 
@@ -119,7 +148,10 @@ describe('introspection (RFC 7662)', () => {
 describe('revocation (RFC 7009)', () => {
   test('revoking a refresh token revokes its family and every access token minted from it', async () => {
     const rotate = async (rt: string) =>
-      (await (await postForm(`${srv.base}/token`, { grant_type: 'refresh_token', refresh_token: rt }, basic(app.client.id, app.secret!))).json()) as { access_token: string; refresh_token: string };
+      (await (await postForm(`${srv.base}/token`, { grant_type: 'refresh_token', refresh_token: rt }, basic(app.client.id, app.secret!))).json()) as {
+        access_token: string;
+        refresh_token: string;
+      };
     const t = await userTokens();
     const next = await rotate(t.refresh_token);
     const last = await rotate(next.refresh_token);
@@ -133,7 +165,13 @@ describe('revocation (RFC 7009)', () => {
 
     const r = await revoke({ token: last.refresh_token, token_type_hint: 'refresh_token' }, basic(app.client.id, app.secret!));
     expect(r.status).toBe(200);
-    expect((await (await postForm(`${srv.base}/token`, { grant_type: 'refresh_token', refresh_token: last.refresh_token }, basic(app.client.id, app.secret!))).json()).error).toBe('invalid_grant');
+    expect(
+      (
+        await (
+          await postForm(`${srv.base}/token`, { grant_type: 'refresh_token', refresh_token: last.refresh_token }, basic(app.client.id, app.secret!))
+        ).json()
+      ).error,
+    ).toBe('invalid_grant');
     // RFC 7009 §2.1: the access tokens of the same grant, the first one included, are revoked too.
     for (const at of [t, next, last].map((x) => x.access_token)) expect(await (await introspect({ token: at })).json()).toEqual({ active: false });
     // Another grant's tokens and a client_credentials token stay active.
@@ -175,7 +213,11 @@ describe('revocation (RFC 7009)', () => {
     expect((await revoke({ token: t.refresh_token, client_id: app.client.id })).status).toBe(401);
     expect((await revoke({ token: t.refresh_token }, basic(app.client.id, 'wrong'))).status).toBe(401);
     expect((await (await revoke({}, basic(app.client.id, app.secret!))).json()).error).toBe('invalid_request');
-    const js = await fetch(`${srv.base}/revoke`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ token: t.refresh_token }) });
+    const js = await fetch(`${srv.base}/revoke`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ token: t.refresh_token }),
+    });
     expect(js.status).toBe(400);
     expect((await (await introspect({ token: t.refresh_token })).json()).active).toBe(true);
   });
@@ -184,11 +226,18 @@ describe('revocation (RFC 7009)', () => {
 describe('GET /oauth/tokeninfo (AuthGate)', () => {
   test('with the Authorization header or ?access_token=: the token facts; invalid → 401', async () => {
     const t = await userTokens();
-    for (const r of [await fetch(`${srv.base}/oauth/tokeninfo`, { headers: { Authorization: `Bearer ${t.access_token}` } }), await fetch(`${srv.base}/oauth/tokeninfo?access_token=${t.access_token}`)]) {
+    for (const r of [
+      await fetch(`${srv.base}/oauth/tokeninfo`, { headers: { Authorization: `Bearer ${t.access_token}` } }),
+      await fetch(`${srv.base}/oauth/tokeninfo?access_token=${t.access_token}`),
+    ]) {
       expect(r.status).toBe(200);
       expect(await r.json()).toMatchObject({ active: true, sub: alice.id, client_id: app.client.id, scope: 'openid email', username: 'alice' });
     }
-    for (const url of [`${srv.base}/oauth/tokeninfo`, `${srv.base}/oauth/tokeninfo?access_token=garbage`, `${srv.base}/oauth/tokeninfo?access_token=${t.refresh_token}`]) {
+    for (const url of [
+      `${srv.base}/oauth/tokeninfo`,
+      `${srv.base}/oauth/tokeninfo?access_token=garbage`,
+      `${srv.base}/oauth/tokeninfo?access_token=${t.refresh_token}`,
+    ]) {
       const r = await fetch(url);
       expect(r.status).toBe(401);
       expect(r.headers.get('www-authenticate')).toContain('Bearer');

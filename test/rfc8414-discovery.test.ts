@@ -99,7 +99,11 @@ describe('RFC 8414 metadata: ETag, If-None-Match, HEAD, logging', () => {
     return etag;
   };
   const metadataLines = (logs: string[], from: number) =>
-    logs.slice(from).map((l) => JSON.parse(l)).filter((l) => l.msg === 'request' && l.path.startsWith('/.well-known/o')).map((l) => `${l.method} ${l.status}`);
+    logs
+      .slice(from)
+      .map((l) => JSON.parse(l))
+      .filter((l) => l.msg === 'request' && l.path.startsWith('/.well-known/o'))
+      .map((l) => `${l.method} ${l.status}`);
 
   test('default: served by Bun — ETag, 304, HEAD; no request id, log line or metrics sample', async () => {
     const from = srv.logs.length;

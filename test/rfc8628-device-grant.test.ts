@@ -19,19 +19,33 @@ let conf: Awaited<ReturnType<typeof addClient>>; // confidential, device grant
 beforeAll(async () => {
   srv = await startTestServer({ RESOURCES: 'https://tv.example/api', DEVICE_ENTRY_RATE_LIMIT: '10' });
   alice = await addUser(srv, 'alice');
-  tv = await addClient(srv, { name: 'Living-room TV', redirectUris: [], isPublic: true, grantTypes: [DEVICE_GRANT, 'refresh_token'], scopes: ['openid', 'profile'] });
+  tv = await addClient(srv, {
+    name: 'Living-room TV',
+    redirectUris: [],
+    isPublic: true,
+    grantTypes: [DEVICE_GRANT, 'refresh_token'],
+    scopes: ['openid', 'profile'],
+  });
   conf = await addClient(srv, { name: 'Confidential device', redirectUris: [], grantTypes: [DEVICE_GRANT] });
 });
 afterAll(() => srv.close());
 
-const deviceAuth = (form: Record<string, string | string[]>, headers: Record<string, string> = {}) => postForm(`${srv.base}/device_authorization`, form, headers);
+const deviceAuth = (form: Record<string, string | string[]>, headers: Record<string, string> = {}) =>
+  postForm(`${srv.base}/device_authorization`, form, headers);
 const poll = (deviceCode: string, clientId = tv.client.id, headers: Record<string, string> = {}) =>
   postForm(`${srv.base}/token`, { grant_type: DEVICE_GRANT, device_code: deviceCode, client_id: clientId }, headers);
 
 async function start(extra: Record<string, string | string[]> = {}) {
   const r = await deviceAuth({ client_id: tv.client.id, scope: 'openid', ...extra });
   expect(r.status).toBe(200);
-  return (await r.json()) as { device_code: string; user_code: string; verification_uri: string; verification_uri_complete: string; expires_in: number; interval: number };
+  return (await r.json()) as {
+    device_code: string;
+    user_code: string;
+    verification_uri: string;
+    verification_uri_complete: string;
+    expires_in: number;
+    interval: number;
+  };
 }
 
 /** Approve or deny a user code through the pages, as a signed-in person. */
@@ -82,7 +96,11 @@ describe('device authorization endpoint (RFC 8628 §3.1–3.2)', () => {
     expect(noSecret.status).toBe(401);
     expect((await noSecret.json()).error).toBe('invalid_client');
     expect((await deviceAuth({}, basic(conf.client.id, conf.secret!))).status).toBe(200);
-    const rep = await fetch(`${srv.base}/device_authorization`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: `client_id=${tv.client.id}&scope=openid&scope=profile` });
+    const rep = await fetch(`${srv.base}/device_authorization`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: `client_id=${tv.client.id}&scope=openid&scope=profile`,
+    });
     expect((await rep.json()).error).toBe('invalid_request');
   });
 });
@@ -266,7 +284,10 @@ describe('examples/device-login.ts', () => {
     const real = await startTestServer({ DEVICE_POLL_INTERVAL: '1s' });
     try {
       await addUser(real, 'zoe', 'zoe password!');
-      const proc = Bun.spawn([process.execPath, new URL('../examples/device-login.ts', import.meta.url).pathname, real.base, '--scope', 'openid'], { stdout: 'pipe', stderr: 'pipe' });
+      const proc = Bun.spawn([process.execPath, new URL('../examples/device-login.ts', import.meta.url).pathname, real.base, '--scope', 'openid'], {
+        stdout: 'pipe',
+        stderr: 'pipe',
+      });
       const reader = proc.stderr.getReader();
       let err = '';
       while (!/code ([A-Z]{4}-[A-Z]{4})/.test(err)) {

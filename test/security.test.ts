@@ -20,7 +20,7 @@ describe('RFC 7636 PKCE', () => {
     expect(isValidVerifier('a'.repeat(43))).toBe(true);
     expect(isValidVerifier('a'.repeat(128))).toBe(true);
     expect(isValidVerifier('a'.repeat(129))).toBe(false);
-    expect(isValidVerifier('a'.repeat(42) + '+')).toBe(false);
+    expect(isValidVerifier(`${'a'.repeat(42)}+`)).toBe(false);
     expect(verifyPkce('a'.repeat(42), s256('a'.repeat(42)))).toBe(false);
   });
   test('an S256 challenge is 43 base64url characters', () => {
@@ -68,14 +68,14 @@ describe('secrets', () => {
     expect(s.token).toMatch(/^rt_[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/);
     expect(parseSecret('rt_', s.token)).toEqual({ id: s.id });
     expect(matchesHash(s.token, s.hash)).toBe(true);
-    expect(matchesHash(s.token + 'x', s.hash)).toBe(false);
+    expect(matchesHash(`${s.token}x`, s.hash)).toBe(false);
     const last = s.hash.at(-1) === '0' ? '1' : '0';
     expect(matchesHash(s.token, s.hash.slice(0, -1) + last)).toBe(false); // one character off
     expect(matchesHash(s.token, s.hash.slice(0, -1))).toBe(false); // shorter
     expect(matchesHash(s.token, '')).toBe(false);
     expect(parseSecret('ac_', s.token)).toBeNull();
     expect(parseSecret('rt_', 'rt_short.x')).toBeNull();
-    expect(parseSecret('rt_', 'rt_' + 'a'.repeat(300))).toBeNull();
+    expect(parseSecret('rt_', `rt_${'a'.repeat(300)}`)).toBeNull();
   });
   test('constant-time comparisons', () => {
     expect(constantTimeEqual(new Uint8Array([1, 2]), new Uint8Array([1, 2]))).toBe(true);
@@ -129,9 +129,13 @@ describe('OAuth parameter parsing', () => {
     await expect(formParams(form(new Uint8Array([0x61, 0x3d, 0xc3])), spec2)).rejects.toThrow('not valid UTF-8'); // cut short
     await expect(formParams(form('a=\uFFFD'), spec2)).rejects.toThrow('not valid UTF-8'); // raw, never in a conforming body
     // 6,000 characters of 3 bytes each: under the limit in characters, over it in bytes (no Content-Length sent).
-    const euro = new Request('http://x/token', { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new Blob(['a=' + '€'.repeat(6000)]).stream() });
+    const euro = new Request('http://x/token', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new Blob([`a=${'€'.repeat(6000)}`]).stream(),
+    });
     await expect(formParams(euro, spec2)).rejects.toThrow('too large');
-    expect((await formParams(form('a=' + 'é'.repeat(5000)), spec2)).get('a')).toHaveLength(5000); // 10,002 bytes: fine
+    expect((await formParams(form(`a=${'é'.repeat(5000)}`), spec2)).get('a')).toHaveLength(5000); // 10,002 bytes: fine
   });
   test('Basic credentials are form-decoded (RFC 6749 §2.3.1)', () => {
     const h = `Basic ${Buffer.from('my%3Aid:p%40ss+word').toString('base64')}`;
@@ -150,7 +154,8 @@ describe('OAuth parameter parsing', () => {
 describe('open redirects', () => {
   test('next accepts only local paths', () => {
     expect(safeNext('/authorize?x=1')).toBe('/authorize?x=1');
-    for (const bad of ['//evil.example', '/\\evil.example', 'https://evil.example', 'javascript:alert(1)', '', undefined, '/\nx']) expect(safeNext(bad)).toBe('/');
+    for (const bad of ['//evil.example', '/\\evil.example', 'https://evil.example', 'javascript:alert(1)', '', undefined, '/\nx'])
+      expect(safeNext(bad)).toBe('/');
   });
 });
 

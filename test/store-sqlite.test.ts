@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Checkpointer, DEFAULT_CHECKPOINT_POLICY, type CheckpointPolicy } from '../src/store/checkpointer.ts';
 import { createLogger } from '../src/log.ts';
-import { openSqlite, SqliteStore } from '../src/store/sqlite.ts';
+import { openSqlite, type SqliteStore } from '../src/store/sqlite.ts';
 import { MIGRATIONS } from '../src/store/migrations.ts';
 import { Q } from '../src/store/statements.ts';
 import { tempDir } from './helpers/server.ts';
@@ -46,7 +46,11 @@ describe('WAL checkpoints', () => {
     await store.migrate();
     store.db.exec('PRAGMA wal_autocheckpoint = 0'); // as the server runs it
     const lines: string[] = [];
-    const cp = new Checkpointer(store, createLogger('info', 'json', (l) => lines.push(l)), policy(p));
+    const cp = new Checkpointer(
+      store,
+      createLogger('info', 'json', (l) => lines.push(l)),
+      policy(p),
+    );
     return { store, path, cp, lines };
   }
   /** 400 rows in 20 commits: a few MiB of WAL (every commit rewrites the pages it dirtied). */
@@ -138,7 +142,11 @@ describe('WAL checkpoints: the valve once writes have paused or slowed to a tric
     expect(frames).toBeGreaterThan(50);
     await Bun.sleep(250); // writes have paused (valveWindowMs 200) with the WAL past the hard limit
     const lines: string[] = [];
-    const cp = new Checkpointer(store, createLogger('info', 'json', (l) => lines.push(l)), { ...DEFAULT_CHECKPOINT_POLICY, tickMs: 20, hardFrames: 50, valveWindowMs: 200, idleMs: 300, truncateBytes: 1 });
+    const cp = new Checkpointer(
+      store,
+      createLogger('info', 'json', (l) => lines.push(l)),
+      { ...DEFAULT_CHECKPOINT_POLICY, tickMs: 20, hardFrames: 50, valveWindowMs: 200, idleMs: 300, truncateBytes: 1 },
+    );
     for (const t0 = Date.now(); Date.now() - t0 < 5000 && statSync(`${path}-wal`).size > 0; ) await Bun.sleep(20);
     expect(statSync(`${path}-wal`).size).toBe(0); // copied and truncated by the worker
     await Bun.sleep(100);
@@ -170,9 +178,16 @@ describe('WAL checkpoints: the valve once writes have paused or slowed to a tric
       get writeCount() {
         return store.writeCount;
       },
-      restartWal: () => (restarts++, { busy: 0, log: 0, checkpointed: 0 }),
+      restartWal: () => {
+        restarts++;
+        return { busy: 0, log: 0, checkpointed: 0 };
+      },
     };
-    const cp = new Checkpointer(target, createLogger('info', 'json', () => {}), { ...DEFAULT_CHECKPOINT_POLICY, tickMs: 20, hardFrames: 50, valveWrites: 20, valveWindowMs: 200 });
+    const cp = new Checkpointer(
+      target,
+      createLogger('info', 'json', () => {}),
+      { ...DEFAULT_CHECKPOINT_POLICY, tickMs: 20, hardFrames: 50, valveWrites: 20, valveWindowMs: 200 },
+    );
     // Two writes a window (10 a second): the WAL past the limit grows by a few pages only.
     for (let i = 0; i < 15; i++) {
       await store.revokedAccessTokens.add(crypto.randomUUID(), 2e9);
@@ -180,7 +195,8 @@ describe('WAL checkpoints: the valve once writes have paused or slowed to a tric
     }
     expect(restarts).toBe(0);
     // Hundreds of writes a window: the valve opens.
-    for (const t0 = Date.now(); restarts === 0 && Date.now() - t0 < 5000; ) await Promise.all(Array.from({ length: 20 }, () => store.revokedAccessTokens.add(crypto.randomUUID(), 2e9)));
+    for (const t0 = Date.now(); restarts === 0 && Date.now() - t0 < 5000; )
+      await Promise.all(Array.from({ length: 20 }, () => store.revokedAccessTokens.add(crypto.randomUUID(), 2e9)));
     expect(restarts).toBeGreaterThan(0);
     cp.stop();
     reader.db.exec('COMMIT');
@@ -192,7 +208,20 @@ describe('WAL checkpoints: the valve once writes have paused or slowed to a tric
 /** User u1 and public client c1, which refresh families refer to. */
 async function userAndClient(s: SqliteStore) {
   await s.users.insert({ id: 'u1', username: 'u1', email: null, emailVerified: false, passwordHash: null, isAdmin: false, createdAt: 0 });
-  await s.clients.insert({ id: 'c1', secretHash: null, name: 'c', redirectUris: [], grantTypes: [], scopes: [], tokenEndpointAuthMethod: 'none', firstParty: false, origin: 'operator', metadata: {}, createdAt: 0, lastUsedAt: null });
+  await s.clients.insert({
+    id: 'c1',
+    secretHash: null,
+    name: 'c',
+    redirectUris: [],
+    grantTypes: [],
+    scopes: [],
+    tokenEndpointAuthMethod: 'none',
+    firstParty: false,
+    origin: 'operator',
+    metadata: {},
+    createdAt: 0,
+    lastUsedAt: null,
+  });
 }
 
 // SqliteStore keeps the revoked jtis in memory for introspection; it must never miss a revocation.
@@ -213,7 +242,19 @@ describe('revoked access tokens, cached in memory', () => {
     expect(await a.revokedAccessTokens.has(['j1'])).toBe(true); // no turn in between
     await userAndClient(a);
     await a.refresh.insertFamily(
-      { id: 'f1', clientId: 'c1', userId: 'u1', scope: '', resource: [], authTime: 0, createdAt: 0, revokedAt: null, expiresAt: 2e9, liveTokenId: null, liveParentId: null },
+      {
+        id: 'f1',
+        clientId: 'c1',
+        userId: 'u1',
+        scope: '',
+        resource: [],
+        authTime: 0,
+        createdAt: 0,
+        revokedAt: null,
+        expiresAt: 2e9,
+        liveTokenId: null,
+        liveParentId: null,
+      },
       { id: 'r1', hash: 'h', familyId: 'f1', scope: '', resource: [], createdAt: 0, expiresAt: 2e9, consumedAt: null, lastJti: 'j2', lastExp: 2e9 },
     );
     expect(await a.revokedAccessTokens.has(['j2'])).toBe(false);
@@ -260,7 +301,9 @@ test('revoking a family finds the tokens from before migration 9 by the partial 
   await s.migrate();
   const plan = (s.db.query(`EXPLAIN QUERY PLAN ${Q.revokeFamilyLegacyAccessTokens}`).all('f', 0) as { detail: string }[]).map((r) => r.detail).join('\n');
   expect(plan).toContain('USING INDEX refresh_tokens_legacy_family_idx');
-  const indexes = (s.db.query("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'refresh_tokens'").all() as { name: string }[]).map((r) => r.name);
+  const indexes = (s.db.query("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'refresh_tokens'").all() as { name: string }[]).map(
+    (r) => r.name,
+  );
   expect(indexes.sort()).toEqual(['refresh_tokens_expiry_idx', 'refresh_tokens_legacy_family_idx', 'sqlite_autoindex_refresh_tokens_1']);
   expect(s.db.query('PRAGMA foreign_key_list(refresh_tokens)').all()).toEqual([]);
   await s.close();
@@ -274,7 +317,19 @@ describe('a refresh token and its family, read together', () => {
     await s.migrate();
     await userAndClient(s);
     await s.refresh.insertFamily(
-      { id: 'f1', clientId: 'c1', userId: 'u1', scope: 'a', resource: [], authTime: 0, createdAt: 0, revokedAt: null, expiresAt: 2e9, liveTokenId: null, liveParentId: null },
+      {
+        id: 'f1',
+        clientId: 'c1',
+        userId: 'u1',
+        scope: 'a',
+        resource: [],
+        authTime: 0,
+        createdAt: 0,
+        revokedAt: null,
+        expiresAt: 2e9,
+        liveTokenId: null,
+        liveParentId: null,
+      },
       { id: 'r1', hash: 'h', familyId: 'f1', scope: 'a', resource: [], createdAt: 0, expiresAt: 2e9, consumedAt: null, lastJti: null, lastExp: null },
     );
     return { s, path };
@@ -312,8 +367,31 @@ describe('group commit', () => {
     const s = openSqlite(join(tempDir(), 'gc.db'));
     await s.migrate();
     await userAndClient(s);
-    const family = (id: string) => ({ id, clientId: 'c1', userId: 'u1', scope: '', resource: [], authTime: 0, createdAt: 0, revokedAt: null, expiresAt: 2e9, liveTokenId: null, liveParentId: null });
-    const token = (id: string, familyId: string) => ({ id, hash: 'h', familyId, scope: '', resource: [], createdAt: 0, expiresAt: 2e9, consumedAt: null, lastJti: null, lastExp: null });
+    const family = (id: string) => ({
+      id,
+      clientId: 'c1',
+      userId: 'u1',
+      scope: '',
+      resource: [],
+      authTime: 0,
+      createdAt: 0,
+      revokedAt: null,
+      expiresAt: 2e9,
+      liveTokenId: null,
+      liveParentId: null,
+    });
+    const token = (id: string, familyId: string) => ({
+      id,
+      hash: 'h',
+      familyId,
+      scope: '',
+      resource: [],
+      createdAt: 0,
+      expiresAt: 2e9,
+      consumedAt: null,
+      lastJti: null,
+      lastExp: null,
+    });
     await s.refresh.insertFamily(family('f0'), token('taken', 'f0'));
     // Same turn, so one batch: f2's family row is inserted, then its token collides with an existing id.
     const results = await Promise.allSettled([

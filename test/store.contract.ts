@@ -26,13 +26,48 @@ export function client(id = 'c1', over: Partial<ClientRow> = {}): ClientRow {
 const user = (id = 'u1') => ({ id, username: id, email: `${id}@example.com`, emailVerified: true, passwordHash: null, isAdmin: false, createdAt: NOW });
 
 const code = (id: string, over: Partial<CodeRow> = {}): CodeRow => ({
-  id, hash: 'h', clientId: 'c1', userId: 'u1', redirectUri: 'https://app.example/cb', codeChallenge: null, scope: 'openid',
-  resource: [], authTime: NOW, expiresAt: NOW + 60, consumedAt: null, issuedFamilyId: null, issuedJti: null, issuedExp: null, ...over,
+  id,
+  hash: 'h',
+  clientId: 'c1',
+  userId: 'u1',
+  redirectUri: 'https://app.example/cb',
+  codeChallenge: null,
+  scope: 'openid',
+  resource: [],
+  authTime: NOW,
+  expiresAt: NOW + 60,
+  consumedAt: null,
+  issuedFamilyId: null,
+  issuedJti: null,
+  issuedExp: null,
+  ...over,
 });
 
-const family = (id: string): FamilyRow => ({ id, clientId: 'c1', userId: 'u1', scope: 'openid', resource: [], authTime: NOW, createdAt: NOW, revokedAt: null, expiresAt: NOW + 1000, liveTokenId: null, liveParentId: null });
+const family = (id: string): FamilyRow => ({
+  id,
+  clientId: 'c1',
+  userId: 'u1',
+  scope: 'openid',
+  resource: [],
+  authTime: NOW,
+  createdAt: NOW,
+  revokedAt: null,
+  expiresAt: NOW + 1000,
+  liveTokenId: null,
+  liveParentId: null,
+});
 const refresh = (id: string, familyId: string, over: Partial<RefreshRow> = {}): RefreshRow => ({
-  id, hash: `hash-${id}`, familyId, scope: 'openid', resource: [], createdAt: NOW, expiresAt: NOW + 1000, consumedAt: null, lastJti: null, lastExp: null, ...over,
+  id,
+  hash: `hash-${id}`,
+  familyId,
+  scope: 'openid',
+  resource: [],
+  createdAt: NOW,
+  expiresAt: NOW + 1000,
+  consumedAt: null,
+  lastJti: null,
+  lastExp: null,
+  ...over,
 });
 
 export function storeContract(name: string, open: () => Promise<Store>, rawExec: (s: Store, sql: string) => Promise<void>) {
@@ -118,9 +153,7 @@ export function storeContract(name: string, open: () => Promise<Store>, rawExec:
 
     test('refresh rotation has one winner and slides the family expiry', async () => {
       await store.refresh.insertFamily(family('f1'), refresh('r1', 'f1'));
-      const outcomes = await Promise.all(
-        Array.from({ length: 10 }, (_, i) => store.refresh.rotate('r1', NOW, refresh(`r1-next-${i}`, 'f1'), NOW + 5000)),
-      );
+      const outcomes = await Promise.all(Array.from({ length: 10 }, (_, i) => store.refresh.rotate('r1', NOW, refresh(`r1-next-${i}`, 'f1'), NOW + 5000)));
       expect(outcomes.filter(Boolean).length).toBe(1);
       expect((await store.refresh.get('r1'))!.consumedAt).toBe(NOW);
       expect((await store.refresh.getFamily('f1'))!.expiresAt).toBe(NOW + 5000);
@@ -131,7 +164,9 @@ export function storeContract(name: string, open: () => Promise<Store>, rawExec:
       expect(await store.refresh.rotate('r9', NOW, refresh('r9a', 'f9'), NOW + 2000)).toBe(true);
       expect(await store.refresh.getFamily('f9')).toMatchObject({ liveTokenId: 'r9a', liveParentId: 'r9', expiresAt: NOW + 2000 });
       // Twenty concurrent retries of r9: each replaces the one before; exactly one successor ends up live.
-      const retries = await Promise.all(Array.from({ length: 20 }, (_, i) => store.refresh.replaceLive('r9', refresh(`r9-retry-${i}`, 'f9'), NOW + 1, NOW + 3000)));
+      const retries = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => store.refresh.replaceLive('r9', refresh(`r9-retry-${i}`, 'f9'), NOW + 1, NOW + 3000)),
+      );
       expect(retries.every(Boolean)).toBe(true);
       const live = (await store.refresh.getFamily('f9'))!;
       expect(live.liveParentId).toBe('r9');
@@ -139,7 +174,8 @@ export function storeContract(name: string, open: () => Promise<Store>, rawExec:
       // A replaced successor (unconsumed) cannot rotate; the live one can, once.
       expect(await store.refresh.rotate('r9a', NOW + 2, refresh('r9x', 'f9'), NOW + 3000)).toBe(false);
       for (const i of Array.from({ length: 20 }, (_, k) => k)) {
-        if (`r9-retry-${i}` !== live.liveTokenId) expect(await store.refresh.rotate(`r9-retry-${i}`, NOW + 2, refresh(`r9y-${i}`, 'f9'), NOW + 3000)).toBe(false);
+        if (`r9-retry-${i}` !== live.liveTokenId)
+          expect(await store.refresh.rotate(`r9-retry-${i}`, NOW + 2, refresh(`r9y-${i}`, 'f9'), NOW + 3000)).toBe(false);
       }
       expect(await store.refresh.rotate(live.liveTokenId!, NOW + 2, refresh('r9b', 'f9'), NOW + 3000)).toBe(true);
       // Once the successor was used, a retry of the old parent replaces nothing.
@@ -180,7 +216,10 @@ export function storeContract(name: string, open: () => Promise<Store>, rawExec:
       expect(await store.keys.insert(k('b', NOW + 1))).toBe(false); // one active key at a time
       await store.keys.rotate(k('b', NOW + 1), NOW + 1, NOW + 100);
       const keys = await store.keys.listPublished(NOW + 50);
-      expect(keys.map((x) => [x.kid, x.retiredAt])).toEqual([['b', null], ['a', NOW + 1]]);
+      expect(keys.map((x) => [x.kid, x.retiredAt])).toEqual([
+        ['b', null],
+        ['a', NOW + 1],
+      ]);
       expect((await store.keys.listPublished(NOW + 101)).map((x) => x.kid)).toEqual(['b']);
     });
 
@@ -237,7 +276,7 @@ export function storeContract(name: string, open: () => Promise<Store>, rawExec:
       expect(await store.refresh.get('r6')).toBeNull();
     });
 
-    test('migration 9 keeps a version-8 database\'s tokens, and their recorded access tokens revocable', async () => {
+    test("migration 9 keeps a version-8 database's tokens, and their recorded access tokens revocable", async () => {
       const old = await open(); // empty: brought to version 8 by hand, with rows as version 8 wrote them
       await rawExec(old, 'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
       for (const m of MIGRATIONS.filter((x) => x.version <= 8)) {
@@ -246,11 +285,17 @@ export function storeContract(name: string, open: () => Promise<Store>, rawExec:
       }
       await old.clients.insert(client());
       await old.users.insert(user());
-      await rawExec(old, `INSERT INTO refresh_families (id, client_id, user_id, scope, resource, auth_time, created_at, revoked_at, expires_at)
-        VALUES ('f8', 'c1', 'u1', 'openid', '[]', ${NOW}, ${NOW}, NULL, ${NOW + 1000})`);
-      await rawExec(old, `INSERT INTO refresh_tokens (id, hash, family_id, scope, resource, created_at, expires_at, consumed_at, last_jti, last_exp) VALUES
+      await rawExec(
+        old,
+        `INSERT INTO refresh_families (id, client_id, user_id, scope, resource, auth_time, created_at, revoked_at, expires_at)
+        VALUES ('f8', 'c1', 'u1', 'openid', '[]', ${NOW}, ${NOW}, NULL, ${NOW + 1000})`,
+      );
+      await rawExec(
+        old,
+        `INSERT INTO refresh_tokens (id, hash, family_id, scope, resource, created_at, expires_at, consumed_at, last_jti, last_exp) VALUES
         ('r8a', 'h', 'f8', 'openid', '[]', ${NOW}, ${NOW + 1000}, ${NOW}, 'jti-8a', ${NOW + 100}),
-        ('r8b', 'h', 'f8', 'openid', '[]', ${NOW}, ${NOW + 1000}, NULL, 'jti-8b', ${NOW + 100})`);
+        ('r8b', 'h', 'f8', 'openid', '[]', ${NOW}, ${NOW + 1000}, NULL, 'jti-8b', ${NOW + 100})`,
+      );
       expect(await old.migrate()).toEqual(MIGRATIONS.filter((x) => x.version > 8).map((x) => x.version));
       const found = await old.refresh.getWithFamily('r8b');
       expect(found?.row).toMatchObject({ familyId: 'f8', consumedAt: null, lastJti: 'jti-8b', lastExp: NOW + 100 });

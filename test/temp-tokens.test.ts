@@ -13,7 +13,15 @@ import { runAuth } from './helpers/cli.ts';
 import { addUser, Browser } from './helpers/oauth.ts';
 import { startTestServer, tempDir, type TestServer } from './helpers/server.ts';
 
-const REPORT = { name: 'report', routes: [{ method: 'GET', path: '/reports/{id}' }, { method: 'PUT', path: '/reports/{id}/answer' }], maxTtl: 900, singleUse: false };
+const REPORT = {
+  name: 'report',
+  routes: [
+    { method: 'GET', path: '/reports/{id}' },
+    { method: 'PUT', path: '/reports/{id}/answer' },
+  ],
+  maxTtl: 900,
+  singleUse: false,
+};
 const ONCE = { name: 'once', routes: [{ method: 'POST', path: '/flows/{id}/finish' }], maxTtl: 600, singleUse: true };
 
 async function errorCode(p: Promise<unknown>): Promise<string> {
@@ -83,7 +91,8 @@ describe('the service', () => {
     expect(await errorCode(svc.validate(t.token, 'GET', '/reports/r-7'))).toBe('ok');
     clock.advance(1);
     expect(await errorCode(svc.validate(t.token, 'GET', '/reports/r-7'))).toBe('expired');
-    for (const bad of ['', 'garbage', 'tt_x.y', t.token.slice(0, -3) + 'AAA']) expect(await errorCode(svc.validate(bad, 'GET', '/reports/r-7'))).toBe('not_found');
+    for (const bad of ['', 'garbage', 'tt_x.y', `${t.token.slice(0, -3)}AAA`])
+      expect(await errorCode(svc.validate(bad, 'GET', '/reports/r-7'))).toBe('not_found');
   });
 
   test('route matching never widens: encoded slashes, dot segments, double slashes, trailing slash, other ids and methods', async () => {
@@ -140,10 +149,17 @@ describe('the service', () => {
   });
 
   test('TEMP_TOKEN_SCOPES declarations parse; bad ones stop the start with the reason', async () => {
-    const scopes = parseScopeDeclarations(JSON.stringify([{ name: 'report', routes: [{ method: 'GET', path: '/r/{id}' }], max_ttl: '15m', single_use: true }]), parseDuration);
+    const scopes = parseScopeDeclarations(
+      JSON.stringify([{ name: 'report', routes: [{ method: 'GET', path: '/r/{id}' }], max_ttl: '15m', single_use: true }]),
+      parseDuration,
+    );
     expect(scopes[0]).toMatchObject({ name: 'report', maxTtl: 900, singleUse: true });
     expect(() => parseScopeDeclarations('{', parseDuration)).toThrow('not valid JSON');
-    expect(() => buildRegistry(parseScopeDeclarations(JSON.stringify([{ name: 'set_password', routes: [{ method: 'GET', path: '/x/{id}' }], max_ttl: 60 }]), parseDuration))).toThrow('twice');
+    expect(() =>
+      buildRegistry(
+        parseScopeDeclarations(JSON.stringify([{ name: 'set_password', routes: [{ method: 'GET', path: '/x/{id}' }], max_ttl: 60 }]), parseDuration),
+      ),
+    ).toThrow('twice');
     const r = await runAuth(['server'], { env: { DATA_DIR: tempDir(), PORT: '0', TEMP_TOKEN_SCOPES: '[{"name":"x","routes":[],"max_ttl":60}]' } });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('TEMP_TOKEN_SCOPES');
@@ -164,7 +180,11 @@ describe('invitation and password-reset links', () => {
     return { path: url.pathname, token: url.hash.slice('#t='.length), url };
   };
   const setPassword = (path: string, token: string | null, body: Record<string, string>, headers: Record<string, string> = {}) =>
-    fetch(srv.base + path, { method: 'POST', headers: { 'Content-Type': 'application/json', ...(token ? { 'X-Temp-Token': token } : {}), ...headers }, body: JSON.stringify(body) });
+    fetch(srv.base + path, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', ...(token ? { 'X-Temp-Token': token } : {}), ...headers },
+      body: JSON.stringify(body),
+    });
 
   test('auth users invite prints a link that sets the password exactly once', async () => {
     const r = await cli(['users', 'invite', 'nina', '--email', 'nina@example.com', '--ttl', '2h']);
@@ -192,7 +212,7 @@ describe('invitation and password-reset links', () => {
     expect((await setPassword(path, token, { password: 'long enough one', confirm: 'long enough one' })).status).toBe(200);
   });
 
-  test('reset-password: refused on another user\'s route, after expiry, without the token, with a session', async () => {
+  test("reset-password: refused on another user's route, after expiry, without the token, with a session", async () => {
     await addUser(srv, 'pia', 'pia old password');
     await addUser(srv, 'quinn', 'quinn password!');
     const quinn = await srv.deps.store.users.getByUsername('quinn');
@@ -241,11 +261,18 @@ describe('HTTP API for resource servers', () => {
   const ADMIN = 'admin-token-0123456789abcdef';
   let srv: TestServer;
   beforeAll(async () => {
-    srv = await startTestServer({ ADMIN_TOKEN: ADMIN, TEMP_TOKEN_SCOPES: JSON.stringify([{ name: 'report', routes: [{ method: 'GET', path: '/reports/{id}' }], max_ttl: '15m' }]) });
+    srv = await startTestServer({
+      ADMIN_TOKEN: ADMIN,
+      TEMP_TOKEN_SCOPES: JSON.stringify([{ name: 'report', routes: [{ method: 'GET', path: '/reports/{id}' }], max_ttl: '15m' }]),
+    });
   });
   afterAll(() => srv.close());
   const api = (method: string, path: string, body?: unknown, token: string | null = ADMIN) =>
-    fetch(srv.base + path, { method, headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) }, body: body === undefined ? undefined : JSON.stringify(body) });
+    fetch(srv.base + path, {
+      method,
+      headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
 
   test('mint, validate, delete by resource', async () => {
     const minted = await api('POST', '/temp-tokens', { scope: 'report', resource_id: 'r-1', ttl: '10m' });
@@ -265,7 +292,11 @@ describe('HTTP API for resource servers', () => {
     expect((await (await api('POST', '/temp-tokens', { scope: 'nope', resource_id: 'r', ttl: 60 })).json()).error).toBe('unknown_scope');
     expect((await (await api('POST', '/temp-tokens', { scope: 'report', resource_id: 'r', ttl: '1h' })).json()).error).toBe('ttl_out_of_range');
     expect((await api('POST', '/temp-tokens', { scope: 'set_password', resource_id: 'r', ttl: 60 })).status).toBe(400);
-    const raw = await fetch(`${srv.base}/temp-tokens`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${ADMIN}` }, body: '{' });
+    const raw = await fetch(`${srv.base}/temp-tokens`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${ADMIN}` },
+      body: '{',
+    });
     expect(raw.status).toBe(400);
     expect((await api('POST', '/temp-tokens', { scope: 'report' })).status).toBe(400);
     expect((await api('DELETE', '/temp-tokens?scope=report')).status).toBe(400);

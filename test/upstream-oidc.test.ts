@@ -9,7 +9,14 @@ let idp: FakeOidc;
 let srv: TestServer;
 beforeAll(async () => {
   idp = await startFakeOidc();
-  srv = await startTestServer({ OIDC_ISSUER: idp.issuer, OIDC_CLIENT_ID: idp.clientId, OIDC_CLIENT_SECRET: idp.clientSecret, OIDC_NAME: 'Acme SSO', UPSTREAM_ALLOW_HTTP: 'true', UPSTREAM_TIMEOUT: '1s' });
+  srv = await startTestServer({
+    OIDC_ISSUER: idp.issuer,
+    OIDC_CLIENT_ID: idp.clientId,
+    OIDC_CLIENT_SECRET: idp.clientSecret,
+    OIDC_NAME: 'Acme SSO',
+    UPSTREAM_ALLOW_HTTP: 'true',
+    UPSTREAM_TIMEOUT: '1s',
+  });
 });
 afterAll(async () => {
   await srv.close();
@@ -64,7 +71,14 @@ describe('upstream OpenID Connect sign-in', () => {
     idp.nextUser = { sub: 'flow-1', email: 'flow@example.com', email_verified: true };
     const b = new Browser(srv.base);
     const { verifier, challenge } = pkcePair();
-    const q = new URLSearchParams({ response_type: 'code', client_id: app.client.id, redirect_uri: 'https://app.example/cb', code_challenge: challenge, code_challenge_method: 'S256', state: 'up' });
+    const q = new URLSearchParams({
+      response_type: 'code',
+      client_id: app.client.id,
+      redirect_uri: 'https://app.example/cb',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+      state: 'up',
+    });
     const loginPage = await b.get(`/authorize?${q}`);
     const next = new URL(loginPage.headers.get('location')!, srv.base).searchParams.get('next')!;
     const back = await upstreamLogin(b, await start(b, next), 'oidc', next);
@@ -72,7 +86,11 @@ describe('upstream OpenID Connect sign-in', () => {
     const res = await b.get(next);
     const { code, state } = codeFrom(res);
     expect(state).toBe('up');
-    const t = await postForm(`${srv.base}/token`, { grant_type: 'authorization_code', code, redirect_uri: 'https://app.example/cb', code_verifier: verifier }, basic(app.client.id, app.secret!));
+    const t = await postForm(
+      `${srv.base}/token`,
+      { grant_type: 'authorization_code', code, redirect_uri: 'https://app.example/cb', code_verifier: verifier },
+      basic(app.client.id, app.secret!),
+    );
     expect(t.status).toBe(200);
   });
 
@@ -130,7 +148,13 @@ describe('upstream OpenID Connect sign-in', () => {
 describe('ALLOWED_EMAIL_DOMAINS', () => {
   test('only verified emails in the allowed domains may sign in', async () => {
     const idp2 = await startFakeOidc();
-    const s = await startTestServer({ OIDC_ISSUER: idp2.issuer, OIDC_CLIENT_ID: idp2.clientId, OIDC_CLIENT_SECRET: idp2.clientSecret, UPSTREAM_ALLOW_HTTP: 'true', ALLOWED_EMAIL_DOMAINS: 'corp.example' });
+    const s = await startTestServer({
+      OIDC_ISSUER: idp2.issuer,
+      OIDC_CLIENT_ID: idp2.clientId,
+      OIDC_CLIENT_SECRET: idp2.clientSecret,
+      UPSTREAM_ALLOW_HTTP: 'true',
+      ALLOWED_EMAIL_DOMAINS: 'corp.example',
+    });
     try {
       const login = async () => {
         const b = new Browser(s.base);

@@ -5,7 +5,12 @@ import { CommandError, parse, UsageError } from './args.ts';
 import { commandDeps, printJson } from './env.ts';
 
 export async function auditCommand(args: string[]): Promise<number> {
-  const { values } = parse(args, { since: { type: 'string', default: '24h' }, user: { type: 'string' }, limit: { type: 'string', default: '1000' }, json: { type: 'boolean' } });
+  const { values } = parse(args, {
+    since: { type: 'string', default: '24h' },
+    user: { type: 'string' },
+    limit: { type: 'string', default: '1000' },
+    json: { type: 'boolean' },
+  });
   const limit = Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) throw new UsageError('--limit is 1 to 100000');
   const { deps, close } = await commandDeps();
@@ -21,9 +26,21 @@ export async function auditCommand(args: string[]): Promise<number> {
       userId = u.id;
     }
     const rows = await deps.store.audit.list({ since, userId, limit });
-    const out = rows.map((r) => ({ time: new Date(r.time * 1000).toISOString(), event: r.event, user_id: r.userId, client_id: r.clientId, ip: r.ip, count: r.count, details: r.details }));
+    const out = rows.map((r) => ({
+      time: new Date(r.time * 1000).toISOString(),
+      event: r.event,
+      user_id: r.userId,
+      client_id: r.clientId,
+      ip: r.ip,
+      count: r.count,
+      details: r.details,
+    }));
     if (values.json) printJson(out);
-    else for (const r of out) process.stdout.write(`${r.time}\t${r.event}\t${r.user_id ?? '-'}\t${r.client_id ?? '-'}\t${r.ip ?? '-'}${r.count > 1 ? `\t×${r.count}` : ''}\t${JSON.stringify(r.details)}\n`);
+    else
+      for (const r of out)
+        process.stdout.write(
+          `${r.time}\t${r.event}\t${r.user_id ?? '-'}\t${r.client_id ?? '-'}\t${r.ip ?? '-'}${r.count > 1 ? `\t×${r.count}` : ''}\t${JSON.stringify(r.details)}\n`,
+        );
     return 0;
   } finally {
     await close();

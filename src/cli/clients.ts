@@ -29,7 +29,8 @@ export async function clientsCommand(args: string[]): Promise<number> {
       return withDeps(async (deps) => {
         const list = await deps.store.clients.list();
         if (values.json) printJson(list.map(view));
-        else for (const c of list) process.stdout.write(`${c.id}\t${c.tokenEndpointAuthMethod === 'none' ? 'public' : 'confidential'}\t${c.origin}\t${c.name}\n`);
+        else
+          for (const c of list) process.stdout.write(`${c.id}\t${c.tokenEndpointAuthMethod === 'none' ? 'public' : 'confidential'}\t${c.origin}\t${c.name}\n`);
         return 0;
       });
     }

@@ -27,5 +27,5 @@ export async function commandDeps(): Promise<{ deps: Deps; close: () => Promise<
 }
 
 export function printJson(value: unknown): void {
-  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }

@@ -22,14 +22,25 @@ export async function exportCommand(args: string[]): Promise<number> {
   const { deps, close } = await commandDeps();
   try {
     const dump = await deps.store.dump(nowS(deps.clock));
-    const lines = [JSON.stringify({ type: 'header', format: 'auth-export', version: 1, schema: LATEST_VERSION, exported_at: new Date().toISOString(), from: deps.store.kind })];
+    const lines = [
+      JSON.stringify({
+        type: 'header',
+        format: 'auth-export',
+        version: 1,
+        schema: LATEST_VERSION,
+        exported_at: new Date().toISOString(),
+        from: deps.store.kind,
+      }),
+    ];
     for (const [type, key] of Object.entries(KINDS)) for (const row of dump[key]) lines.push(JSON.stringify({ type, data: row }));
-    const text = lines.join('\n') + '\n';
+    const text = `${lines.join('\n')}\n`;
     if (values.output) {
       writeFileSync(values.output, text, { mode: 0o600 });
       chmodSync(values.output, 0o600);
     } else process.stdout.write(text);
-    const counts = Object.values(KINDS).map((k) => `${dump[k].length} ${k}`).join(', ');
+    const counts = Object.values(KINDS)
+      .map((k) => `${dump[k].length} ${k}`)
+      .join(', ');
     process.stderr.write(`exported ${counts}\n`);
     return 0;
   } finally {
@@ -48,8 +59,9 @@ export async function importCommand(args: string[]): Promise<number> {
       return null;
     }
   })();
-  if (!header || header.type !== 'header' || header.format !== 'auth-export') throw new CommandError('not an auth export (the first line must be its header)');
-  if ((header.schema ?? 0) > LATEST_VERSION) throw new CommandError(`the export comes from a newer schema (${header.schema}) than this binary knows (${LATEST_VERSION})`);
+  if (header?.type !== 'header' || header.format !== 'auth-export') throw new CommandError('not an auth export (the first line must be its header)');
+  if ((header.schema ?? 0) > LATEST_VERSION)
+    throw new CommandError(`the export comes from a newer schema (${header.schema}) than this binary knows (${LATEST_VERSION})`);
   const dump: StoreDump = { clients: [], users: [], identities: [], keys: [], families: [], refreshTokens: [] };
   lines.slice(1).forEach((line, i) => {
     let rec: { type?: string; data?: unknown };
@@ -65,7 +77,9 @@ export async function importCommand(args: string[]): Promise<number> {
   const { deps, close } = await commandDeps();
   try {
     const counts = await deps.store.restore(dump);
-    const summary = Object.entries(counts).map(([k, n]) => `${n}/${dump[k as keyof StoreDump].length} ${k}`).join(', ');
+    const summary = Object.entries(counts)
+      .map(([k, n]) => `${n}/${dump[k as keyof StoreDump].length} ${k}`)
+      .join(', ');
     process.stderr.write(`imported ${summary} (rows that already existed were kept)\n`);
     return 0;
   } finally {

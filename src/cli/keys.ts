@@ -13,7 +13,9 @@ export async function keysCommand(args: string[]): Promise<number> {
     if (sub === 'rotate') {
       const row = await rotateSigningKey(deps.store, deps.clock, deps.config.signingAlg, deps.config.accessTokenTtl);
       deps.audit.record('key.rotated', { details: { kid: row.kid, alg: row.alg } });
-      process.stdout.write(`new signing key ${row.kid} (${row.alg}); older keys stay published until their tokens expire; running servers pick it up within 30 s\n`);
+      process.stdout.write(
+        `new signing key ${row.kid} (${row.alg}); older keys stay published until their tokens expire; running servers pick it up within 30 s\n`,
+      );
       return 0;
     }
     const keys = await deps.store.keys.listPublished(nowS(deps.clock));
@@ -25,7 +27,9 @@ export async function keysCommand(args: string[]): Promise<number> {
       published_until: k.expiresAt ? new Date(k.expiresAt * 1000).toISOString() : null,
     }));
     if ((values as { json?: boolean }).json) printJson(rows);
-    else for (const r of rows) process.stdout.write(`${r.kid}\t${r.alg}\t${r.status}\t${r.created_at}${r.published_until ? `\tuntil ${r.published_until}` : ''}\n`);
+    else
+      for (const r of rows)
+        process.stdout.write(`${r.kid}\t${r.alg}\t${r.status}\t${r.created_at}${r.published_until ? `\tuntil ${r.published_until}` : ''}\n`);
     return 0;
   } finally {
     await close();

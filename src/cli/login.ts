@@ -7,7 +7,7 @@ import { parseDuration } from '../config.ts';
 import { CommandError, parse, UsageError } from './args.ts';
 import { clientStore, noDisplay } from './client-env.ts';
 
-const say = (line: string) => process.stderr.write(line + '\n');
+const say = (line: string) => process.stderr.write(`${line}\n`);
 
 export async function loginCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(
@@ -51,7 +51,8 @@ export async function loginCommand(args: string[]): Promise<number> {
   let clientId = values['client-id'] ?? cached?.client_id ?? d.metadata.auth_cli_client_id;
   let registered = !values['client-id'] && !!cached?.registered && clientId === cached?.client_id;
   const loopback = useDevice ? null : startLoopback(port);
-  if (loopback && port) say(`Listening on 127.0.0.1:${loopback.port}. If your browser runs on another machine: ssh -L ${loopback.port}:127.0.0.1:${loopback.port} <this host>`);
+  if (loopback && port)
+    say(`Listening on 127.0.0.1:${loopback.port}. If your browser runs on another machine: ssh -L ${loopback.port}:127.0.0.1:${loopback.port} <this host>`);
   const register = async () => {
     const uris = loopback ? ['http://127.0.0.1/callback', loopback.redirectUri] : ['http://127.0.0.1/callback'];
     clientId = await registerPublicClient(d.metadata, uris, useDevice);
@@ -63,7 +64,20 @@ export async function loginCommand(args: string[]): Promise<number> {
     const run = (): Promise<TokenResponse> =>
       useDevice
         ? deviceFlow({ metadata: d.metadata, clientId: clientId!, scopes, resource, say, tty: !!process.stderr.isTTY })
-        : codeFlow({ metadata: d.metadata, issuer: d.issuer, clientId: clientId!, scopes, resource, port, browser: !values['no-browser'], timeoutMs: timeoutS * 1000, say }, loopback!);
+        : codeFlow(
+            {
+              metadata: d.metadata,
+              issuer: d.issuer,
+              clientId: clientId!,
+              scopes,
+              resource,
+              port,
+              browser: !values['no-browser'],
+              timeoutMs: timeoutS * 1000,
+              say,
+            },
+            loopback!,
+          );
     let tokens: TokenResponse;
     try {
       tokens = await run();

@@ -28,7 +28,9 @@ export async function logoutCommand(args: string[]): Promise<number> {
         delete d.credentials[name];
       });
     });
-    process.stderr.write(`Logged out of ${name}${revoked ? ' (tokens revoked)' : endpoint ? '' : ' (the server has no revocation endpoint; tokens forgotten)'}\n`);
+    process.stderr.write(
+      `Logged out of ${name}${revoked ? ' (tokens revoked)' : endpoint ? '' : ' (the server has no revocation endpoint; tokens forgotten)'}\n`,
+    );
     return 0;
   } catch (e) {
     if (e instanceof CredentialsError) throw new CommandError(e.message);
@@ -39,7 +41,7 @@ export async function logoutCommand(args: string[]): Promise<number> {
 export async function statusCommand(args: string[]): Promise<number> {
   const { values } = parse(args, { json: { type: 'boolean' } });
   const store = clientStore();
-  let data;
+  let data: ReturnType<typeof store.read>;
   try {
     data = store.read();
   } catch (e) {
@@ -58,8 +60,12 @@ export async function statusCommand(args: string[]): Promise<number> {
     expired: c.expires_at <= now,
     refreshable: !!c.refresh_token,
   }));
-  if (values.json) process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+  if (values.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
   else if (!rows.length) process.stdout.write('not logged in anywhere\n');
-  else for (const r of rows) process.stdout.write(`${r.name}\t${r.issuer}\t${r.scope || '-'}\t${r.expired ? 'expired' : 'valid until'} ${r.expires_at}${r.refreshable ? ' (refreshable)' : ''}\n`);
+  else
+    for (const r of rows)
+      process.stdout.write(
+        `${r.name}\t${r.issuer}\t${r.scope || '-'}\t${r.expired ? 'expired' : 'valid until'} ${r.expires_at}${r.refreshable ? ' (refreshable)' : ''}\n`,
+      );
   return 0;
 }

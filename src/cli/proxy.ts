@@ -46,7 +46,13 @@ export async function proxyCommand(args: string[]): Promise<number> {
       const t0 = performance.now();
       const res = await gate!.fetch(req);
       const url = new URL(req.url);
-      log.info('proxy', { method: req.method, path: url.pathname, status: res.status, duration_ms: Math.round((performance.now() - t0) * 100) / 100, request_id: randomId(12) });
+      log.info('proxy', {
+        method: req.method,
+        path: url.pathname,
+        status: res.status,
+        duration_ms: Math.round((performance.now() - t0) * 100) / 100,
+        request_id: randomId(12),
+      });
       return res;
     },
   });

@@ -22,8 +22,9 @@ export async function tokenCommand(args: string[]): Promise<number> {
         if (!current) throw new CommandError(`credentials ${name} were removed; run: auth login ${cred.target} --name ${name}`);
         if (fresh(current)) return current;
         const endpoint = data.servers[current.issuer]?.metadata.token_endpoint;
-        if (!current.refresh_token || !endpoint) throw new CommandError(`the token of ${name} expired and cannot be refreshed; run: auth login ${current.target} --name ${name}`);
-        let t;
+        if (!current.refresh_token || !endpoint)
+          throw new CommandError(`the token of ${name} expired and cannot be refreshed; run: auth login ${current.target} --name ${name}`);
+        let t: Awaited<ReturnType<typeof refreshTokens>>;
         try {
           t = await refreshTokens(endpoint, current.client_id, current.refresh_token, current.resource);
         } catch (e) {
@@ -45,8 +46,10 @@ export async function tokenCommand(args: string[]): Promise<number> {
       });
     }
     if (values.json) {
-      process.stdout.write(JSON.stringify({ access_token: cred.access_token, token_type: cred.token_type, expires_in: cred.expires_at - Math.floor(Date.now() / 1000), scope: cred.scope, ...(cred.resource ? { resource: cred.resource } : {}), issuer: cred.issuer }) + '\n');
-    } else process.stdout.write(cred.access_token + '\n');
+      process.stdout.write(
+        `${JSON.stringify({ access_token: cred.access_token, token_type: cred.token_type, expires_in: cred.expires_at - Math.floor(Date.now() / 1000), scope: cred.scope, ...(cred.resource ? { resource: cred.resource } : {}), issuer: cred.issuer })}\n`,
+      );
+    } else process.stdout.write(`${cred.access_token}\n`);
     return 0;
   } catch (e) {
     if (e instanceof CredentialsError) throw new CommandError(e.message);

@@ -46,7 +46,13 @@ export async function usersCommand(args: string[]): Promise<number> {
       const { deps, close } = await commandDeps();
       try {
         const users = await deps.store.users.list();
-        const rows = users.map((u) => ({ username: u.username, email: u.email, admin: u.isAdmin, local_password: u.passwordHash !== null, created_at: new Date(u.createdAt * 1000).toISOString() }));
+        const rows = users.map((u) => ({
+          username: u.username,
+          email: u.email,
+          admin: u.isAdmin,
+          local_password: u.passwordHash !== null,
+          created_at: new Date(u.createdAt * 1000).toISOString(),
+        }));
         if (values.json) printJson(rows);
         else for (const r of rows) process.stdout.write(`${r.username}\t${r.email ?? '-'}\t${r.admin ? 'admin' : 'user'}\n`);
         return 0;
@@ -83,7 +89,11 @@ export async function usersCommand(args: string[]): Promise<number> {
     case 'invite':
     case 'reset-password': {
       const invite = sub === 'invite';
-      const { values, positionals } = parse(rest, invite ? { email: { type: 'string' }, ttl: { type: 'string' }, json: { type: 'boolean' } } : { ttl: { type: 'string' }, json: { type: 'boolean' } }, 1);
+      const { values, positionals } = parse(
+        rest,
+        invite ? { email: { type: 'string' }, ttl: { type: 'string' }, json: { type: 'boolean' } } : { ttl: { type: 'string' }, json: { type: 'boolean' } },
+        1,
+      );
       const name = positionals[0];
       if (!name) throw new UsageError(`usage: auth users ${sub} NAME${invite ? ' [--email E]' : ''} [--ttl ${invite ? '24h' : '1h'}]`);
       const ttl = parseDuration((values.ttl as string | undefined) ?? (invite ? '24h' : '1h'));
@@ -96,10 +106,18 @@ export async function usersCommand(args: string[]): Promise<number> {
         if (invite) {
           if (!USERNAME_RE.test(name)) throw new CommandError('a user name is 1–64 characters: letters, digits, . _ @ -');
           if (user) throw new CommandError(`user ${name} exists; use auth users reset-password ${name}`);
-          user = { id: randomId(), username: name, email: email ?? null, emailVerified: email !== undefined, passwordHash: null, isAdmin: false, createdAt: nowS(deps.clock) };
+          user = {
+            id: randomId(),
+            username: name,
+            email: email ?? null,
+            emailVerified: email !== undefined,
+            passwordHash: null,
+            isAdmin: false,
+            createdAt: nowS(deps.clock),
+          };
           await deps.store.users.insert(user);
         } else if (!user) throw new CommandError(`no user ${name}`);
-        let minted;
+        let minted: Awaited<ReturnType<typeof deps.tempTokens.mint>>;
         try {
           minted = await deps.tempTokens.mint(SET_PASSWORD_SCOPE.name, user.id, ttl);
         } catch (e) {
@@ -110,7 +128,10 @@ export async function usersCommand(args: string[]): Promise<number> {
         const link = `${deps.config.baseUrl}/set-password/${user.id}#t=${minted.token}`;
         const expires = new Date(minted.expiresAt * 1000).toISOString();
         if ((values as { json?: boolean }).json) printJson({ username: user.username, link, expires_at: expires });
-        else process.stdout.write(`${link}\n(works once, until ${expires}; ${invite ? 'lets ' + user.username + ' choose a password' : 'sets a new password for ' + user.username})\n`);
+        else
+          process.stdout.write(
+            `${link}\n(works once, until ${expires}; ${invite ? `lets ${user.username} choose a password` : `sets a new password for ${user.username}`})\n`,
+          );
         return 0;
       } finally {
         await close();

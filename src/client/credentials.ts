@@ -83,7 +83,13 @@ export class CredentialStore {
       const iv = randomBytes(12);
       const c = createCipheriv('aes-256-gcm', scryptSync(this.key, salt, 32), iv);
       const enc = Buffer.concat([c.update(text, 'utf8'), c.final()]);
-      text = JSON.stringify({ encrypted: 'aes-256-gcm', salt: salt.toString('base64'), iv: iv.toString('base64'), tag: c.getAuthTag().toString('base64'), data: enc.toString('base64') });
+      text = JSON.stringify({
+        encrypted: 'aes-256-gcm',
+        salt: salt.toString('base64'),
+        iv: iv.toString('base64'),
+        tag: c.getAuthTag().toString('base64'),
+        data: enc.toString('base64'),
+      });
     }
     // Atomic: a reader sees the old file or the new one, never half of one.
     const tmp = `${this.file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;

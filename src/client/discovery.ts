@@ -35,7 +35,6 @@ export class DiscoveryError extends Error {
 const TIMEOUT_MS = 10_000;
 const MAX_BYTES = 1024 * 1024;
 
-
 /** https, or http on loopback only. */
 export function checkSecureUrl(raw: string, what: string): URL {
   let u: URL;
@@ -51,7 +50,11 @@ export function checkSecureUrl(raw: string, what: string): URL {
 async function getJson(url: string): Promise<Record<string, unknown> | null> {
   let res: Response;
   try {
-    res = await fetch(url, { headers: { Accept: 'application/json', 'MCP-Protocol-Version': '2025-11-25' }, redirect: 'error', signal: AbortSignal.timeout(TIMEOUT_MS) });
+    res = await fetch(url, {
+      headers: { Accept: 'application/json', 'MCP-Protocol-Version': '2025-11-25' },
+      redirect: 'error',
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    });
   } catch {
     return null;
   }
@@ -71,7 +74,11 @@ export function metadataUrls(issuer: string): string[] {
   const u = new URL(issuer);
   const path = u.pathname.replace(/\/$/, '');
   if (!path) return [`${u.origin}/.well-known/oauth-authorization-server`, `${u.origin}/.well-known/openid-configuration`];
-  return [`${u.origin}/.well-known/oauth-authorization-server${path}`, `${u.origin}/.well-known/openid-configuration${path}`, `${u.origin}${path}/.well-known/openid-configuration`];
+  return [
+    `${u.origin}/.well-known/oauth-authorization-server${path}`,
+    `${u.origin}/.well-known/openid-configuration${path}`,
+    `${u.origin}${path}/.well-known/openid-configuration`,
+  ];
 }
 
 /** Fetch and check authorization server metadata for `issuer`; null when none of the URLs answers. */
@@ -104,7 +111,9 @@ function parseChallenge(header: string | null): { resourceMetadata?: string; sco
 export function protectedResourceUrls(target: string): string[] {
   const u = new URL(target);
   const path = u.pathname.replace(/\/$/, '');
-  return path ? [`${u.origin}/.well-known/oauth-protected-resource${path}`, `${u.origin}/.well-known/oauth-protected-resource`] : [`${u.origin}/.well-known/oauth-protected-resource`];
+  return path
+    ? [`${u.origin}/.well-known/oauth-protected-resource${path}`, `${u.origin}/.well-known/oauth-protected-resource`]
+    : [`${u.origin}/.well-known/oauth-protected-resource`];
 }
 
 export async function discover(target: string): Promise<Discovery> {
@@ -114,7 +123,12 @@ export async function discover(target: string): Promise<Discovery> {
   // 1. A protected resource? Ask it, and read its challenge.
   let challenge: { resourceMetadata?: string; scope?: string } = {};
   try {
-    const res = await fetch(normalized, { method: 'GET', headers: { Accept: 'application/json, text/event-stream' }, redirect: 'manual', signal: AbortSignal.timeout(TIMEOUT_MS) });
+    const res = await fetch(normalized, {
+      method: 'GET',
+      headers: { Accept: 'application/json, text/event-stream' },
+      redirect: 'manual',
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    });
     if (res.status === 401) challenge = parseChallenge(res.headers.get('www-authenticate'));
     await res.body?.cancel();
   } catch {
@@ -130,7 +144,8 @@ export async function discover(target: string): Promise<Discovery> {
     const resource = typeof prm.resource === 'string' ? prm.resource : normalized;
     // RFC 9728 §3.3: the metadata must be about the resource we asked for (same origin, path prefix).
     const r = new URL(resource);
-    if (r.origin !== t.origin || !normalized.startsWith(resource.replace(/\/$/, ''))) throw new DiscoveryError(`protected resource metadata is for ${resource}, not ${normalized}`);
+    if (r.origin !== t.origin || !normalized.startsWith(resource.replace(/\/$/, '')))
+      throw new DiscoveryError(`protected resource metadata is for ${resource}, not ${normalized}`);
     const issuer = servers[0] as string;
     const metadata = await fetchAuthServerMetadata(issuer);
     if (!metadata) throw new DiscoveryError(`no authorization server metadata for ${issuer}`);

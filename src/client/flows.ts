@@ -32,7 +32,12 @@ const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 async function postForm(url: string, form: Record<string, string | string[] | undefined>): Promise<{ status: number; body: Record<string, unknown> }> {
   const body = new URLSearchParams();
   for (const [k, v] of Object.entries(form)) for (const x of v === undefined ? [] : Array.isArray(v) ? v : [v]) body.append(k, x);
-  const res = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' }, body, signal: AbortSignal.timeout(30_000) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
+    body,
+    signal: AbortSignal.timeout(30_000),
+  });
   const text = await res.text();
   let json: Record<string, unknown> = {};
   try {
@@ -67,7 +72,10 @@ export async function registerPublicClient(metadata: AuthServerMetadata, redirec
   });
   const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
   if ((res.status !== 201 && res.status !== 200) || typeof body.client_id !== 'string') {
-    throw new OAuthClientError(`registration failed: ${String(body.error ?? res.status)}${body.error_description ? `: ${body.error_description}` : ''}`, String(body.error ?? ''));
+    throw new OAuthClientError(
+      `registration failed: ${String(body.error ?? res.status)}${body.error_description ? `: ${body.error_description}` : ''}`,
+      String(body.error ?? ''),
+    );
   }
   return body.client_id;
 }
@@ -78,10 +86,18 @@ function equalStrings(a: string, b: string): boolean {
 }
 
 const page = (title: string, text: string) =>
-  new Response(`<!doctype html><html lang="en"><meta charset="utf-8"><title>${title}</title><body style="font-family:system-ui;margin:3rem"><h1>${title}</h1><p>${text}</p></body></html>`, {
-    status: title === 'Signed in' ? 200 : 400,
-    headers: { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer', 'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'" },
-  });
+  new Response(
+    `<!doctype html><html lang="en"><meta charset="utf-8"><title>${title}</title><body style="font-family:system-ui;margin:3rem"><h1>${title}</h1><p>${text}</p></body></html>`,
+    {
+      status: title === 'Signed in' ? 200 : 400,
+      headers: {
+        'Content-Type': 'text/html; charset=utf-8',
+        'Cache-Control': 'no-store',
+        'Referrer-Policy': 'no-referrer',
+        'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'",
+      },
+    },
+  );
 
 /** Open a URL in the person's browser (xdg-open on Linux, open on macOS); false when that is impossible. */
 export function openBrowser(url: string): boolean {
@@ -156,7 +172,10 @@ export async function codeFlow(o: CodeFlowOptions, loopback: Loopback): Promise<
   if (o.resource) url.searchParams.set('resource', o.resource);
 
   const code = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new OAuthClientError(`no answer from the browser within ${Math.round(o.timeoutMs / 1000)} s; run auth login again (or use --device)`)), o.timeoutMs);
+    const timer = setTimeout(
+      () => reject(new OAuthClientError(`no answer from the browser within ${Math.round(o.timeoutMs / 1000)} s; run auth login again (or use --device)`)),
+      o.timeoutMs,
+    );
     const fail = (message: string, error?: string) => {
       clearTimeout(timer);
       reject(new OAuthClientError(message, error));
@@ -214,7 +233,11 @@ export interface DeviceFlowOptions {
 
 export async function deviceFlow(o: DeviceFlowOptions): Promise<TokenResponse> {
   if (!o.metadata.device_authorization_endpoint) throw new OAuthClientError('the server does not offer the device flow');
-  const start = await postForm(o.metadata.device_authorization_endpoint, { client_id: o.clientId, scope: o.scopes.length ? o.scopes.join(' ') : undefined, resource: o.resource });
+  const start = await postForm(o.metadata.device_authorization_endpoint, {
+    client_id: o.clientId,
+    scope: o.scopes.length ? o.scopes.join(' ') : undefined,
+    resource: o.resource,
+  });
   if (start.status !== 200 || typeof start.body.device_code !== 'string') {
     const error = String(start.body.error ?? `http_${start.status}`);
     throw new OAuthClientError(`device authorization failed: ${error}${start.body.error_description ? `: ${start.body.error_description}` : ''}`, error);

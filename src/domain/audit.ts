@@ -45,7 +45,16 @@ export class AuditLog {
   ) {}
 
   record(event: AuditEvent, f: AuditFields = {}): void {
-    this.buffer.push({ id: randomId(), time: nowS(this.clock), event, userId: f.userId ?? null, clientId: f.clientId ?? null, ip: f.ip ?? null, details: f.details ?? {}, count: 1 });
+    this.buffer.push({
+      id: randomId(),
+      time: nowS(this.clock),
+      event,
+      userId: f.userId ?? null,
+      clientId: f.clientId ?? null,
+      ip: f.ip ?? null,
+      details: f.details ?? {},
+      count: 1,
+    });
   }
 
   /** Tokens issued: counted per (minute, grant, client, user) until the next flush writes one row with the count. */

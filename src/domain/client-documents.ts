@@ -161,7 +161,11 @@ export class ClientDocuments {
           if (status !== 200) {
             res.resume();
             req.destroy();
-            return reject(new ClientDocumentError(status >= 300 && status < 400 ? 'the metadata document URL redirects (not followed)' : `the metadata document answered ${status}`));
+            return reject(
+              new ClientDocumentError(
+                status >= 300 && status < 400 ? 'the metadata document URL redirects (not followed)' : `the metadata document answered ${status}`,
+              ),
+            );
           }
           const chunks: Buffer[] = [];
           let size = 0;
@@ -175,7 +179,8 @@ export class ClientDocuments {
             chunks.push(c);
           });
           res.on('end', () => {
-            if (size <= MAX_DOCUMENT_BYTES) resolvePromise({ body: Buffer.concat(chunks).toString('utf8'), maxAge: cacheSeconds(res.headers['cache-control']) });
+            if (size <= MAX_DOCUMENT_BYTES)
+              resolvePromise({ body: Buffer.concat(chunks).toString('utf8'), maxAge: cacheSeconds(res.headers['cache-control']) });
           });
           res.on('error', () => reject(new ClientDocumentError('the metadata document could not be read')));
         },
@@ -196,9 +201,11 @@ export class ClientDocuments {
     if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new ClientDocumentError('the metadata document is not a JSON object');
     const d = doc as Record<string, unknown>;
     // CIMD §4.1: client_id must equal the URL exactly.
-    if (d.client_id !== id) throw new ClientDocumentError('the document\'s client_id differs from its URL');
-    if (typeof d.client_name !== 'string' || !d.client_name.trim() || d.client_name.length > 200) throw new ClientDocumentError('the document needs a client_name');
-    if (!Array.isArray(d.redirect_uris) || d.redirect_uris.length === 0 || d.redirect_uris.length > 20) throw new ClientDocumentError('the document needs redirect_uris');
+    if (d.client_id !== id) throw new ClientDocumentError("the document's client_id differs from its URL");
+    if (typeof d.client_name !== 'string' || !d.client_name.trim() || d.client_name.length > 200)
+      throw new ClientDocumentError('the document needs a client_name');
+    if (!Array.isArray(d.redirect_uris) || d.redirect_uris.length === 0 || d.redirect_uris.length > 20)
+      throw new ClientDocumentError('the document needs redirect_uris');
     for (const u of d.redirect_uris) {
       if (typeof u !== 'string' || checkRedirectUri(u)) throw new ClientDocumentError(`invalid redirect URI in the document: ${String(u).slice(0, 100)}`);
     }
@@ -218,7 +225,8 @@ export class ClientDocuments {
       if (unknown.length) throw new ClientDocumentError(`unknown scope in the document: ${unknown.join(' ')}`);
     }
     const meta: Record<string, unknown> = {};
-    for (const k of ['client_uri', 'logo_uri', 'application_type', 'software_id', 'software_version']) if (typeof d[k] === 'string') meta[k] = (d[k] as string).slice(0, 500);
+    for (const k of ['client_uri', 'logo_uri', 'application_type', 'software_id', 'software_version'])
+      if (typeof d[k] === 'string') meta[k] = (d[k] as string).slice(0, 500);
     return {
       id,
       secretHash: null,
@@ -238,7 +246,7 @@ export class ClientDocuments {
 
 /** max-age from Cache-Control, bounded to [30 s, 1 day]; no-store → not cached. */
 function cacheSeconds(header: string | string[] | undefined): number | null {
-  const v = (Array.isArray(header) ? header.join(',') : header ?? '').toLowerCase();
+  const v = (Array.isArray(header) ? header.join(',') : (header ?? '')).toLowerCase();
   if (/no-store/.test(v)) return null;
   const m = /max-age=(\d+)/.exec(v);
   const s = m ? Number(m[1]) : /no-cache/.test(v) ? MIN_CACHE_S : DEFAULT_CACHE_S;

@@ -35,10 +35,16 @@ function newSecret(): { secret: string; hash: string } {
 export async function createClient(deps: Deps, input: NewClientInput): Promise<{ client: ClientRow; secret: string | null }> {
   const name = input.name.trim();
   if (!name || name.length > 200) throw new ClientInputError('--name is required (at most 200 characters)');
-  const grants = input.grantTypes?.length ? [...new Set(input.grantTypes)] : input.isPublic ? ['authorization_code', 'refresh_token'] : ['authorization_code', 'refresh_token'];
-  for (const g of grants) if (!(GRANT_TYPES as readonly string[]).includes(g)) throw new ClientInputError(`unknown grant type ${g}; known: ${GRANT_TYPES.join(', ')}`);
+  const grants = input.grantTypes?.length
+    ? [...new Set(input.grantTypes)]
+    : input.isPublic
+      ? ['authorization_code', 'refresh_token']
+      : ['authorization_code', 'refresh_token'];
+  for (const g of grants)
+    if (!(GRANT_TYPES as readonly string[]).includes(g)) throw new ClientInputError(`unknown grant type ${g}; known: ${GRANT_TYPES.join(', ')}`);
   if (input.isPublic && grants.includes('client_credentials')) throw new ClientInputError('a public client cannot use client_credentials');
-  if (grants.includes('authorization_code') && input.redirectUris.length === 0) throw new ClientInputError('--redirect-uri is required for the authorization_code grant');
+  if (grants.includes('authorization_code') && input.redirectUris.length === 0)
+    throw new ClientInputError('--redirect-uri is required for the authorization_code grant');
   for (const u of input.redirectUris) {
     const problem = checkRedirectUri(u);
     if (problem) throw new ClientInputError(`invalid redirect URI ${u}: ${problem.replace(/_/g, ' ')}`);
@@ -125,9 +131,9 @@ export function parseBasicAuth(header: string | null): { id: string; secret: str
   const decoded = decodeBase64Text(m[1]!);
   const colon = decoded.indexOf(':');
   if (colon < 0) return 'malformed';
-  const unescape = (v: string) => (v.indexOf('%') < 0 && v.indexOf('+') < 0 ? v : decodeURIComponent(v.replace(/\+/g, ' ')));
+  const formDecode = (v: string) => (v.indexOf('%') < 0 && v.indexOf('+') < 0 ? v : decodeURIComponent(v.replace(/\+/g, ' ')));
   try {
-    return { id: unescape(decoded.slice(0, colon)), secret: unescape(decoded.slice(colon + 1)) };
+    return { id: formDecode(decoded.slice(0, colon)), secret: formDecode(decoded.slice(colon + 1)) };
   } catch {
     return 'malformed';
   }

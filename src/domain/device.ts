@@ -2,16 +2,13 @@
 // code on another screen and approves or denies (§3.3), the device polls the token endpoint (§3.4–3.5).
 // Improves on AuthGate: slow_down is enforced, Deny exists, device codes are stored only as hashes.
 import { nowS } from '../clock.ts';
-import { matchesHash } from '../security/compare.ts';
 import { randomFromCharset } from '../security/random.ts';
-import { mintSecret, parseSecret } from '../security/token-format.ts';
+import { mintSecret } from '../security/token-format.ts';
 import type { ClientRow, DeviceCodeRow, UserRow } from '../store/store.ts';
 import type { Deps } from './deps.ts';
-import { InvalidGrant, InvalidRequest, OAuthError, UnauthorizedClient } from './errors.ts';
+import { OAuthError, UnauthorizedClient } from './errors.ts';
 import { resolveScopes, validateResources } from './scopes.ts';
 import { DEVICE_GRANT } from './grant-types.ts';
-import { issueUserTokens, type TokenResponse } from './tokens.ts';
-import { touchClient } from './clients.ts';
 
 export const DEVICE_PREFIX = 'dc_';
 /** node-oidc-provider's base-20 alphabet: no vowels (no words), no look-alikes. */
@@ -58,7 +55,11 @@ export function normalizeUserCode(input: string): string | null {
 }
 
 /** POST /device_authorization (RFC 8628 §3.1–3.2). */
-export async function startDeviceAuthorization(deps: Deps, client: ClientRow, input: { scope: string | undefined; resources: string[] }): Promise<DeviceAuthorizationResponse> {
+export async function startDeviceAuthorization(
+  deps: Deps,
+  client: ClientRow,
+  input: { scope: string | undefined; resources: string[] },
+): Promise<DeviceAuthorizationResponse> {
   if (!client.grantTypes.includes(DEVICE_GRANT)) throw new UnauthorizedClient('this client may not use the device authorization grant');
   const scopes = resolveScopes(deps.config, client, input.scope);
   const resources = validateResources(deps.config, input.resources);

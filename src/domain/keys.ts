@@ -88,7 +88,12 @@ export class KeyRing {
     if (fingerprint === this.loadedFingerprint) return;
     const current = rows.find((r) => r.retiredAt === null)!;
     const alg = current.alg as SigningAlg;
-    this.active = { kid: current.kid, alg, key: createPrivateKey({ key: JSON.parse(current.privateJwk), format: 'jwk' }), header: b64json({ alg, typ: 'at+jwt', kid: current.kid }) };
+    this.active = {
+      kid: current.kid,
+      alg,
+      key: createPrivateKey({ key: JSON.parse(current.privateJwk), format: 'jwk' }),
+      header: b64json({ alg, typ: 'at+jwt', kid: current.kid }),
+    };
     this.jwks = { keys: rows.map((r) => JSON.parse(r.publicJwk) as JWK) };
     this.jwksBody = JSON.stringify(this.jwks);
     this.publicKeys = new Map(rows.map((r) => [r.kid, { alg: r.alg as SigningAlg, key: createPublicKey({ key: JSON.parse(r.publicJwk), format: 'jwk' }) }]));
@@ -162,11 +167,15 @@ export class KeyRing {
     const k = this.publicKeys.get(header.kid);
     if (!k || header.alg !== k.alg) return null;
     const data = utf8Bytes(`${parts[0]}.${parts[1]}`);
-    const ok = k.alg === 'ES256' ? sig.length === 64 && cryptoVerify('sha256', data, { key: k.key, dsaEncoding: 'ieee-p1363' }, sig) : cryptoVerify(null, data, k.key, sig);
+    const ok =
+      k.alg === 'ES256'
+        ? sig.length === 64 && cryptoVerify('sha256', data, { key: k.key, dsaEncoding: 'ieee-p1363' }, sig)
+        : cryptoVerify(null, data, k.key, sig);
     if (!ok) return null;
     if (payload.iss !== this.issuer) return null;
     if (typeof payload.exp !== 'number' || typeof payload.iat !== 'number') return null;
-    if (typeof payload.client_id !== 'string' || typeof payload.jti !== 'string' || typeof payload.sub !== 'string' || typeof payload.scope !== 'string') return null;
+    if (typeof payload.client_id !== 'string' || typeof payload.jti !== 'string' || typeof payload.sub !== 'string' || typeof payload.scope !== 'string')
+      return null;
     return payload as VerifiedAccessToken;
   }
 }

@@ -9,6 +9,7 @@ import type { Deps } from './deps.ts';
 import { AccessDenied, OAuthError, TooManyRequests } from './errors.ts';
 import { verifyPassword } from './passwords.ts';
 import { UpstreamError, type UpstreamIdentity } from './upstream.ts';
+import { CONTROL_CHARACTERS } from '../security/control.ts';
 
 export class LoginFailed extends OAuthError {
   constructor(description = 'wrong user name or password') {
@@ -68,7 +69,7 @@ export async function loginWithPassword(deps: Deps, input: { username: string; p
 
 /** A local path to return to after sign-in: "/…" but never "//host" or "/\host" (no open redirect). */
 export function safeNext(next: string | undefined): string {
-  if (!next || next.length > 4096 || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\') || /[\u0000-\u001f]/.test(next)) return '/';
+  if (!next || next.length > 4096 || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\') || CONTROL_CHARACTERS.test(next)) return '/';
   return next;
 }
 
@@ -86,12 +87,25 @@ export async function startUpstreamLogin(deps: Deps, providerId: string, next: s
     deps.log.warn('upstream unavailable', { provider: providerId, error: (e as Error).message });
     throw new OAuthError('temporarily_unavailable', `${provider.label} sign-in is unavailable right now; try again later`, 503);
   }
-  await deps.store.upstreamLogins.insert({ stateHash: sha256Hex(state), provider: providerId, nonce, codeVerifier, nextPath: safeNext(next), expiresAt: nowS(deps.clock) + 600 });
+  await deps.store.upstreamLogins.insert({
+    stateHash: sha256Hex(state),
+    provider: providerId,
+    nonce,
+    codeVerifier,
+    nextPath: safeNext(next),
+    expiresAt: nowS(deps.clock) + 600,
+  });
   return { url, state };
 }
 
 /** Finish an upstream sign-in: single-use state, code exchange, ID token checks, account linking. */
-export async function finishUpstreamLogin(deps: Deps, providerId: string, state: string, code: string, ip: string | null = null): Promise<{ user: UserRow; next: string }> {
+export async function finishUpstreamLogin(
+  deps: Deps,
+  providerId: string,
+  state: string,
+  code: string,
+  ip: string | null = null,
+): Promise<{ user: UserRow; next: string }> {
   const row = await deps.store.upstreamLogins.take(sha256Hex(state), nowS(deps.clock));
   if (!row || row.provider !== providerId) throw new OAuthError('access_denied', 'this sign-in has expired or was already used; please start again', 400);
   const provider = deps.upstreams.get(providerId);
@@ -103,7 +117,11 @@ export async function finishUpstreamLogin(deps: Deps, providerId: string, state:
     deps.audit.record('login.failure', { ip, details: { method: providerId, reason: (e as Error).message.slice(0, 200) } });
     deps.log.warn('upstream sign-in failed', { provider: providerId, error: (e as Error).message });
     const timeout = e instanceof UpstreamError && /timed out/.test(e.message);
-    throw new OAuthError(timeout ? 'temporarily_unavailable' : 'access_denied', `sign-in with ${provider.label} failed; please start again`, timeout ? 503 : 400);
+    throw new OAuthError(
+      timeout ? 'temporarily_unavailable' : 'access_denied',
+      `sign-in with ${provider.label} failed; please start again`,
+      timeout ? 503 : 400,
+    );
   }
   const user = await linkOrCreateUser(deps, identity);
   deps.audit.record('login.success', { userId: user.id, ip, details: { method: providerId } });

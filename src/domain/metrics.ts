@@ -21,8 +21,15 @@ class Histogram {
   render(name: string, labels: string): string[] {
     const sep = labels ? `${labels},` : '';
     let cumulative = 0;
-    const lines = BUCKETS.map((b, i) => `${name}_bucket{${sep}le="${b}"} ${(cumulative += this.counts[i]!)}`);
-    lines.push(`${name}_bucket{${sep}le="+Inf"} ${this.count}`, `${name}_sum${labels ? `{${labels}}` : ''} ${this.sum}`, `${name}_count${labels ? `{${labels}}` : ''} ${this.count}`);
+    const lines = BUCKETS.map((b, i) => {
+      cumulative += this.counts[i]!;
+      return `${name}_bucket{${sep}le="${b}"} ${cumulative}`;
+    });
+    lines.push(
+      `${name}_bucket{${sep}le="+Inf"} ${this.count}`,
+      `${name}_sum${labels ? `{${labels}}` : ''} ${this.sum}`,
+      `${name}_count${labels ? `{${labels}}` : ''} ${this.count}`,
+    );
     return lines;
   }
 }
@@ -32,10 +39,34 @@ const esc = (v: string) => v.replace(/[\\"\n]/g, (c) => (c === '\n' ? '\\n' : `\
 
 /** Route labels from paths, so raw paths (ids, attacker input) never become label values. */
 const STATIC_ROUTES = new Set([
-  '/', '/health', '/metrics', '/authorize', '/consent', '/token', '/oauth/token', '/device_authorization', '/oauth/device/code',
-  '/device', '/device/verify', '/device/confirm', '/register', '/introspect', '/revoke', '/oauth/revoke', '/oauth/tokeninfo',
-  '/login', '/logout', '/callback', '/account', '/account/revoke', '/jwks.json', '/.well-known/jwks.json',
-  '/.well-known/oauth-authorization-server', '/.well-known/openid-configuration', '/temp-tokens', '/temp-tokens/validate',
+  '/',
+  '/health',
+  '/metrics',
+  '/authorize',
+  '/consent',
+  '/token',
+  '/oauth/token',
+  '/device_authorization',
+  '/oauth/device/code',
+  '/device',
+  '/device/verify',
+  '/device/confirm',
+  '/register',
+  '/introspect',
+  '/revoke',
+  '/oauth/revoke',
+  '/oauth/tokeninfo',
+  '/login',
+  '/logout',
+  '/callback',
+  '/account',
+  '/account/revoke',
+  '/jwks.json',
+  '/.well-known/jwks.json',
+  '/.well-known/oauth-authorization-server',
+  '/.well-known/openid-configuration',
+  '/temp-tokens',
+  '/temp-tokens/validate',
 ]);
 export function routeOf(path: string): string {
   if (STATIC_ROUTES.has(path)) return path;
@@ -64,7 +95,10 @@ export class Metrics {
   request(path: string, status: number, seconds: number): void {
     const route = routeOf(path);
     let r = this.routes.get(route);
-    if (!r) this.routes.set(route, (r = { statuses: new Map(), latency: new Histogram() }));
+    if (!r) {
+      r = { statuses: new Map(), latency: new Histogram() };
+      this.routes.set(route, r);
+    }
     r.statuses.set(status, (r.statuses.get(status) ?? 0) + 1);
     r.latency.observe(seconds);
   }
@@ -91,16 +125,35 @@ export class Metrics {
       out.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`);
       for (const [labels, v] of rows) out.push(`${name}${labels ? `{${labels}}` : ''} ${v}`);
     };
-    counter('auth_http_requests_total', 'HTTP requests by route and status.', [...this.routes].flatMap(([route, r]) =>
-      [...r.statuses].map(([status, v]): [string, number] => [`route="${esc(route)}",status="${status}"`, v])));
+    counter(
+      'auth_http_requests_total',
+      'HTTP requests by route and status.',
+      [...this.routes].flatMap(([route, r]) => [...r.statuses].map(([status, v]): [string, number] => [`route="${esc(route)}",status="${status}"`, v])),
+    );
     out.push('# HELP auth_http_request_duration_seconds Request latency by route.', '# TYPE auth_http_request_duration_seconds histogram');
     for (const [route, r] of this.routes) out.push(...r.latency.render('auth_http_request_duration_seconds', `route="${esc(route)}"`));
-    counter('auth_tokens_issued_total', 'Tokens issued by grant type.', [...this.tokens].map(([g, v]) => [`grant_type="${esc(g)}"`, v]));
-    counter('auth_oauth_errors_total', 'OAuth error responses by error code.', [...this.errors].map(([e, v]) => [`error="${esc(e)}"`, v]));
+    counter(
+      'auth_tokens_issued_total',
+      'Tokens issued by grant type.',
+      [...this.tokens].map(([g, v]) => [`grant_type="${esc(g)}"`, v]),
+    );
+    counter(
+      'auth_oauth_errors_total',
+      'OAuth error responses by error code.',
+      [...this.errors].map(([e, v]) => [`error="${esc(e)}"`, v]),
+    );
     counter('auth_refresh_reuse_detected_total', 'Rotated refresh tokens presented again after the grace period (family revoked).', [['', this.reuse]]);
-    counter('auth_rate_limited_total', 'Requests refused by a rate limit, by endpoint.', [...this.limited].map(([e, v]) => [`endpoint="${esc(e)}"`, v]));
-    out.push('# HELP auth_store_ping_seconds Latency of the periodic store ping.', '# TYPE auth_store_ping_seconds histogram', ...this.store.render('auth_store_ping_seconds', ''));
+    counter(
+      'auth_rate_limited_total',
+      'Requests refused by a rate limit, by endpoint.',
+      [...this.limited].map(([e, v]) => [`endpoint="${esc(e)}"`, v]),
+    );
+    out.push(
+      '# HELP auth_store_ping_seconds Latency of the periodic store ping.',
+      '# TYPE auth_store_ping_seconds histogram',
+      ...this.store.render('auth_store_ping_seconds', ''),
+    );
     out.push('# HELP auth_store_up Whether the last store ping succeeded.', '# TYPE auth_store_up gauge', `auth_store_up ${this.storeUp}`);
-    return out.join('\n') + '\n';
+    return `${out.join('\n')}\n`;
   }
 }

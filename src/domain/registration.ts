@@ -39,7 +39,8 @@ const str = (v: unknown, field: string, max = 2000): string | undefined => {
 
 const strArray = (v: unknown, field: string): string[] | undefined => {
   if (v === undefined || v === null) return undefined;
-  if (!Array.isArray(v) || v.length > 20 || v.some((x) => typeof x !== 'string' || x.length > 2000)) throw new InvalidClientMetadata(`${field} must be an array of strings`);
+  if (!Array.isArray(v) || v.length > 20 || v.some((x) => typeof x !== 'string' || x.length > 2000))
+    throw new InvalidClientMetadata(`${field} must be an array of strings`);
   return [...new Set(v as string[])];
 };
 
@@ -86,7 +87,8 @@ export async function registerClient(deps: Deps, body: unknown): Promise<Registe
   const responseTypes = grants.includes('authorization_code') ? ['code'] : [];
 
   const redirectUris = strArray(m.redirect_uris, 'redirect_uris') ?? [];
-  if (grants.includes('authorization_code') && redirectUris.length === 0) throw new InvalidRedirectUri('redirect_uris is required for the authorization_code grant');
+  if (grants.includes('authorization_code') && redirectUris.length === 0)
+    throw new InvalidRedirectUri('redirect_uris is required for the authorization_code grant');
   for (const u of redirectUris) {
     const problem = checkRedirectUri(u);
     if (problem) throw new InvalidRedirectUri(`${u.slice(0, 200)}: ${problem.replace(/_/g, ' ')}`);

@@ -17,7 +17,11 @@ export async function revokeToken(deps: Deps, client: ClientRow, token: string, 
   if (owner !== client.id) throw new OAuthError('unauthorized_client', 'the token was issued to another client', 400);
   if (found.kind === 'refresh_token') {
     await revokeFamily(deps, found.family.id, nowS(deps.clock));
-    deps.audit.record('refresh.family_revoked', { userId: found.family.userId, clientId: client.id, details: { reason: 'revocation', family_id: found.family.id } });
+    deps.audit.record('refresh.family_revoked', {
+      userId: found.family.userId,
+      clientId: client.id,
+      details: { reason: 'revocation', family_id: found.family.id },
+    });
     deps.log.info('refresh family revoked', { client_id: client.id, user_id: found.family.userId, family_id: found.family.id });
   } else {
     await deps.store.revokedAccessTokens.add(found.claims.jti, found.claims.exp);

@@ -7,6 +7,7 @@ import { nowS } from '../clock.ts';
 import { matchesHash } from '../security/compare.ts';
 import { mintSecret, parseSecret } from '../security/token-format.ts';
 import type { Store } from '../store/store.ts';
+import { CONTROL_CHARACTERS } from '../security/control.ts';
 
 export const TEMP_TOKEN_PREFIX = 'tt_';
 export const DEFAULT_PLACEHOLDER = '{id}';
@@ -29,7 +30,10 @@ export interface TempTokenScope {
 
 export class TempTokenError extends Error {
   override name = 'TempTokenError';
-  constructor(readonly code: 'not_found' | 'expired' | 'unknown_scope' | 'route_not_allowed' | 'ttl_out_of_range' | 'invalid_resource' | 'invalid_scope', message: string) {
+  constructor(
+    readonly code: 'not_found' | 'expired' | 'unknown_scope' | 'route_not_allowed' | 'ttl_out_of_range' | 'invalid_resource' | 'invalid_scope',
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -54,7 +58,7 @@ export function normalizePath(raw: string): string | null {
   } catch {
     return null;
   }
-  if (/[\u0000-\u001f\u007f]/.test(decoded)) return null;
+  if (CONTROL_CHARACTERS.test(decoded)) return null;
   const segments = decoded.split('/').slice(1);
   if (segments.some((s) => s === '.' || s === '..')) return null;
   return decoded;

@@ -49,7 +49,18 @@ export function newRefresh(deps: Deps, familyId: string, scopes: string[], resou
   const s = mintSecret(REFRESH_PREFIX);
   return {
     token: s.token,
-    row: { id: s.id, hash: s.hash, familyId, scope: scopes.join(' '), resource: resources, createdAt: now, expiresAt: now + deps.config.refreshTokenTtl, consumedAt: null, lastJti: null, lastExp: null },
+    row: {
+      id: s.id,
+      hash: s.hash,
+      familyId,
+      scope: scopes.join(' '),
+      resource: resources,
+      createdAt: now,
+      expiresAt: now + deps.config.refreshTokenTtl,
+      consumedAt: null,
+      lastJti: null,
+      lastExp: null,
+    },
   };
 }
 
@@ -86,8 +97,17 @@ export function prepareUserTokens(deps: Deps, grant: UserGrant, now: number) {
   const at = accessToken(deps, grant, familyId);
   const r = newRefresh(deps, familyId, scopes, resources, now);
   const row: FamilyRow = {
-    id: familyId, clientId: client.id, userId, scope: scopes.join(' '), resource: resources, authTime, createdAt: now, revokedAt: null, expiresAt: r.row.expiresAt,
-    liveTokenId: r.row.id, liveParentId: null,
+    id: familyId,
+    clientId: client.id,
+    userId,
+    scope: scopes.join(' '),
+    resource: resources,
+    authTime,
+    createdAt: now,
+    revokedAt: null,
+    expiresAt: r.row.expiresAt,
+    liveTokenId: r.row.id,
+    liveParentId: null,
   };
   return { response: tokenResponse(deps, at, scopes, r.token), jti: at.jti, exp: at.exp, family: { row, first: r.row } };
 }

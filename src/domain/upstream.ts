@@ -93,7 +93,11 @@ class OidcProvider implements UpstreamProvider {
 
   async authorizationUrl(state: string, codeVerifier: string, nonce: string): Promise<URL> {
     const m = await this.metadata();
-    const url = this.client.createAuthorizationURLWithPKCE(m.authorization_endpoint, state, CodeChallengeMethod.S256, codeVerifier, ['openid', 'email', 'profile']);
+    const url = this.client.createAuthorizationURLWithPKCE(m.authorization_endpoint, state, CodeChallengeMethod.S256, codeVerifier, [
+      'openid',
+      'email',
+      'profile',
+    ]);
     url.searchParams.set('nonce', nonce);
     for (const [k, v] of Object.entries(this.extraParams)) url.searchParams.set(k, v);
     return url;
@@ -112,7 +116,11 @@ class OidcProvider implements UpstreamProvider {
     }
     let claims: Record<string, unknown>;
     try {
-      ({ payload: claims } = await jwtVerify(idToken, this.jwks!, { issuer: this.issuer, audience: this.clientId, algorithms: ['RS256', 'ES256', 'EdDSA', 'PS256'] }));
+      ({ payload: claims } = await jwtVerify(idToken, this.jwks!, {
+        issuer: this.issuer,
+        audience: this.clientId,
+        algorithms: ['RS256', 'ES256', 'EdDSA', 'PS256'],
+      }));
     } catch (e) {
       throw new UpstreamError(`ID token rejected: ${(e as Error).message}`);
     }
@@ -145,12 +153,19 @@ class GitHubProvider implements UpstreamProvider {
     this.client = new OAuth2Client(clientId, clientSecret, redirectUri);
   }
   async authorizationUrl(state: string, codeVerifier: string): Promise<URL> {
-    return this.client.createAuthorizationURLWithPKCE(`${this.web}/login/oauth/authorize`, state, CodeChallengeMethod.S256, codeVerifier, ['read:user', 'user:email']);
+    return this.client.createAuthorizationURLWithPKCE(`${this.web}/login/oauth/authorize`, state, CodeChallengeMethod.S256, codeVerifier, [
+      'read:user',
+      'user:email',
+    ]);
   }
   async identify(code: string, codeVerifier: string): Promise<UpstreamIdentity> {
     let accessToken: string;
     try {
-      const tokens = await withTimeout(this.client.validateAuthorizationCode(`${this.web}/login/oauth/access_token`, code, codeVerifier), this.timeoutS, 'token exchange');
+      const tokens = await withTimeout(
+        this.client.validateAuthorizationCode(`${this.web}/login/oauth/access_token`, code, codeVerifier),
+        this.timeoutS,
+        'token exchange',
+      );
       accessToken = tokens.accessToken();
     } catch (e) {
       if (e instanceof UpstreamError) throw e;
@@ -179,13 +194,35 @@ export function createUpstreams(config: Config): Upstreams {
   const cb = (id: string) => `${config.baseUrl}/callback/${id}`;
   if (config.googleClientId) {
     // prompt=select_account: one screen, the account chooser (Deploys PR #11).
-    list.push(new OidcProvider('google', 'Google', 'https://accounts.google.com', config.googleClientId, config.googleClientSecret ?? null, cb('google'), config.upstreamTimeout, { prompt: 'select_account' }));
+    list.push(
+      new OidcProvider(
+        'google',
+        'Google',
+        'https://accounts.google.com',
+        config.googleClientId,
+        config.googleClientSecret ?? null,
+        cb('google'),
+        config.upstreamTimeout,
+        { prompt: 'select_account' },
+      ),
+    );
   }
   if (config.githubClientId) {
-    list.push(new GitHubProvider(config.githubClientId, config.githubClientSecret!, cb('github'), 'https://github.com', 'https://api.github.com', config.upstreamTimeout));
+    list.push(
+      new GitHubProvider(
+        config.githubClientId,
+        config.githubClientSecret!,
+        cb('github'),
+        'https://github.com',
+        'https://api.github.com',
+        config.upstreamTimeout,
+      ),
+    );
   }
   if (config.oidcIssuer && config.oidcClientId) {
-    list.push(new OidcProvider('oidc', config.oidcName, config.oidcIssuer, config.oidcClientId, config.oidcClientSecret ?? null, cb('oidc'), config.upstreamTimeout));
+    list.push(
+      new OidcProvider('oidc', config.oidcName, config.oidcIssuer, config.oidcClientId, config.oidcClientSecret ?? null, cb('oidc'), config.upstreamTimeout),
+    );
   }
   const byId = new Map(list.map((p) => [p.id, p]));
   return { list, get: (id) => byId.get(id) };

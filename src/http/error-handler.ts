@@ -69,7 +69,10 @@ export function errorResponder(opts: ErrorOptions) {
     switch (code) {
       case 'VALIDATION':
       case 'PARSE':
-        return oauthErrorResponse(new OAuthError('invalid_request', code === 'PARSE' ? 'the request body could not be parsed' : describeValidation(error)), request);
+        return oauthErrorResponse(
+          new OAuthError('invalid_request', code === 'PARSE' ? 'the request body could not be parsed' : describeValidation(error)),
+          request,
+        );
       case 'NOT_FOUND':
         return new Response(JSON.stringify({ error: 'not_found', error_description: 'no such endpoint' }), { status: 404, headers: JSON_NO_STORE });
     }

@@ -26,7 +26,8 @@ export function pageHeaders(https: boolean): Record<string, string> {
   const h: Record<string, string> = {
     'Content-Type': 'text/html; charset=utf-8',
     // No inline script anywhere: scripts come from /static only.
-    'Content-Security-Policy': "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'",
+    'Content-Security-Policy':
+      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'",
     'X-Content-Type-Options': 'nosniff',
     'X-Frame-Options': 'DENY',
     'Referrer-Policy': 'no-referrer',

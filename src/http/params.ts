@@ -3,6 +3,7 @@
 // RFC 6749 §3.1 / §3.2 — "Request and response parameters MUST NOT be included more than once";
 // parameters without a value are treated as omitted; values must be UTF-8 without control characters.
 import { InvalidRequest, OAuthError } from '../domain/errors.ts';
+import { CONTROL_CHARACTERS } from '../security/control.ts';
 
 /** What an endpoint accepts: max length per parameter and whether it may repeat (e.g. RFC 8707 `resource`). */
 export type ParamSpec = Record<string, { max: number; repeat?: boolean }>;
@@ -35,9 +36,6 @@ export class Params {
   }
 }
 
-// C0 controls and DEL, except none: OAuth values never contain them (tab and newline included).
-const CONTROL = /[\u0000-\u001f\u007f]/;
-
 function decode(part: string, what: string): string {
   // Nothing to decode (the common case: base64url tokens, plain names) — the text is valid UTF-8 already.
   if (part.indexOf('%') < 0 && part.indexOf('+') < 0) return part;
@@ -63,7 +61,7 @@ export function parseParams(text: string, spec: ParamSpec, opts: { lenient?: boo
       if (!rule) continue;
       const value = decode(eq < 0 ? '' : pair.slice(eq + 1), name);
       if (value.length > rule.max) throw new InvalidRequest(`parameter ${name} is too long (at most ${rule.max} characters)`);
-      if (CONTROL.test(value)) throw new InvalidRequest(`parameter ${name} contains control characters`);
+      if (CONTROL_CHARACTERS.test(value)) throw new InvalidRequest(`parameter ${name} contains control characters`);
       const list = values.get(name);
       if (list) {
         // Lenient: keep the repeats and let Params.get() reject them when (and if) the parameter is read.

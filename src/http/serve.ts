@@ -53,21 +53,23 @@ export function requestWrapper(config: Config, log: Logger, metrics: Metrics, on
   };
 
   /** A native route: logged under the route's own path. */
-  const native = (path: string, handler: Handler): BunRoute => (req, srv) => {
-    const meta = attachMeta(req, srv, trustProxy);
-    const refused = refuseMalformed(req);
-    if (refused) return finish(req, refused, meta, path);
-    req = capChunkedBody(req, meta);
-    const failed = (e: unknown) => finish(req, safeError(onError, e, req, log, meta.id), meta, path);
-    let out: Response | Promise<Response>;
-    try {
-      out = handler(req);
-    } catch (e) {
-      return failed(e);
-    }
-    if (out instanceof Promise) return out.then((res) => finish(req, res, meta, path), failed);
-    return finish(req, out, meta, path);
-  };
+  const native =
+    (path: string, handler: Handler): BunRoute =>
+    (req, srv) => {
+      const meta = attachMeta(req, srv, trustProxy);
+      const refused = refuseMalformed(req);
+      if (refused) return finish(req, refused, meta, path);
+      req = capChunkedBody(req, meta);
+      const failed = (e: unknown) => finish(req, safeError(onError, e, req, log, meta.id), meta, path);
+      let out: Response | Promise<Response>;
+      try {
+        out = handler(req);
+      } catch (e) {
+        return failed(e);
+      }
+      if (out instanceof Promise) return out.then((res) => finish(req, res, meta, path), failed);
+      return finish(req, out, meta, path);
+    };
 
   /** Everything else: Elysia's composed handler (it maps its own errors through the same responder). */
   const fallback = (handle: (req: Request) => Response | Promise<Response>) => async (req: Request, srv: Server<undefined>) => {

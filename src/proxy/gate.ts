@@ -23,7 +23,18 @@ export interface Identity {
   scope: string[];
 }
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'content-length']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+  'content-length',
+]);
 /** Identity headers the gate sets; anything a caller sends under these names is dropped. */
 export const IDENTITY_HEADERS = { subject: 'X-Auth-Subject', clientId: 'X-Auth-Client-Id', scope: 'X-Auth-Scope' } as const;
 
@@ -144,8 +155,17 @@ export function createGate(opts: GateOptions) {
     try {
       ({ payload } = await jwtVerify(m[1]!, await getJwks(), { issuer: opts.issuer, audience: opts.resource, typ: 'at+jwt', algorithms: ['ES256', 'EdDSA'] }));
     } catch (e) {
-      const msg = (e as { code?: string }).code === 'ERR_JWT_EXPIRED' ? 'the access token has expired' : (e as { code?: string }).code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' ? 'the access token is not for this resource' : 'the access token is invalid';
-      if (!(e as { code?: string }).code) return new Response(JSON.stringify({ error: 'temporarily_unavailable', error_description: 'cannot reach the authorization server' }), { status: 503, headers: { 'Content-Type': 'application/json', ...CORS_HEADERS } });
+      const msg =
+        (e as { code?: string }).code === 'ERR_JWT_EXPIRED'
+          ? 'the access token has expired'
+          : (e as { code?: string }).code === 'ERR_JWT_CLAIM_VALIDATION_FAILED'
+            ? 'the access token is not for this resource'
+            : 'the access token is invalid';
+      if (!(e as { code?: string }).code)
+        return new Response(JSON.stringify({ error: 'temporarily_unavailable', error_description: 'cannot reach the authorization server' }), {
+          status: 503,
+          headers: { 'Content-Type': 'application/json', ...CORS_HEADERS },
+        });
       return challenge(401, 'invalid_token', msg);
     }
     const granted = typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : [];
@@ -182,7 +202,10 @@ export function createGate(opts: GateOptions) {
         decompress: false,
       });
     } catch {
-      return new Response(JSON.stringify({ error: 'bad_gateway', error_description: 'the upstream server did not answer' }), { status: 502, headers: { 'Content-Type': 'application/json', ...CORS_HEADERS } });
+      return new Response(JSON.stringify({ error: 'bad_gateway', error_description: 'the upstream server did not answer' }), {
+        status: 502,
+        headers: { 'Content-Type': 'application/json', ...CORS_HEADERS },
+      });
     }
     const out = new Headers();
     res.headers.forEach((v, k) => {
@@ -211,7 +234,10 @@ export function createGate(opts: GateOptions) {
         return new Response(prm, { headers: { 'Content-Type': 'application/json', 'Cache-Control': 'public, max-age=3600', ...CORS_HEADERS } });
       }
       if (path.startsWith('/.well-known/oauth-protected-resource')) {
-        return new Response(JSON.stringify({ error: 'not_found', error_description: `the protected resource metadata is at ${prmPath}` }), { status: 404, headers: { 'Content-Type': 'application/json', ...CORS_HEADERS } });
+        return new Response(JSON.stringify({ error: 'not_found', error_description: `the protected resource metadata is at ${prmPath}` }), {
+          status: 404,
+          headers: { 'Content-Type': 'application/json', ...CORS_HEADERS },
+        });
       }
       const who = await authenticate(request);
       if (who instanceof Response) return who;

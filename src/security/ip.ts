@@ -29,7 +29,7 @@ function v4ToInt(ip: string): number {
 
 function isPublicV4(ip: string): boolean {
   const n = v4ToInt(ip);
-  return !V4_SPECIAL.some(([net, len]) => (n >>> (32 - len)) === (net >>> (32 - len)));
+  return !V4_SPECIAL.some(([net, len]) => n >>> (32 - len) === net >>> (32 - len));
 }
 
 /** Expand an IPv6 address to 8 16-bit groups. */
@@ -41,7 +41,7 @@ function v6Groups(ip: string): number[] {
     // Embedded IPv4 (e.g. ::ffff:1.2.3.4)
     const v4 = v4ToInt(addr.slice(lastColon + 1));
     tail = [v4 >>> 16, v4 & 0xffff];
-    addr = addr.slice(0, lastColon + 1) + '0:0';
+    addr = `${addr.slice(0, lastColon + 1)}0:0`;
     tail = tail.length ? tail : [];
   }
   const [head, rest] = addr.split('::') as [string, string | undefined];

@@ -41,10 +41,10 @@ export function checkRedirectUri(uri: string): RedirectUriProblem | null {
 export function matchRedirectUri(registered: readonly string[], requested: string): string | null {
   for (const r of registered) if (r === requested) return r;
   const req = parse(requested);
-  if (!req || req.protocol !== 'http:' || !isLoopbackHost(req.hostname) || requested.includes('#')) return null;
+  if (req?.protocol !== 'http:' || !isLoopbackHost(req.hostname) || requested.includes('#')) return null;
   for (const r of registered) {
     const reg = parse(r);
-    if (!reg || reg.protocol !== 'http:' || !isLoopbackHost(reg.hostname)) continue;
+    if (reg?.protocol !== 'http:' || !isLoopbackHost(reg.hostname)) continue;
     if (reg.hostname.toLowerCase() !== req.hostname.toLowerCase()) continue;
     if (reg.pathname === req.pathname && reg.search === req.search && !req.username && !req.password) return r;
   }

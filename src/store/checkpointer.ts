@@ -201,7 +201,8 @@ export class Checkpointer {
           return;
         }
         this.running = true;
-        const t = (this.truncator = new Worker(workerUrl()));
+        const t = new Worker(workerUrl());
+        this.truncator = t;
         t.onmessage = (e: MessageEvent) => {
           t.terminate();
           this.truncator = null;

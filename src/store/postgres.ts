@@ -127,7 +127,11 @@ export class PostgresStore implements Store {
   }
   /** A transaction; `t.run/one` inside it use the same connection. */
   private async tx<T>(
-    fn: (t: { one: (s: string, ...p: unknown[]) => Promise<Row | null>; all: (s: string, ...p: unknown[]) => Promise<Row[]>; run: (s: string, ...p: unknown[]) => Promise<number> }) => Promise<T>,
+    fn: (t: {
+      one: (s: string, ...p: unknown[]) => Promise<Row | null>;
+      all: (s: string, ...p: unknown[]) => Promise<Row[]>;
+      run: (s: string, ...p: unknown[]) => Promise<number>;
+    }) => Promise<T>,
   ): Promise<T> {
     try {
       return await this.sql.begin(async (tx) => {
@@ -145,12 +149,7 @@ export class PostgresStore implements Store {
   }
 
   async migrate(): Promise<number[]> {
-    let reserved;
-    try {
-      reserved = await this.sql.reserve();
-    } catch (e) {
-      return classify(e);
-    }
+    const reserved = await this.sql.reserve().catch(classify);
     const r = reserved as unknown as Runner;
     const applied: number[] = [];
     try {
@@ -215,7 +214,16 @@ export class PostgresStore implements Store {
     setSecretHash: async (id: string, hash: string) => (await this.run(Q.clientSetSecret, hash, id)) > 0,
     touch: async (id: string, now: number) => void (await this.run(Q.clientTouch, now, id)),
     upsertDocument: async (c: ClientRow) =>
-      void (await this.run(Q.clientUpsertDocument, c.id, c.name, R.json(c.redirectUris), R.json(c.grantTypes), R.json(c.scopes), R.json(c.metadata), c.createdAt)),
+      void (await this.run(
+        Q.clientUpsertDocument,
+        c.id,
+        c.name,
+        R.json(c.redirectUris),
+        R.json(c.grantTypes),
+        R.json(c.scopes),
+        R.json(c.metadata),
+        c.createdAt,
+      )),
     reapDocuments: async (keep: number) =>
       this.tx(async (t) => {
         const over = Number((await t.one(Q.clientDocumentCount))?.n ?? 0) - Math.max(0, keep);
@@ -319,7 +327,8 @@ export class PostgresStore implements Store {
 
   revokedAccessTokens = {
     add: async (jti: string, expiresAt: number) => void (await this.run(Q.revokedAdd, jti, expiresAt)),
-    has: async (keys: readonly [string] | readonly [string, string]) => (await this.one(keys.length === 2 ? Q.revokedHasEither : Q.revokedHas, ...keys)) !== null,
+    has: async (keys: readonly [string] | readonly [string, string]) =>
+      (await this.one(keys.length === 2 ? Q.revokedHasEither : Q.revokedHas, ...keys)) !== null,
   };
 
   deviceCodes = {
@@ -337,7 +346,8 @@ export class PostgresStore implements Store {
         await t.run(Q.devicePollUpdate, interval, nowMs, id);
         return { row: { ...before, pollInterval: interval, lastPolledMs: nowMs }, tooFast };
       }),
-    decide: async (id: string, decision: 'approved' | 'denied', userId: string, authTime: number, now: number) => (await this.run(Q.deviceDecide, decision, userId, authTime, id, now)) === 1,
+    decide: async (id: string, decision: 'approved' | 'denied', userId: string, authTime: number, now: number) =>
+      (await this.run(Q.deviceDecide, decision, userId, authTime, id, now)) === 1,
     consume: async (id: string) => this.oneAs(R.toDevice, Q.deviceConsume, id),
   };
 
@@ -377,7 +387,13 @@ export class PostgresStore implements Store {
     return {
       clients: (await this.all(Q.clientList)).map(R.toClient),
       users: (await this.all(Q.userList)).map(R.toUser),
-      identities: (await this.all(Q.identityList)).map((r) => ({ provider: r.provider, subject: r.subject, userId: r.user_id, email: r.email, createdAt: Number(r.created_at) })),
+      identities: (await this.all(Q.identityList)).map((r) => ({
+        provider: r.provider,
+        subject: r.subject,
+        userId: r.user_id,
+        email: r.email,
+        createdAt: Number(r.created_at),
+      })),
       keys: (await this.all(Q.keyListPublished, now)).map(R.toKey),
       families: (await this.all(Q.familyLiveAll, now)).map(R.toFamily),
       refreshTokens: (await this.all(Q.refreshLiveAll, now)).map(R.toRefresh),

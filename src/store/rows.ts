@@ -15,6 +15,7 @@ import type {
   UserRow,
 } from './store.ts';
 
+// biome-ignore lint/suspicious/noExplicitAny: a row as a driver returns it, read column by column in the mappers below
 export type Row = Record<string, any>;
 
 export const json = (v: unknown) => JSON.stringify(v);
@@ -56,7 +57,13 @@ export const toSession = (r: Row): SessionRow => ({
   expiresAt: num(r.expires_at),
 });
 
-export const toConsent = (r: Row): ConsentRow => ({ userId: r.user_id, clientId: r.client_id, resource: r.resource, scope: r.scope, createdAt: num(r.created_at) });
+export const toConsent = (r: Row): ConsentRow => ({
+  userId: r.user_id,
+  clientId: r.client_id,
+  resource: r.resource,
+  scope: r.scope,
+  createdAt: num(r.created_at),
+});
 
 export const toKey = (r: Row): SigningKeyRow => ({
   kid: r.kid,
@@ -116,9 +123,17 @@ export const toRefresh = (r: Row): RefreshRow => ({
 export const toRefreshWithFamily = (r: Row): { row: RefreshRow; family: FamilyRow } => ({
   row: toRefresh(r),
   family: toFamily({
-    id: r.family_id, client_id: r.f_client_id, user_id: r.f_user_id, scope: r.f_scope, resource: r.f_resource,
-    auth_time: r.f_auth_time, created_at: r.f_created_at, revoked_at: r.f_revoked_at, expires_at: r.f_expires_at,
-    live_token_id: r.f_live_token_id, live_parent_id: r.f_live_parent_id,
+    id: r.family_id,
+    client_id: r.f_client_id,
+    user_id: r.f_user_id,
+    scope: r.f_scope,
+    resource: r.f_resource,
+    auth_time: r.f_auth_time,
+    created_at: r.f_created_at,
+    revoked_at: r.f_revoked_at,
+    expires_at: r.f_expires_at,
+    live_token_id: r.f_live_token_id,
+    live_parent_id: r.f_live_parent_id,
   }),
 });
 
@@ -171,17 +186,61 @@ export const toUpstreamLogin = (r: Row): UpstreamLoginRow => ({
 
 // Parameter lists in column order, so both stores bind the same way.
 export const clientParams = (c: ClientRow) => [
-  c.id, c.secretHash, c.name, json(c.redirectUris), json(c.grantTypes), json(c.scopes), c.tokenEndpointAuthMethod,
-  c.firstParty ? 1 : 0, c.origin, json(c.metadata), c.createdAt, c.lastUsedAt,
+  c.id,
+  c.secretHash,
+  c.name,
+  json(c.redirectUris),
+  json(c.grantTypes),
+  json(c.scopes),
+  c.tokenEndpointAuthMethod,
+  c.firstParty ? 1 : 0,
+  c.origin,
+  json(c.metadata),
+  c.createdAt,
+  c.lastUsedAt,
 ];
 export const userParams = (u: UserRow) => [u.id, u.username, u.email, u.emailVerified ? 1 : 0, u.passwordHash, u.isAdmin ? 1 : 0, u.createdAt];
 export const sessionParams = (s: SessionRow) => [s.id, s.hash, s.userId, s.authTime, s.lastSeenAt, s.expiresAt];
 export const keyParams = (k: SigningKeyRow) => [k.kid, k.alg, k.privateJwk, k.publicJwk, k.createdAt, k.retiredAt, k.expiresAt];
-export const codeParams = (c: CodeRow) => [c.id, c.hash, c.clientId, c.userId, c.redirectUri, c.codeChallenge, c.scope, json(c.resource), c.authTime, c.expiresAt];
-export const familyParams = (f: FamilyRow) => [f.id, f.clientId, f.userId, f.scope, json(f.resource), f.authTime, f.createdAt, f.expiresAt, f.liveTokenId ?? null, f.liveParentId ?? null];
+export const codeParams = (c: CodeRow) => [
+  c.id,
+  c.hash,
+  c.clientId,
+  c.userId,
+  c.redirectUri,
+  c.codeChallenge,
+  c.scope,
+  json(c.resource),
+  c.authTime,
+  c.expiresAt,
+];
+export const familyParams = (f: FamilyRow) => [
+  f.id,
+  f.clientId,
+  f.userId,
+  f.scope,
+  json(f.resource),
+  f.authTime,
+  f.createdAt,
+  f.expiresAt,
+  f.liveTokenId ?? null,
+  f.liveParentId ?? null,
+];
 export const refreshParams = (t: RefreshRow) => [t.id, t.hash, t.familyId, t.scope, json(t.resource), t.createdAt, t.expiresAt, t.lastJti, t.lastExp];
 export const deviceParams = (d: DeviceCodeRow) => [
-  d.id, d.hash, d.userCode, d.clientId, d.scope, json(d.resource), d.pollInterval, d.lastPolledMs, d.status, d.userId, d.authTime, d.createdAt, d.expiresAt,
+  d.id,
+  d.hash,
+  d.userCode,
+  d.clientId,
+  d.scope,
+  json(d.resource),
+  d.pollInterval,
+  d.lastPolledMs,
+  d.status,
+  d.userId,
+  d.authTime,
+  d.createdAt,
+  d.expiresAt,
 ];
 export const tempTokenParams = (t: TempTokenRow) => [t.id, t.hash, t.scope, t.resourceId, t.createdAt, t.expiresAt];
 export const upstreamLoginParams = (r: UpstreamLoginRow) => [r.stateHash, r.provider, r.nonce, r.codeVerifier, r.nextPath, r.expiresAt];

@@ -54,12 +54,14 @@ const UNAVAILABLE = /SQLITE_(BUSY|LOCKED|READONLY|IOERR|FULL|CANTOPEN)|database 
 
 function classify(e: unknown): never {
   const code = (e as { code?: string }).code ?? '';
-  if (UNAVAILABLE.test(code) || UNAVAILABLE.test(String((e as Error)?.message))) throw new StoreUnavailableError(`database unavailable: ${(e as Error).message}`);
+  if (UNAVAILABLE.test(code) || UNAVAILABLE.test(String((e as Error)?.message)))
+    throw new StoreUnavailableError(`database unavailable: ${(e as Error).message}`);
   throw e;
 }
 
 interface QueuedWrite {
   fn: () => unknown;
+  // biome-ignore lint/suspicious/noExplicitAny: each queued write resolves its own caller's promise type
   done: (v: any) => void;
   fail: (e: unknown) => void;
 }
@@ -109,20 +111,23 @@ export class SqliteStore implements Store {
     this.writeCount += batch.length;
     const out: ({ ok: true; v: unknown } | { ok: false; e: unknown })[] = [];
     try {
-      const sp = (this.savepoints ??= { begin: this.db.prepare('SAVEPOINT op'), release: this.db.prepare('RELEASE op'), rollback: this.db.prepare('ROLLBACK TO op') });
-      this.db.transaction(() => {
-        for (const op of batch) {
-          sp.begin.run();
-          try {
-            out.push({ ok: true, v: op.fn() });
-            sp.release.run();
-          } catch (e) {
-            sp.rollback.run();
-            sp.release.run();
-            out.push({ ok: false, e });
+      this.savepoints ??= { begin: this.db.prepare('SAVEPOINT op'), release: this.db.prepare('RELEASE op'), rollback: this.db.prepare('ROLLBACK TO op') };
+      const sp = this.savepoints;
+      this.db
+        .transaction(() => {
+          for (const op of batch) {
+            sp.begin.run();
+            try {
+              out.push({ ok: true, v: op.fn() });
+              sp.release.run();
+            } catch (e) {
+              sp.rollback.run();
+              sp.release.run();
+              out.push({ ok: false, e });
+            }
           }
-        }
-      }).immediate();
+        })
+        .immediate();
     } catch (e) {
       this.dropRevokedIfWritten();
       // BEGIN or COMMIT failed (locked, full, read-only…): nothing of the batch is stored.
@@ -146,7 +151,8 @@ export class SqliteStore implements Store {
   /** Several reads from one snapshot under one read lock (inside a transaction already: just `fn`). */
   private readTogether<T>(fn: () => T): T {
     if (this.db.inTransaction) return fn();
-    const rt = (this.readTx ??= { begin: this.db.prepare('BEGIN'), commit: this.db.prepare('COMMIT') });
+    this.readTx ??= { begin: this.db.prepare('BEGIN'), commit: this.db.prepare('COMMIT') };
+    const rt = this.readTx;
     try {
       rt.begin.run();
     } catch (e) {
@@ -454,8 +460,7 @@ export class SqliteStore implements Store {
       }),
     decide: (id: string, decision: 'approved' | 'denied', userId: string, authTime: number, now: number) =>
       this.write(() => this.run(Q.deviceDecide, decision, userId, authTime, id, now) === 1),
-    consume: (id: string) =>
-      this.write(() => this.oneAs(R.toDevice, Q.deviceConsume, id)),
+    consume: (id: string) => this.write(() => this.oneAs(R.toDevice, Q.deviceConsume, id)),
   };
 
   tempTokens = {
@@ -468,7 +473,10 @@ export class SqliteStore implements Store {
 
   audit = {
     append: async (rows: AuditRow[]) => {
-      if (rows.length) this.tx(() => rows.forEach((a) => this.run(Q.auditInsert, ...R.auditParams(a))));
+      if (rows.length)
+        this.tx(() => {
+          for (const a of rows) this.run(Q.auditInsert, ...R.auditParams(a));
+        });
     },
     list: async (q: { since: number; userId?: string; limit: number }) =>
       (q.userId ? this.all(Q.auditListUser, q.since, q.userId, q.limit) : this.all(Q.auditList, q.since, q.limit)).map(R.toAudit),
@@ -485,15 +493,20 @@ export class SqliteStore implements Store {
 
   upstreamLogins = {
     insert: (r: UpstreamLoginRow) => this.write(() => void this.run(Q.upstreamInsert, ...R.upstreamLoginParams(r))),
-    take: (stateHash: string, now: number) =>
-      this.write(() => this.oneAs(R.toUpstreamLogin, Q.upstreamTake, stateHash, now)),
+    take: (stateHash: string, now: number) => this.write(() => this.oneAs(R.toUpstreamLogin, Q.upstreamTake, stateHash, now)),
   };
 
   async dump(now: number): Promise<StoreDump> {
     return {
       clients: this.all(Q.clientList).map(R.toClient),
       users: this.all(Q.userList).map(R.toUser),
-      identities: this.all(Q.identityList).map((r) => ({ provider: r.provider, subject: r.subject, userId: r.user_id, email: r.email, createdAt: Number(r.created_at) })),
+      identities: this.all(Q.identityList).map((r) => ({
+        provider: r.provider,
+        subject: r.subject,
+        userId: r.user_id,
+        email: r.email,
+        createdAt: Number(r.created_at),
+      })),
       keys: this.all(Q.keyListPublished, now).map(R.toKey),
       families: this.all(Q.familyLiveAll, now).map(R.toFamily),
       refreshTokens: this.all(Q.refreshLiveAll, now).map(R.toRefresh),

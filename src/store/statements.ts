@@ -22,7 +22,8 @@ export const Q = {
     WHERE clients.origin = 'metadata_document'`,
 
   userInsert: 'INSERT INTO users (id, username, email, email_verified, password_hash, is_admin, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-  userImport: 'INSERT INTO users (id, username, email, email_verified, password_hash, is_admin, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
+  userImport:
+    'INSERT INTO users (id, username, email, email_verified, password_hash, is_admin, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
   userGet: 'SELECT * FROM users WHERE id = ?',
   userByName: 'SELECT * FROM users WHERE username = ?',
   userByVerifiedEmail: 'SELECT * FROM users WHERE lower(email) = lower(?) AND email_verified = 1 ORDER BY created_at LIMIT 1',
@@ -49,7 +50,8 @@ export const Q = {
   consentRemove: 'DELETE FROM consents WHERE user_id = ? AND client_id = ?',
 
   keyInsert: 'INSERT INTO signing_keys (kid, alg, private_jwk, public_jwk, created_at, retired_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-  keyImport: 'INSERT INTO signing_keys (kid, alg, private_jwk, public_jwk, created_at, retired_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+  keyImport:
+    'INSERT INTO signing_keys (kid, alg, private_jwk, public_jwk, created_at, retired_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
   keyListPublished: 'SELECT * FROM signing_keys WHERE expires_at IS NULL OR expires_at > ? ORDER BY (retired_at IS NOT NULL), created_at DESC, kid',
   keyRetireActive: 'UPDATE signing_keys SET retired_at = ?, expires_at = ? WHERE retired_at IS NULL',
 
@@ -61,8 +63,10 @@ export const Q = {
   codeRedeem: `UPDATE authorization_codes SET consumed_at = ?, issued_family_id = ?, issued_jti = ?, issued_exp = ?
     WHERE id = ? AND consumed_at IS NULL AND expires_at > ?`,
 
-  familyInsert: 'INSERT INTO refresh_families (id, client_id, user_id, scope, resource, auth_time, created_at, revoked_at, expires_at, live_token_id, live_parent_id) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)',
-  familyImport: 'INSERT INTO refresh_families (id, client_id, user_id, scope, resource, auth_time, created_at, revoked_at, expires_at, live_token_id, live_parent_id) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
+  familyInsert:
+    'INSERT INTO refresh_families (id, client_id, user_id, scope, resource, auth_time, created_at, revoked_at, expires_at, live_token_id, live_parent_id) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)',
+  familyImport:
+    'INSERT INTO refresh_families (id, client_id, user_id, scope, resource, auth_time, created_at, revoked_at, expires_at, live_token_id, live_parent_id) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
   familyGet: 'SELECT * FROM refresh_families WHERE id = ?',
   // A rotation: the new token becomes the family's live one (the consume below has checked the old one was).
   familySlide: 'UPDATE refresh_families SET expires_at = ?, live_token_id = ?, live_parent_id = ? WHERE id = ?',
@@ -74,8 +78,10 @@ export const Q = {
   familyRevoke: 'UPDATE refresh_families SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL',
   familyLiveForUser: 'SELECT * FROM refresh_families WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ? ORDER BY created_at',
   familyLiveAll: 'SELECT * FROM refresh_families WHERE revoked_at IS NULL AND expires_at > ? ORDER BY created_at',
-  refreshInsert: 'INSERT INTO refresh_tokens (id, hash, family_id, scope, resource, created_at, expires_at, consumed_at, last_jti, last_exp) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)',
-  refreshImport: 'INSERT INTO refresh_tokens (id, hash, family_id, scope, resource, created_at, expires_at, consumed_at, last_jti, last_exp) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?) ON CONFLICT (id) DO NOTHING',
+  refreshInsert:
+    'INSERT INTO refresh_tokens (id, hash, family_id, scope, resource, created_at, expires_at, consumed_at, last_jti, last_exp) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)',
+  refreshImport:
+    'INSERT INTO refresh_tokens (id, hash, family_id, scope, resource, created_at, expires_at, consumed_at, last_jti, last_exp) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?) ON CONFLICT (id) DO NOTHING',
   refreshGet: 'SELECT * FROM refresh_tokens WHERE id = ?',
   // One read for a refresh request: the token and its family (columns of the family prefixed f_).
   refreshWithFamily: `SELECT t.*, f.client_id AS f_client_id, f.user_id AS f_user_id, f.scope AS f_scope, f.resource AS f_resource,
@@ -95,7 +101,8 @@ export const Q = {
     ON CONFLICT (jti) DO NOTHING`,
   // Without a foreign key from refresh_tokens (migration 9), removing a user or a client deletes the tokens of
   // their families first; their families go by ON DELETE CASCADE. (A full scan of refresh_tokens: operator commands.)
-  refreshDeleteForUser: 'DELETE FROM refresh_tokens WHERE family_id IN (SELECT f.id FROM refresh_families f JOIN users u ON u.id = f.user_id WHERE u.username = ?)',
+  refreshDeleteForUser:
+    'DELETE FROM refresh_tokens WHERE family_id IN (SELECT f.id FROM refresh_families f JOIN users u ON u.id = f.user_id WHERE u.username = ?)',
   refreshDeleteForClient: 'DELETE FROM refresh_tokens WHERE family_id IN (SELECT id FROM refresh_families WHERE client_id = ?)',
   revokedAdd: 'INSERT INTO revoked_access_tokens (jti, expires_at) VALUES (?, ?) ON CONFLICT (jti) DO NOTHING',
   revokedHas: 'SELECT 1 AS x FROM revoked_access_tokens WHERE jti = ?',

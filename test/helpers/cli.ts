@@ -54,8 +54,7 @@ export async function spawnServer(opts: { env: Record<string, string>; cwd: stri
       const { value, done } = await reader.read();
       if (done) break;
       buf += dec.decode(value, { stream: true });
-      let i;
-      while ((i = buf.indexOf('\n')) >= 0) {
+      for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
         lines.push(buf.slice(0, i));
         buf = buf.slice(i + 1);
         onLine?.();

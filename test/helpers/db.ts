@@ -33,7 +33,10 @@ export async function rawQuery(store: Store, sql: string, ...params: unknown[]):
   if (store instanceof SqliteStore) return store.db.query(sql).all(...(params as never[])) as Record<string, unknown>[];
   if (store instanceof PostgresStore) {
     let i = 0;
-    return (await store.sql.unsafe(sql.replace(/\?/g, () => `$${++i}`), params)) as Record<string, unknown>[];
+    return (await store.sql.unsafe(
+      sql.replace(/\?/g, () => `$${++i}`),
+      params,
+    )) as Record<string, unknown>[];
   }
   throw new Error('unknown store');
 }

@@ -39,7 +39,12 @@ export async function addClient(srv: TestServer, input: Partial<NewClientInput> 
 /** Extract a hidden input's value from HTML. */
 export function hiddenValue(html: string, name: string): string | undefined {
   const m = new RegExp(`name="${name}" value="([^"]*)"`).exec(html);
-  return m?.[1]?.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>');
+  return m?.[1]
+    ?.replace(/&amp;/g, '&')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>');
 }
 
 export class Browser {

@@ -64,12 +64,16 @@ export async function startFakeOidc(): Promise<FakeOidc> {
         case '/token': {
           const form = new URLSearchParams(await req.text());
           const auth = req.headers.get('authorization') ?? '';
-          const [id, secret] = Buffer.from(auth.replace(/^Basic /, ''), 'base64').toString().split(':');
+          const [id, secret] = Buffer.from(auth.replace(/^Basic /, ''), 'base64')
+            .toString()
+            .split(':');
           if (id !== state.clientId || secret !== state.clientSecret) return Response.json({ error: 'invalid_client' }, { status: 401 });
           const entry = codes.get(form.get('code') ?? '');
           codes.delete(form.get('code') ?? '');
           if (!entry) return Response.json({ error: 'invalid_grant' }, { status: 400 });
-          const challenge = createHash('sha256').update(form.get('code_verifier') ?? '').digest('base64url');
+          const challenge = createHash('sha256')
+            .update(form.get('code_verifier') ?? '')
+            .digest('base64url');
           if (challenge !== entry.params.get('code_challenge') || form.get('redirect_uri') !== entry.params.get('redirect_uri')) {
             return Response.json({ error: 'invalid_grant' }, { status: 400 });
           }
@@ -93,7 +97,12 @@ export async function startFakeOidc(): Promise<FakeOidc> {
 }
 
 /** Drive an upstream sign-in with a Browser: press the provider button, follow the provider, return the final response. */
-export async function upstreamLogin(b: { post: (p: string, f: Record<string, string>) => Promise<Response>; get: (p: string) => Promise<Response> }, csrf: string, provider: string, next = '/') {
+export async function upstreamLogin(
+  b: { post: (p: string, f: Record<string, string>) => Promise<Response>; get: (p: string) => Promise<Response> },
+  csrf: string,
+  provider: string,
+  next = '/',
+) {
   const start = await b.post(`/login/${provider}`, { csrf, next });
   if (start.status !== 303) return start;
   const atProvider = await fetch(start.headers.get('location')!, { redirect: 'manual' });

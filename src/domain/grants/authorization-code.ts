@@ -27,7 +27,11 @@ export async function exchangeAuthorizationCode(
     // RFC 6749 §4.1.2: a second use revokes what the first one issued.
     if (row.issuedFamilyId) {
       await revokeFamily(deps, row.issuedFamilyId, now);
-      deps.audit.record('refresh.family_revoked', { userId: row.userId, clientId: client.id, details: { reason: 'code_replay', family_id: row.issuedFamilyId } });
+      deps.audit.record('refresh.family_revoked', {
+        userId: row.userId,
+        clientId: client.id,
+        details: { reason: 'code_replay', family_id: row.issuedFamilyId },
+      });
     }
     if (row.issuedJti && row.issuedExp) await deps.store.revokedAccessTokens.add(row.issuedJti, row.issuedExp);
     deps.log.warn('authorization code replayed; tokens issued from it revoked', { client_id: client.id });

@@ -31,7 +31,7 @@ export async function pollDeviceCode(deps: Deps, client: ClientRow, deviceCode: 
   }
   // Approved: exactly one poll wins the consume; the others see the code as used.
   const row = await deps.store.deviceCodes.consume(stored.id);
-  if (!row || !row.userId) throw new InvalidGrant('the device code was already used');
+  if (!row?.userId) throw new InvalidGrant('the device code was already used');
   const now = Math.floor(nowMs / 1000);
   const issued = await issueUserTokens(
     deps,

@@ -77,7 +77,15 @@ async function detectedReuse(deps: Deps, client: ClientRow, family: FamilyRow, n
   throw new InvalidGrant('the refresh token was already used; its grant is revoked');
 }
 
-async function issued(deps: Deps, client: ClientRow, family: FamilyRow, at: { token: string }, scopes: string[], refresh: string, now: number): Promise<TokenResponse> {
+async function issued(
+  deps: Deps,
+  client: ClientRow,
+  family: FamilyRow,
+  at: { token: string },
+  scopes: string[],
+  refresh: string,
+  now: number,
+): Promise<TokenResponse> {
   await touchClient(deps, client, now);
   deps.audit.tokenIssued('refresh_token', client.id, family.userId);
   return tokenResponse(deps, at, scopes, refresh);

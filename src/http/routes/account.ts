@@ -35,7 +35,13 @@ async function accountPage(deps: Deps, ctx: PageContext, message?: string): Prom
   for (const f of await deps.store.refresh.listLiveFamiliesForUser(user.id, now)) {
     const a = await app(f.clientId);
     const client = await deps.store.clients.get(f.clientId);
-    a.sessions.push({ familyId: f.id, scope: f.scope, since: day(f.createdAt), until: day(f.expiresAt), device: !client?.redirectUris.length && !!client?.grantTypes.includes(DEVICE_GRANT) });
+    a.sessions.push({
+      familyId: f.id,
+      scope: f.scope,
+      since: day(f.createdAt),
+      until: day(f.expiresAt),
+      device: !client?.redirectUris.length && !!client?.grantTypes.includes(DEVICE_GRANT),
+    });
   }
   return ctx.render(AccountPage({ username: user.username, csrf: ctx.csrf, apps: [...apps.values()], message }));
 }

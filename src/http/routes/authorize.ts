@@ -122,7 +122,10 @@ export function authorizeRoutes(deps: Deps) {
         const req = await validateAuthorizationRequest(deps, parseParams(query, AUTHORIZE_PARAMS, { lenient: true }), requestMeta(request).ip);
         if (!ctx.session) return redirect(`/login?next=${encodeURIComponent(`/authorize?${query}`)}`, 303);
         if (f.get('decision') !== 'allow') {
-          return redirect(redirectWith(req.redirectUri, { error: 'access_denied', error_description: 'the user denied the request', state: req.state, iss: issuer }), 303);
+          return redirect(
+            redirectWith(req.redirectUri, { error: 'access_denied', error_description: 'the user denied the request', state: req.state, iss: issuer }),
+            303,
+          );
         }
         await rememberConsent(deps, req, ctx.session.user);
         return redirect(await issueAuthorizationCode(deps, req, ctx.session.user, ctx.session.session.authTime), 303);

@@ -117,7 +117,11 @@ export function deviceRoutes(deps: Deps) {
         const decided = await decideDevice(deps, found.row, ctx.session.user, ctx.session.session.authTime, approve);
         if (!decided) return entryPage(ctx, '', 'That code is no longer valid. Start again on your device.', 400);
         if (approve && !found.client.firstParty) {
-          await rememberConsent(deps, { client: found.client, scopes: found.row.scope.split(' ').filter(Boolean), resources: found.row.resource }, ctx.session.user);
+          await rememberConsent(
+            deps,
+            { client: found.client, scopes: found.row.scope.split(' ').filter(Boolean), resources: found.row.resource },
+            ctx.session.user,
+          );
         }
         deps.log.info(approve ? 'device approved' : 'device denied', { client_id: found.client.id, user_id: ctx.session.user.id });
         return ctx.render(DeviceDonePage({ approved: approve, clientName: found.client.name }));

@@ -30,8 +30,16 @@ export function authorizationServerMetadata(deps: Deps, extra: Record<string, un
 }
 
 // Public documents: any origin may read them (no WWW-Authenticate to expose here).
-const METADATA_HEADERS = { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'public, max-age=3600', 'Access-Control-Allow-Origin': CORS['Access-Control-Allow-Origin'] };
-const JWKS_HEADERS = { 'Content-Type': 'application/jwk-set+json', 'Cache-Control': 'public, max-age=300', 'Access-Control-Allow-Origin': CORS['Access-Control-Allow-Origin'] };
+const METADATA_HEADERS = {
+  'Content-Type': 'application/json; charset=utf-8',
+  'Cache-Control': 'public, max-age=3600',
+  'Access-Control-Allow-Origin': CORS['Access-Control-Allow-Origin'],
+};
+const JWKS_HEADERS = {
+  'Content-Type': 'application/jwk-set+json',
+  'Cache-Control': 'public, max-age=300',
+  'Access-Control-Allow-Origin': CORS['Access-Control-Allow-Origin'],
+};
 
 export function discoveryRoutes(deps: Deps, extra: Record<string, unknown> = {}): RouteTable {
   const metadata = metadataRoute(JSON.stringify(authorizationServerMetadata(deps, extra)), deps.config.logMetadata);
@@ -52,6 +60,11 @@ function metadataRoute(body: string, logged: boolean): Response | Handler {
   const headers = { ...METADATA_HEADERS, ETag: etag };
   if (!logged) return new Response(body, { headers });
   // §15.4.5: a 304 carries the ETag and Cache-Control a 200 would have.
-  const notModified = { ETag: etag, 'Cache-Control': METADATA_HEADERS['Cache-Control'], 'Access-Control-Allow-Origin': METADATA_HEADERS['Access-Control-Allow-Origin'] };
-  return (req) => (ifNoneMatches(req.headers.get('if-none-match'), etag) ? new Response(null, { status: 304, headers: notModified }) : new Response(body, { headers }));
+  const notModified = {
+    ETag: etag,
+    'Cache-Control': METADATA_HEADERS['Cache-Control'],
+    'Access-Control-Allow-Origin': METADATA_HEADERS['Access-Control-Allow-Origin'],
+  };
+  return (req) =>
+    ifNoneMatches(req.headers.get('if-none-match'), etag) ? new Response(null, { status: 304, headers: notModified }) : new Response(body, { headers });
 }

@@ -17,7 +17,17 @@ const LOGIN_FORM: ParamSpec = { csrf: { max: 64 }, username: { max: 256 }, passw
 const PROVIDER_FORM: ParamSpec = { csrf: { max: 64 }, next: { max: 4096 } };
 const LOGOUT_FORM: ParamSpec = { csrf: { max: 64 } };
 const LOGIN_QUERY: ParamSpec = { next: { max: 4096 }, force: { max: 1 } };
-const CALLBACK_QUERY: ParamSpec = { state: { max: 128 }, code: { max: 4096 }, error: { max: 256 }, error_description: { max: 1024 }, iss: { max: 2048 }, scope: { max: 2048 }, authuser: { max: 16 }, prompt: { max: 64 }, hd: { max: 256 } };
+const CALLBACK_QUERY: ParamSpec = {
+  state: { max: 128 },
+  code: { max: 4096 },
+  error: { max: 256 },
+  error_description: { max: 1024 },
+  iss: { max: 2048 },
+  scope: { max: 2048 },
+  authuser: { max: 16 },
+  prompt: { max: 64 },
+  hd: { max: 256 },
+};
 
 /** Run a page handler; OAuth errors become error pages (with Retry-After for 429). */
 export async function asPage(deps: Deps, request: Request, fn: () => Promise<Response>): Promise<Response> {
@@ -33,7 +43,13 @@ export async function asPage(deps: Deps, request: Request, fn: () => Promise<Res
 }
 
 function loginPage(deps: Deps, ctx: PageContext, next: string, extra: { error?: string; username?: string; status?: number } = {}) {
-  const html = LoginPage({ csrf: ctx.csrf, next, providers: deps.upstreams.list.map((p) => ({ id: p.id, label: p.label })), error: extra.error, username: extra.username });
+  const html = LoginPage({
+    csrf: ctx.csrf,
+    next,
+    providers: deps.upstreams.list.map((p) => ({ id: p.id, label: p.label })),
+    error: extra.error,
+    username: extra.username,
+  });
   return ctx.render(html, extra.status ?? 200);
 }
 
@@ -76,7 +92,7 @@ export function loginRoutes(deps: Deps) {
     )
     .post('/logout', ({ request }) =>
       asPage(deps, request, async () => {
-        const { f, ctx } = await postedForm(deps, request, LOGOUT_FORM);
+        const { ctx } = await postedForm(deps, request, LOGOUT_FORM);
         await endSession(deps, readCookie(request, ctx.names.session));
         return redirect('/', 303, [clearCookie(ctx.names.session, ctx.https)]);
       }),
@@ -102,7 +118,8 @@ function upstreamCallback(deps: Deps, request: Request, provider: string): Promi
     const state = q.get('state');
     const code = q.get('code');
     const bound = readCookie(request, ctx.names.upstream);
-    if (!state || !code || !bound || !equalSecrets(state, bound)) throw new OAuthError('access_denied', 'this sign-in was not started in this browser or has expired; please start again', 400);
+    if (!state || !code || !bound || !equalSecrets(state, bound))
+      throw new OAuthError('access_denied', 'this sign-in was not started in this browser or has expired; please start again', 400);
     const { user, next } = await finishUpstreamLogin(deps, provider, state, code, requestMeta(request).ip);
     await endSession(deps, readCookie(request, ctx.names.session));
     const { cookie } = await createSession(deps, user.id);

@@ -43,7 +43,8 @@ export function tempTokenRoutes(deps: Deps) {
     requireBearer(request, configured, 'a valid admin token is required', 'auth-admin');
   };
   const typed = (e: unknown) => {
-    if (e instanceof TempTokenError) return new OAuthError(e.code, e.message, e.code === 'route_not_allowed' || e.code === 'not_found' || e.code === 'expired' ? 401 : 400);
+    if (e instanceof TempTokenError)
+      return new OAuthError(e.code, e.message, e.code === 'route_not_allowed' || e.code === 'not_found' || e.code === 'expired' ? 401 : 400);
     return e;
   };
 
@@ -71,7 +72,8 @@ export function tempTokenRoutes(deps: Deps) {
       async ({ request }) => {
         admin(request);
         const b = await jsonBody(request);
-        if (typeof b.token !== 'string' || typeof b.method !== 'string' || typeof b.path !== 'string') throw new InvalidRequest('token, method and path are required strings');
+        if (typeof b.token !== 'string' || typeof b.method !== 'string' || typeof b.path !== 'string')
+          throw new InvalidRequest('token, method and path are required strings');
         try {
           const v = await deps.tempTokens.validate(b.token, b.method, b.path);
           return json({ id: v.id, scope: v.scope, resource_id: v.resourceId });

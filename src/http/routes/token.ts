@@ -31,7 +31,8 @@ type GrantHandler = (deps: Deps, client: Awaited<ReturnType<typeof authenticateC
 const GRANTS: Record<string, GrantHandler> = {
   authorization_code: (deps, client, p) =>
     exchangeAuthorizationCode(deps, client, { code: p.get('code'), redirectUri: p.get('redirect_uri'), codeVerifier: p.get('code_verifier') }),
-  refresh_token: (deps, client, p) => refreshTokens(deps, client, { refreshToken: p.get('refresh_token'), scope: p.get('scope'), resources: p.all('resource') }),
+  refresh_token: (deps, client, p) =>
+    refreshTokens(deps, client, { refreshToken: p.get('refresh_token'), scope: p.get('scope'), resources: p.all('resource') }),
   client_credentials: (deps, client, p) => clientCredentials(deps, client, { scope: p.get('scope'), resources: p.all('resource') }),
 };
 
