@@ -1,5 +1,5 @@
-// Running the server: open and migrate the store, load keys, seed, listen (reusePort: false, so a port in
-// use is an error), log one line per request, sweep expired rows, and stop gracefully.
+// Running the server: listen (reusePort: false, so a port in use is an error), open and migrate the store,
+// load keys, then serve the routes; seed, log one line per request, sweep expired rows, and stop gracefully.
 import type { Server } from 'bun';
 import { statSync } from 'node:fs';
 import { createApp } from './app.ts';
@@ -41,36 +41,71 @@ export async function createDeps(config: Config, log: Logger, opts: { clock?: Cl
   return deps;
 }
 
-export async function startServer(config: Config, log: Logger, opts: { clock?: Clock; store?: Store } = {}): Promise<RunningServer> {
-  const deps = await createDeps(config, log, opts);
-  const { routes, app, onError } = createApp(deps);
-  const wrap = requestWrapper(config, log, deps.metrics, onError);
-  // Compose Elysia's handler once, before the first request (its `fetch` getter compiles on first use).
-  const fetch = wrap.fallback(app.fetch as (req: Request) => Response | Promise<Response>);
-  const inflight = new Set<Promise<unknown>>();
+/** Until the store is open and the routes are built, every request is told to come back. */
+const STARTING = () =>
+  new Response('{"error":"temporarily_unavailable","error_description":"the server is starting"}', {
+    status: 503,
+    headers: { 'Content-Type': 'application/json', 'Retry-After': '1' },
+  });
 
-  let server: Server<undefined>;
+/**
+ * Bind the port first: a port in use is an error before the store is opened, and with PORT=0 the port
+ * the system chose is known before anything depends on the issuer. (reusePort: false, so a port in use
+ * is an error, not a silent second server.)
+ */
+function listen(config: Config): Server<undefined> {
   try {
-    server = Bun.serve({
+    return Bun.serve({
       port: config.port,
       hostname: config.host,
       reusePort: false,
       idleTimeout: 30, // seconds: slow or idle clients are cut off
       maxRequestBodySize: LISTENER_BODY_CEILING,
       development: false,
-      routes: wrap.routes(routes),
-      fetch,
-      error(e) {
-        log.error('server error', { error: String(e) });
-        return new Response('{"error":"server_error"}', { status: 500, headers: { 'Content-Type': 'application/json' } });
-      },
+      fetch: STARTING,
     });
   } catch (e) {
-    await deps.store.close();
     const code = (e as { code?: string }).code;
     if (code === 'EADDRINUSE' || /in use|EADDRINUSE/i.test(String(e))) throw new PortInUseError(`port ${config.port} on ${config.host} is already in use`);
     throw e;
   }
+}
+
+/**
+ * With PORT=0, the port listened on; a BASE_URL naming port 0 (the default then) names that port instead,
+ * and so does DEFAULT_AUDIENCE when it was the issuer.
+ */
+function withListeningPort(config: Config, port: number): Config {
+  if (config.port !== 0) return config;
+  const base = new URL(config.baseUrl);
+  if (base.port === '0') base.port = String(port);
+  const defaultAudience = config.defaultAudience === config.baseUrl ? base.origin : config.defaultAudience;
+  return Object.freeze({ ...config, port, baseUrl: base.origin, defaultAudience });
+}
+
+export async function startServer(config: Config, log: Logger, opts: { clock?: Clock; store?: Store } = {}): Promise<RunningServer> {
+  const server = listen(config);
+  config = withListeningPort(config, server.port ?? config.port);
+  let deps: Deps;
+  try {
+    deps = await createDeps(config, log, opts);
+  } catch (e) {
+    server.stop(true);
+    throw e;
+  }
+  const { routes, app, onError } = createApp(deps);
+  const wrap = requestWrapper(config, log, deps.metrics, onError);
+  // Compose Elysia's handler once, before the first request (its `fetch` getter compiles on first use).
+  const fetch = wrap.fallback(app.fetch as (req: Request) => Response | Promise<Response>);
+  const inflight = new Set<Promise<unknown>>();
+  server.reload({
+    routes: wrap.routes(routes),
+    fetch,
+    error(e) {
+      log.error('server error', { error: String(e) });
+      return new Response('{"error":"server_error"}', { status: 500, headers: { 'Content-Type': 'application/json' } });
+    },
+  } as Parameters<typeof server.reload>[0]);
 
   const timers: Timer[] = [];
   const sweep = async () => {

@@ -4,8 +4,8 @@ import { afterAll, describe, expect, test } from 'bun:test';
 import { Database } from 'bun:sqlite';
 import { copyFileSync, existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BINARY, ROOT, runAuth, spawnServer, ensureBinary } from './helpers/cli.ts';
-import { freePort, startTestServer, tempDir } from './helpers/server.ts';
+import { BINARY, ensureBinary, ROOT, runAuth, spawnListening, spawnServer } from './helpers/cli.ts';
+import { startTestServer, tempDir } from './helpers/server.ts';
 import { SqliteStore } from '../src/store/sqlite.ts';
 import type { PostgresStore } from '../src/store/postgres.ts';
 import { MIGRATIONS } from '../src/store/migrations.ts';
@@ -155,11 +155,22 @@ describe('server process', () => {
     expect(srv.lines.some((l) => l.includes('"stopped"'))).toBe(true);
   });
 
+  test('PORT=0: the server listens on a free port, says which, and the default issuer names it', async () => {
+    const srv = await spawnListening({ cwd: dir(), env: {} });
+    try {
+      const md = await (await fetch(`${srv.url}/.well-known/oauth-authorization-server`)).json();
+      expect(md.issuer).toBe(`http://localhost:${srv.port}`);
+      expect(srv.port).toBeGreaterThan(0);
+    } finally {
+      srv.proc.kill('SIGTERM');
+      await srv.proc.exited;
+    }
+  });
+
   test('SIGINT stops the server with exit 0; healthcheck then fails', async () => {
     const d = dir();
-    const port = freePort();
-    const srv = await spawnServer({ cwd: d, env: { PORT: String(port), HOST: '127.0.0.1' } });
-    await srv.waitFor((l) => l.includes('"listening"'));
+    const srv = await spawnListening({ cwd: d, env: {} });
+    const port = srv.port;
     const ok = await runAuth(['healthcheck'], { env: { PORT: String(port), HOST: '127.0.0.1' }, cwd: d });
     expect(ok.code).toBe(0);
     srv.proc.kill('SIGINT');
@@ -182,9 +193,8 @@ describe('server process', () => {
 
   test('SIGTERM lets an in-flight request finish, then exits 0; new connections are refused', async () => {
     const d = dir();
-    const port = freePort();
-    const srv = await spawnServer({ cwd: d, env: { PORT: String(port), HOST: '127.0.0.1', SHUTDOWN_TIMEOUT: '10s' } });
-    await srv.waitFor((l) => l.includes('"listening"'));
+    const srv = await spawnListening({ cwd: d, env: { SHUTDOWN_TIMEOUT: '10s' } });
+    const port = srv.port;
     // A request whose body is still arriving is in flight while the signal lands.
     let response = '';
     const done = new Promise<void>((resolve) => {
@@ -222,9 +232,8 @@ describe('server process', () => {
 
   test('a second signal exits at once', async () => {
     const d = dir();
-    const port = freePort();
-    const srv = await spawnServer({ cwd: d, env: { PORT: String(port), HOST: '127.0.0.1', SHUTDOWN_TIMEOUT: '30s' } });
-    await srv.waitFor((l) => l.includes('"listening"'));
+    const srv = await spawnListening({ cwd: d, env: { SHUTDOWN_TIMEOUT: '30s' } });
+    const port = srv.port;
     const sock = await Bun.connect({ hostname: '127.0.0.1', port, socket: { data() {} } });
     sock.write('POST /token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nab');
     await Bun.sleep(200);

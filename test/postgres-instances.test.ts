@@ -7,7 +7,7 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeJwt } from 'jose';
-import { ensureBinary, ROOT, runAuth, spawnServer } from './helpers/cli.ts';
+import { ensureBinary, ROOT, runAuth, spawnListening, type spawnServer } from './helpers/cli.ts';
 import { createPgDatabase, PG_URL } from './helpers/db.ts';
 import { Browser, codeFrom, pkcePair, postForm } from './helpers/oauth.ts';
 import { freePort, startTestServer, tempDir } from './helpers/server.ts';
@@ -15,9 +15,7 @@ import { freePort, startTestServer, tempDir } from './helpers/server.ts';
 type Proc = Awaited<ReturnType<typeof spawnServer>>;
 
 async function instance(env: Record<string, string>): Promise<{ proc: Proc; url: string }> {
-  const port = freePort();
-  const proc = await spawnServer({ cwd: tempDir(), env: { HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...env } });
-  const url = `http://127.0.0.1:${port}`;
+  const { url, ...proc } = await spawnListening({ cwd: tempDir(), env: { LOG_LEVEL: 'info', ...env } });
   for (let i = 0; i < 200; i++) {
     if ((await fetch(`${url}/health`).catch(() => null))?.status === 200) break;
     await Bun.sleep(25);

@@ -33,7 +33,11 @@ export function tempDir(prefix = 'auth-test-'): string {
   return dir;
 }
 
-/** Find a free port by binding port 0 and releasing it (the issuer must be known before the start). */
+/**
+ * A port that was free a moment ago (bound on port 0, then released). Only for what must name a port before
+ * it starts and cannot listen on port 0 itself (`auth proxy --resource …:PORT/mcp`, a port-in-use test);
+ * servers take PORT=0 and report the port they listen on.
+ */
 export function freePort(): number {
   const s = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response() });
   const p = s.port!;
@@ -43,16 +47,16 @@ export function freePort(): number {
 
 export async function startTestServer(env: Record<string, string> = {}, opts: { liveClock?: boolean } = {}): Promise<TestServer> {
   const dir = tempDir();
-  const port = freePort();
-  const base = `http://127.0.0.1:${port}`;
   const pg = ON_POSTGRES && !env.DATABASE_URL ? await createPgDatabase() : null;
   const storeEnv: Record<string, string> = pg ? { DATABASE_URL: pg.url } : {};
-  const config = loadConfig({ PORT: String(port), HOST: '127.0.0.1', BASE_URL: base, DATA_DIR: dir, LOG_LEVEL: 'debug', ...storeEnv, ...env });
+  // Port 0: the server binds a free port itself and the issuer takes it (no bind/release race).
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', BASE_URL: 'http://127.0.0.1:0', DATA_DIR: dir, LOG_LEVEL: 'debug', ...storeEnv, ...env });
   const clock = new TestClock(opts.liveClock);
   const logs: string[] = [];
   const log = createLogger('debug', 'json', (l) => logs.push(l));
   const running = await startServer(config, log, { clock });
   await running.seeded; // deterministic: the initial admin exists before the test starts
+  const base = running.deps.config.baseUrl;
   return {
     ...running,
     base,
