@@ -52,7 +52,13 @@ export const ACCESS_TOKEN_TTL_MAX = 86400;
 
 /** Every setting, in the order of docs/configuration.md. `default: undefined` means unset unless given. */
 export const SETTINGS: readonly Setting[] = [
-  { key: 'port', env: 'PORT', kind: { type: 'int', min: 0, max: 65535 }, default: '8080', doc: 'TCP port to listen on (0 = any free port; the log line "listening" names it, and so does the default BASE_URL).' },
+  {
+    key: 'port',
+    env: 'PORT',
+    kind: { type: 'int', min: 0, max: 65535 },
+    default: '8080',
+    doc: 'TCP port to listen on (0 = any free port; the log line "listening" names it, and so does the default BASE_URL).',
+  },
   { key: 'host', env: 'HOST', kind: { type: 'string' }, default: '0.0.0.0', doc: 'Address to bind.' },
   {
     key: 'baseUrl',
