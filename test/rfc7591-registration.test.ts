@@ -209,6 +209,13 @@ describe('registration (RFC 7591 §3)', () => {
     ['no grant that issues a token (refresh_token alone)', { ...MCP_CLIENT, grant_types: ['refresh_token'] }, 'invalid_client_metadata'],
     ['client_credentials for a public client', { ...MCP_CLIENT, grant_types: ['client_credentials'] }, 'invalid_client_metadata'],
     ['grant_types not an array', { ...MCP_CLIENT, grant_types: 'authorization_code' }, 'invalid_client_metadata'],
+    ['a grant type that is not a string', { ...MCP_CLIENT, grant_types: ['authorization_code', 7] }, 'invalid_client_metadata'],
+    ['a client_name that is not a string', { ...MCP_CLIENT, client_name: 42 }, 'invalid_client_metadata'],
+    [
+      'more than 20 redirect URIs',
+      { ...MCP_CLIENT, redirect_uris: Array.from({ length: 21 }, (_, i) => `http://127.0.0.1/cb${i}`) },
+      'invalid_client_metadata',
+    ],
     ['a wrong application_type', { ...MCP_CLIENT, application_type: 'tv' }, 'invalid_client_metadata'],
     ['an oversized client_name', { ...MCP_CLIENT, client_name: 'x'.repeat(500) }, 'invalid_client_metadata'],
     ['a JSON array', [MCP_CLIENT], 'invalid_client_metadata'],
@@ -223,6 +230,21 @@ describe('registration (RFC 7591 §3)', () => {
       expect((await srv.deps.store.clients.list()).length).toBe(before);
     });
   }
+
+  test('each member must be what RFC 7591 §2 says; the description names the first that is not', async () => {
+    const r = await register({ ...MCP_CLIENT, client_name: 42 });
+    expect(await r.json()).toEqual({ error: 'invalid_client_metadata', error_description: 'client_name must be a string of at most 200 characters' });
+    const g = await register({ ...MCP_CLIENT, grant_types: 'authorization_code' });
+    expect((await g.json()).error_description).toBe('grant_types must be an array of strings');
+  });
+
+  test('members sent as null are taken as absent; unknown members are ignored', async () => {
+    const r = await register({ ...MCP_CLIENT, client_uri: null, scope: null, contacts: ['a@example.com'], tos_uri: 'https://x.example/tos' });
+    expect(r.status).toBe(201);
+    const body = await r.json();
+    expect(body.client_uri).toBeUndefined();
+    expect(body.contacts).toBeUndefined();
+  });
 
   test('form-encoded bodies and oversized bodies are refused', async () => {
     const form = await fetch(`${srv.base}/register`, {

@@ -7,6 +7,8 @@
 // not know, a non-https client_uri) is corrected and the client learns it from the answer. Only what no
 // correction can make work is refused: redirect URIs, unknown grant or response types, no grant that
 // issues a token.
+import { type Static, Type } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
 import { nowS } from '../clock.ts';
 import { sha256Hex } from '../security/hash.ts';
 import { randomToken } from '../security/random.ts';
@@ -31,18 +33,48 @@ export class InvalidRedirectUri extends OAuthError {
 const AUTH_METHODS: AuthMethod[] = ['none', 'client_secret_basic', 'client_secret_post'];
 const GRANTS: readonly string[] = GRANT_TYPES;
 
-const str = (v: unknown, field: string, max = 2000): string | undefined => {
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string' || v.length > max) throw new InvalidClientMetadata(`${field} must be a string of at most ${max} characters`);
-  return v;
-};
+const text = (maxLength: number) => Type.Optional(Type.String({ maxLength }));
+const texts = Type.Optional(Type.Array(Type.String({ maxLength: 2000 }), { maxItems: 20 }));
 
-const strArray = (v: unknown, field: string): string[] | undefined => {
-  if (v === undefined || v === null) return undefined;
-  if (!Array.isArray(v) || v.length > 20 || v.some((x) => typeof x !== 'string' || x.length > 2000))
-    throw new InvalidClientMetadata(`${field} must be an array of strings`);
-  return [...new Set(v as string[])];
-};
+/**
+ * The client metadata this server reads (RFC 7591 §2; `software_*` from §2.3): what each member must be.
+ * Other members are ignored (§2: "The authorization server MUST ignore any client metadata sent by the
+ * client that it does not understand"); what the values mean is decided in registerClient.
+ */
+export const ClientMetadata = Type.Object({
+  redirect_uris: texts,
+  token_endpoint_auth_method: text(64),
+  grant_types: texts,
+  response_types: texts,
+  client_name: text(200),
+  client_uri: text(2000),
+  logo_uri: text(2000),
+  scope: text(2000),
+  application_type: text(16),
+  software_id: text(200),
+  software_version: text(200),
+});
+export type ClientMetadata = Static<typeof ClientMetadata>;
+
+/** The body as metadata, or invalid_client_metadata naming the first member that is not what it must be. */
+function readMetadata(body: unknown): ClientMetadata {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new InvalidClientMetadata('the body must be a JSON object');
+  // A member sent as null is taken as absent.
+  const m = Object.fromEntries(Object.entries(body).filter(([k, v]) => v !== null && k in ClientMetadata.properties));
+  const error = Value.Errors(ClientMetadata, m).First();
+  if (error) {
+    const field = error.path.split('/')[1]!;
+    const schema = ClientMetadata.properties[field as keyof ClientMetadata];
+    throw new InvalidClientMetadata(
+      schema.type === 'array'
+        ? `${field} must be an array of strings`
+        : `${field} must be a string of at most ${(schema as { maxLength: number }).maxLength} characters`,
+    );
+  }
+  return m as ClientMetadata;
+}
+
+const unique = (xs: string[] | undefined) => (xs ? [...new Set(xs)] : undefined);
 
 /** An https (or loopback http) URL, or undefined: anything else is not registered (and never shown). */
 function httpsUrl(v: string | undefined): string | undefined {
@@ -66,27 +98,26 @@ export interface RegisteredClient {
 }
 
 export async function registerClient(deps: Deps, body: unknown): Promise<RegisteredClient> {
-  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new InvalidClientMetadata('the body must be a JSON object');
-  const m = body as Record<string, unknown>;
+  const m = readMetadata(body);
 
   const allowConfidential = deps.config.registrationAllowConfidential;
-  let method = (str(m.token_endpoint_auth_method, 'token_endpoint_auth_method', 64) ?? (allowConfidential ? 'client_secret_basic' : 'none')) as AuthMethod;
+  let method = (m.token_endpoint_auth_method ?? (allowConfidential ? 'client_secret_basic' : 'none')) as AuthMethod;
   if (!AUTH_METHODS.includes(method)) throw new InvalidClientMetadata(`token_endpoint_auth_method must be one of ${AUTH_METHODS.join(', ')}`);
   // Only public clients may register here: a request for a secret is registered as public (no secret in
   // the answer, "none" in it), which PKCE protects and every MCP client handles.
   if (method !== 'none' && !allowConfidential) method = 'none';
 
-  const grants = strArray(m.grant_types, 'grant_types') ?? ['authorization_code'];
+  const grants = unique(m.grant_types) ?? ['authorization_code'];
   for (const g of grants) if (!GRANTS.includes(g)) throw new InvalidClientMetadata(`unsupported grant type ${g}`);
   if (method === 'none' && grants.includes('client_credentials')) throw new InvalidClientMetadata('a public client cannot use client_credentials');
   if (!grants.some((g) => ISSUING_GRANTS.includes(g))) throw new InvalidClientMetadata(`grant_types must include one of ${ISSUING_GRANTS.join(', ')}`);
-  const requestedTypes = strArray(m.response_types, 'response_types') ?? [];
+  const requestedTypes = m.response_types ?? [];
   for (const r of requestedTypes) if (r !== 'code') throw new InvalidClientMetadata(`unsupported response type ${r}`);
   // RFC 7591 §2.1: response type "code" goes with the authorization_code grant and only with it; the
   // grants decide and the response types follow them.
   const responseTypes = grants.includes('authorization_code') ? ['code'] : [];
 
-  const redirectUris = strArray(m.redirect_uris, 'redirect_uris') ?? [];
+  const redirectUris = unique(m.redirect_uris) ?? [];
   if (grants.includes('authorization_code') && redirectUris.length === 0)
     throw new InvalidRedirectUri('redirect_uris is required for the authorization_code grant');
   for (const u of redirectUris) {
@@ -95,13 +126,13 @@ export async function registerClient(deps: Deps, body: unknown): Promise<Registe
   }
 
   // Scopes this server does not know are left out of the registration (the answer lists what was kept).
-  const scope = str(m.scope, 'scope');
+  const scope = m.scope;
   const scopes = scope ? [...new Set(scope.split(' ').filter((s) => s && deps.config.scopes.includes(s)))] : [];
 
-  const name = str(m.client_name, 'client_name', 200)?.trim() || 'Unnamed client';
-  const clientUri = httpsUrl(str(m.client_uri, 'client_uri'));
-  const logoUri = httpsUrl(str(m.logo_uri, 'logo_uri'));
-  let applicationType = str(m.application_type, 'application_type', 16) ?? 'web';
+  const name = m.client_name?.trim() || 'Unnamed client';
+  const clientUri = httpsUrl(m.client_uri);
+  const logoUri = httpsUrl(m.logo_uri);
+  let applicationType = m.application_type ?? 'web';
   if (applicationType !== 'web' && applicationType !== 'native') throw new InvalidClientMetadata('application_type must be web or native');
   // Cursor and others send "web" with loopback or private-use redirects: those are native apps (MCP SEP-837).
   if (redirectUris.length && redirectUris.every((u) => !u.startsWith('https:'))) applicationType = 'native';
@@ -111,10 +142,8 @@ export async function registerClient(deps: Deps, body: unknown): Promise<Registe
   const metadata: Record<string, unknown> = { application_type: applicationType, response_types: responseTypes };
   if (clientUri) metadata.client_uri = clientUri;
   if (logoUri) metadata.logo_uri = logoUri;
-  for (const k of ['software_id', 'software_version']) {
-    const v = str(m[k], k, 200);
-    if (v) metadata[k] = v;
-  }
+  if (m.software_id) metadata.software_id = m.software_id;
+  if (m.software_version) metadata.software_version = m.software_version;
   const client: ClientRow = {
     id: `c_${randomToken(12)}`,
     secretHash: secret ? sha256Hex(secret) : null,
