@@ -80,8 +80,14 @@ describe('WAL checkpoints', () => {
   test('the worker runs under SCHED_IDLE (only idle CPU time), the event loop thread does not', async () => {
     const { store, cp } = await setup({});
     // /proc/<pid>/task/<tid>/stat: field 19 is the nice value, field 41 the scheduling policy (5 = SCHED_IDLE).
+    // A thread listed a moment ago may have exited since (the runtime's own threads come and go): no fields.
     const fields = (t: string) => {
-      const stat = readFileSync(`/proc/self/task/${t}/stat`, 'utf8');
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/self/task/${t}/stat`, 'utf8');
+      } catch {
+        return [];
+      }
       return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     };
     await until('a SCHED_IDLE thread', () => readdirSync('/proc/self/task').some((t) => fields(t)[38] === '5'));

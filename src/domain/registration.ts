@@ -16,7 +16,7 @@ import { isHttpsOrLoopback } from '../security/loopback.ts';
 import { checkRedirectUri } from '../security/redirect-uri.ts';
 import type { AuthMethod, ClientRow } from '../store/store.ts';
 import type { Deps } from './deps.ts';
-import { OAuthError } from './errors.ts';
+import { OAuthError, TooManyRequests } from './errors.ts';
 import { DEVICE_GRANT, GRANT_TYPES } from './grant-types.ts';
 
 export class InvalidClientMetadata extends OAuthError {
@@ -178,4 +178,16 @@ export async function registerClient(deps: Deps, body: unknown): Promise<Registe
   // Honour "none": never answer a public client with a secret.
   if (secret) Object.assign(response, { client_secret: secret, client_secret_expires_at: 0 });
   return { client, secret, response };
+}
+
+/** The per-IP limit on registrations, kept in the store so that it holds across instances; 429 when over. */
+export async function enforceRegistrationLimit(deps: Pick<Deps, 'store' | 'clock' | 'config' | 'metrics' | 'log'>, ip: string): Promise<void> {
+  const now = nowS(deps.clock);
+  const window = deps.config.registrationRateWindow;
+  const { count, windowStart } = await deps.store.rateLimits.hit(`register:${ip}`, window, now);
+  if (count > deps.config.registrationRateLimit) {
+    deps.metrics.rateLimited('registration');
+    deps.log.warn('registration rate limited', { ip });
+    throw new TooManyRequests(windowStart + window - now, 'registration rate limit exceeded; retry later');
+  }
 }

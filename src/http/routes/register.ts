@@ -2,9 +2,8 @@
 // REGISTRATION=open|token|off; per-IP limit with 429 + Retry-After; optional initial access token.
 import { Elysia } from 'elysia';
 import type { Deps } from '../../domain/deps.ts';
-import { nowS } from '../../clock.ts';
-import { NotFound, TooManyRequests } from '../../domain/errors.ts';
-import { InvalidClientMetadata, registerClient } from '../../domain/registration.ts';
+import { NotFound } from '../../domain/errors.ts';
+import { enforceRegistrationLimit, InvalidClientMetadata, registerClient } from '../../domain/registration.ts';
 import { requireBearer } from '../bearer.ts';
 import { requestMeta } from '../context.ts';
 import { JSON_NO_STORE_CORS } from '../headers.ts';
@@ -34,16 +33,7 @@ export function registerRoutes(deps: Deps) {
         // RFC 7591 §3: the initial access token, compared in constant time.
         requireBearer(request, config.registrationToken!, 'a valid initial access token is required');
       }
-      // Per-IP limit kept in the store, so it holds across instances.
-      const ip = requestMeta(request).ip;
-      const now = nowS(deps.clock);
-      const window = config.registrationRateWindow;
-      const { count, windowStart } = await deps.store.rateLimits.hit(`register:${ip}`, window, now);
-      if (count > config.registrationRateLimit) {
-        deps.metrics.rateLimited('registration');
-        deps.log.warn('registration rate limited', { ip });
-        throw new TooManyRequests(windowStart + window - now, 'registration rate limit exceeded; retry later');
-      }
+      await enforceRegistrationLimit(deps, requestMeta(request).ip);
       const { response } = await registerClient(deps, await readJson(request));
       return new Response(JSON.stringify(response), { status: 201, headers: JSON_NO_STORE_CORS });
     },

@@ -9,7 +9,7 @@ import { SetPasswordPage } from '../../../templates/set-password.tsx';
 import { parseDuration } from '../../config.ts';
 import type { Deps } from '../../domain/deps.ts';
 import { InvalidRequest, OAuthError, TemporarilyUnavailable } from '../../domain/errors.ts';
-import { hashPassword, passwordProblem } from '../../domain/passwords.ts';
+import { passwordProblem, setPasswordFromLink } from '../../domain/passwords.ts';
 import { SET_PASSWORD_SCOPE, TempTokenError } from '../../domain/temp-tokens.ts';
 import { requireBearer } from '../bearer.ts';
 import { JSON_NO_STORE } from '../headers.ts';
@@ -109,14 +109,8 @@ export function tempTokenRoutes(deps: Deps) {
           if (e instanceof TempTokenUnauthorized) return json({ error: 'unauthorized', error_description: e.description }, 401);
           throw e;
         }
-        const user = await deps.store.users.get(userId);
-        if (!user || user.id !== params.id) return json({ error: 'unauthorized', error_description: 'this link is invalid' }, 401);
-        await deps.store.users.setPasswordHash(user.id, await hashPassword(password));
-        // Every other link for this account dies, and so do its sessions (a reset ends old sign-ins).
-        await deps.tempTokens.deleteByResource(SET_PASSWORD_SCOPE.name, user.id);
-        await deps.store.sessions.removeForUser(user.id);
-        deps.audit.record('password.set', { userId: user.id, ip: requestMeta(request).ip, details: { via: 'link' } });
-        deps.log.info('password set from link', { user_id: user.id });
+        const user = await setPasswordFromLink(deps, { userId, pageUserId: params.id, password, ip: requestMeta(request).ip });
+        if (!user) return json({ error: 'unauthorized', error_description: 'this link is invalid' }, 401);
         return json({ ok: true, username: user.username, message: `Password set for ${user.username}. You can sign in now.` });
       },
       { parse: 'none' },
