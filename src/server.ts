@@ -1,7 +1,6 @@
 // Running the server: listen (reusePort: false, so a port in use is an error), open and migrate the store,
 // load keys, then serve the routes; seed, log one line per request, sweep expired rows, and stop gracefully.
 import type { Server } from 'bun';
-import { statSync } from 'node:fs';
 import { createApp } from './app.ts';
 import { systemClock, nowS, type Clock } from './clock.ts';
 import type { Config } from './config.ts';
@@ -11,8 +10,7 @@ import { buildDeps } from './deps.ts';
 import { LISTENER_BODY_CEILING, requestWrapper } from './http/serve.ts';
 import type { Logger } from './log.ts';
 import { openStore } from './store/open.ts';
-import { SqliteStore } from './store/sqlite.ts';
-import { Checkpointer } from './store/checkpointer.ts';
+import { startMaintenance } from './store/maintenance.ts';
 import type { Store } from './store/store.ts';
 import { VERSION } from './version.ts';
 
@@ -137,24 +135,8 @@ export async function startServer(config: Config, log: Logger, opts: { clock?: C
   );
   // Other instances may rotate keys: reload them now and then (cheap when nothing changed).
   timers.push(setInterval(() => deps.keys.load(config.signingAlg).catch((e) => log.warn('key reload failed', { error: String(e) })), 30_000));
-  let checkpointer: Checkpointer | null = null;
-  if (deps.store instanceof SqliteStore && deps.store.path !== ':memory:') {
-    // WAL checkpoints in a worker thread instead of SQLite's automatic ones on the request path. The worker
-    // (a thread and its memory) starts once the WAL passes 1 MiB, so an idle server stays small.
-    const store = deps.store;
-    store.db.exec('PRAGMA wal_autocheckpoint = 0');
-    const wal = `${store.path}-wal`;
-    const watch = setInterval(() => {
-      try {
-        if (statSync(wal).size < 1024 * 1024) return;
-      } catch {
-        return;
-      }
-      checkpointer = new Checkpointer(store, log);
-      clearInterval(watch);
-    }, 200);
-    timers.push(watch);
-  }
+  // Background upkeep of the store (SQLite: WAL checkpoints off the request path).
+  const maintenance = startMaintenance(deps.store, log);
   void sweep();
   // The first admin's argon2id hash costs ~100 ms: done after listening, so start-up is not held up.
   const seeding = ensureSeeds(deps).catch((e) => log.error('seeding failed', { error: String(e) }));
@@ -191,7 +173,7 @@ export async function startServer(config: Config, log: Logger, opts: { clock?: C
         }
         await Promise.allSettled([...inflight]);
         await deps.audit.flush().catch(() => {});
-        checkpointer?.stop();
+        maintenance.stop();
         await deps.store.close();
         log.info('stopped', { after_ms: Math.round(performance.now() - t0) });
       })();
