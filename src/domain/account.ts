@@ -52,7 +52,7 @@ export async function connectedApps(deps: Pick<Deps, 'store' | 'clock'>, userId:
 }
 
 /** End one of the user's sessions (a refresh family); the family when it was theirs, else null. */
-export async function revokeOwnSession(deps: Deps, userId: string, familyId: string, ip: string): Promise<FamilyRow | null> {
+export async function revokeOwnSession(deps: Pick<Deps, 'audit' | 'clock' | 'store'>, userId: string, familyId: string, ip: string): Promise<FamilyRow | null> {
   const fam = await deps.store.refresh.getFamily(familyId);
   if (!fam || fam.userId !== userId) return null;
   await revokeFamily(deps, fam.id, nowS(deps.clock));
@@ -61,7 +61,7 @@ export async function revokeOwnSession(deps: Deps, userId: string, familyId: str
 }
 
 /** Take an app's access away: its remembered consent and every live family of this user with it. */
-export async function revokeOwnApp(deps: Deps, userId: string, clientId: string, ip: string): Promise<void> {
+export async function revokeOwnApp(deps: Pick<Deps, 'audit' | 'clock' | 'store'>, userId: string, clientId: string, ip: string): Promise<void> {
   const now = nowS(deps.clock);
   await deps.store.consents.remove(userId, clientId);
   for (const fam of await deps.store.refresh.listLiveFamiliesForUser(userId, now)) {

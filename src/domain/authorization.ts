@@ -44,7 +44,11 @@ function early(p: AuthorizationParams, name: string): string | undefined {
   }
 }
 
-export async function validateAuthorizationRequest(deps: Deps, p: AuthorizationParams, ip?: string): Promise<AuthorizationRequest> {
+export async function validateAuthorizationRequest(
+  deps: Pick<Deps, 'clientCache' | 'clientDocuments' | 'config' | 'store'>,
+  p: AuthorizationParams,
+  ip?: string,
+): Promise<AuthorizationRequest> {
   // 1. Client — unverified: errors are pages.
   const clientId = early(p, 'client_id');
   if (!clientId) throw new AuthorizeError('invalid_request', 'client_id is missing', false);
@@ -119,7 +123,7 @@ export function consentResourceKey(resources: string[]): string {
 }
 
 /** Whether the user must be asked: not first-party, and no remembered consent covering these scopes. */
-export async function needsConsent(deps: Deps, req: AuthorizationRequest, user: UserRow): Promise<boolean> {
+export async function needsConsent(deps: Pick<Deps, 'store'>, req: AuthorizationRequest, user: UserRow): Promise<boolean> {
   if (req.client.firstParty) return false;
   if (req.prompt.has('consent')) return true;
   const c = await deps.store.consents.get(user.id, req.client.id, consentResourceKey(req.resources));
@@ -129,7 +133,11 @@ export async function needsConsent(deps: Deps, req: AuthorizationRequest, user: 
 }
 
 /** Remember consent: the union of what was granted before and now. */
-export async function rememberConsent(deps: Deps, req: Pick<AuthorizationRequest, 'client' | 'scopes' | 'resources'>, user: UserRow): Promise<void> {
+export async function rememberConsent(
+  deps: Pick<Deps, 'audit' | 'clock' | 'store'>,
+  req: Pick<AuthorizationRequest, 'client' | 'scopes' | 'resources'>,
+  user: UserRow,
+): Promise<void> {
   const key = consentResourceKey(req.resources);
   const prior = await deps.store.consents.get(user.id, req.client.id, key);
   const scopes = new Set([...(prior?.scope.split(' ').filter(Boolean) ?? []), ...req.scopes]);
@@ -141,7 +149,12 @@ export async function rememberConsent(deps: Deps, req: Pick<AuthorizationRequest
  * Issue the code (hashed, AUTH_CODE_TTL, single use, bound to client, redirect URI, PKCE challenge, user,
  * scopes, resource) and build the redirect with code, state and iss (RFC 9207 §2).
  */
-export async function issueAuthorizationCode(deps: Deps, req: AuthorizationRequest, user: UserRow, authTime: number): Promise<string> {
+export async function issueAuthorizationCode(
+  deps: Pick<Deps, 'clock' | 'config' | 'store'>,
+  req: AuthorizationRequest,
+  user: UserRow,
+  authTime: number,
+): Promise<string> {
   const now = nowS(deps.clock);
   const code = mintSecret(CODE_PREFIX);
   await deps.store.codes.insert({

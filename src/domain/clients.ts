@@ -32,7 +32,10 @@ function newSecret(): { secret: string; hash: string } {
   return { secret, hash: sha256Hex(secret) };
 }
 
-export async function createClient(deps: Deps, input: NewClientInput): Promise<{ client: ClientRow; secret: string | null }> {
+export async function createClient(
+  deps: Pick<Deps, 'audit' | 'clock' | 'config' | 'store'>,
+  input: NewClientInput,
+): Promise<{ client: ClientRow; secret: string | null }> {
   const name = input.name.trim();
   if (!name || name.length > 200) throw new ClientInputError('--name is required (at most 200 characters)');
   const grants = input.grantTypes?.length
@@ -71,7 +74,7 @@ export async function createClient(deps: Deps, input: NewClientInput): Promise<{
   return { client, secret: secret?.secret ?? null };
 }
 
-export async function rotateClientSecret(deps: Deps, id: string): Promise<string | null> {
+export async function rotateClientSecret(deps: Pick<Deps, 'audit' | 'clientCache' | 'store'>, id: string): Promise<string | null> {
   const c = await deps.store.clients.get(id);
   if (!c) return null;
   if (c.tokenEndpointAuthMethod === 'none') throw new ClientInputError(`${id} is a public client; it has no secret`);
@@ -86,7 +89,7 @@ export async function rotateClientSecret(deps: Deps, id: string): Promise<string
  * The client named by `id`: a registered one from the store, or — when CIMD is enabled and the id is an
  * https URL — the client described by its metadata document (throws ClientDocumentError).
  */
-export async function loadClient(deps: Deps, id: string, ip?: string): Promise<ClientRow | null> {
+export async function loadClient(deps: Pick<Deps, 'clientCache' | 'clientDocuments' | 'store'>, id: string, ip?: string): Promise<ClientRow | null> {
   if (id.length > 2048) return null;
   if (deps.clientDocuments && isClientIdUrl(id)) return deps.clientDocuments.resolve(id, ip);
   if (id.length > 256) return null;
@@ -98,7 +101,7 @@ export async function loadClient(deps: Deps, id: string, ip?: string): Promise<C
 }
 
 /** Stamp last_used_at (for idle reaping), at most once a minute per client: no write per request. */
-export async function touchClient(deps: Deps, client: ClientRow, now: number): Promise<void> {
+export async function touchClient(deps: Pick<Deps, 'store'>, client: ClientRow, now: number): Promise<void> {
   if (client.lastUsedAt !== null && now - client.lastUsedAt < 60) return;
   client.lastUsedAt = now;
   await deps.store.clients.touch(client.id, now);
@@ -143,7 +146,7 @@ export function parseBasicAuth(header: string | null): { id: string; secret: str
  * Authenticate the client of a token, revocation or introspection request. Exactly one method may be
  * used (RFC 6749 §2.3); the method must be the client's registered one; public clients send only client_id.
  */
-export async function authenticateClient(deps: Deps, creds: ClientCredentials): Promise<ClientRow> {
+export async function authenticateClient(deps: Pick<Deps, 'clientCache' | 'clientDocuments' | 'store'>, creds: ClientCredentials): Promise<ClientRow> {
   const { basic } = creds;
   if (basic && (creds.clientSecret !== undefined || (creds.clientId !== undefined && creds.clientId !== basic.id))) {
     throw new InvalidRequest('use one client authentication method only'); // RFC 6749 §2.3

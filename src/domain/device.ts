@@ -56,7 +56,7 @@ export function normalizeUserCode(input: string): string | null {
 
 /** POST /device_authorization (RFC 8628 §3.1–3.2). */
 export async function startDeviceAuthorization(
-  deps: Deps,
+  deps: Pick<Deps, 'clock' | 'config' | 'store'>,
   client: ClientRow,
   input: { scope: string | undefined; resources: string[] },
 ): Promise<DeviceAuthorizationResponse> {
@@ -99,7 +99,7 @@ export async function startDeviceAuthorization(
 }
 
 /** The pending code a person typed, with its client; null when there is none (wrong, used or expired). */
-export async function findPendingDevice(deps: Deps, typed: string): Promise<{ row: DeviceCodeRow; client: ClientRow } | null> {
+export async function findPendingDevice(deps: Pick<Deps, 'clock' | 'store'>, typed: string): Promise<{ row: DeviceCodeRow; client: ClientRow } | null> {
   const code = normalizeUserCode(typed);
   if (!code) return null;
   const row = await deps.store.deviceCodes.getPendingByUserCode(code, nowS(deps.clock));
@@ -109,7 +109,13 @@ export async function findPendingDevice(deps: Deps, typed: string): Promise<{ ro
 }
 
 /** Approve or deny; approval also remembers consent for the client (the device page is always shown). */
-export async function decideDevice(deps: Deps, row: DeviceCodeRow, user: UserRow, authTime: number, approve: boolean): Promise<boolean> {
+export async function decideDevice(
+  deps: Pick<Deps, 'audit' | 'clock' | 'store'>,
+  row: DeviceCodeRow,
+  user: UserRow,
+  authTime: number,
+  approve: boolean,
+): Promise<boolean> {
   const ok = await deps.store.deviceCodes.decide(row.id, approve ? 'approved' : 'denied', user.id, authTime, nowS(deps.clock));
   if (ok) deps.audit.record(approve ? 'device.approved' : 'device.denied', { userId: user.id, clientId: row.clientId });
   return ok;

@@ -15,7 +15,7 @@ export type FoundToken =
   | { kind: 'refresh_token'; row: RefreshRow; family: FamilyRow };
 
 /** Find a token we issued, whatever its state (the caller decides what is active). */
-export async function findToken(deps: Deps, token: string, hint?: string): Promise<FoundToken | null> {
+export async function findToken(deps: Pick<Deps, 'keys' | 'store'>, token: string, hint?: string): Promise<FoundToken | null> {
   const tryRefresh = async (): Promise<FoundToken | null> => {
     const parsed = parseSecret(REFRESH_PREFIX, token);
     if (!parsed) return null;
@@ -40,7 +40,7 @@ export async function findToken(deps: Deps, token: string, hint?: string): Promi
 
 export type IntrospectionResponse = { active: false } | ({ active: true } & Record<string, unknown>);
 
-export async function introspectToken(deps: Deps, token: string, hint?: string): Promise<IntrospectionResponse> {
+export async function introspectToken(deps: Pick<Deps, 'clock' | 'config' | 'keys' | 'store'>, token: string, hint?: string): Promise<IntrospectionResponse> {
   if (token.length > 4096) return { active: false };
   const found = await findToken(deps, token, hint);
   if (!found) return { active: false };

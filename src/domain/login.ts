@@ -37,7 +37,10 @@ export function typedNameHash(name: string): string {
  *    may still try: the owner signing in from her own address is not locked out by someone else's
  *    guesses, and each guessing address gets one failure per window on that account, not LOGIN_RATE_LIMIT.
  */
-export async function loginWithPassword(deps: Deps, input: { username: string; password: string; ip: string }): Promise<UserRow> {
+export async function loginWithPassword(
+  deps: Pick<Deps, 'audit' | 'limits' | 'log' | 'metrics' | 'store'>,
+  input: { username: string; password: string; ip: string },
+): Promise<UserRow> {
   const { loginIp, loginAccount } = deps.limits;
   const ipKey = input.ip;
   const accountKey = input.username.toLowerCase();
@@ -74,7 +77,11 @@ export function safeNext(next: string | undefined): string {
 }
 
 /** Start an upstream sign-in: store state, nonce and PKCE verifier; return the provider URL and the state. */
-export async function startUpstreamLogin(deps: Deps, providerId: string, next: string): Promise<{ url: URL; state: string }> {
+export async function startUpstreamLogin(
+  deps: Pick<Deps, 'clock' | 'log' | 'store' | 'upstreams'>,
+  providerId: string,
+  next: string,
+): Promise<{ url: URL; state: string }> {
   const provider = deps.upstreams.get(providerId);
   if (!provider) throw new AccessDenied('unknown sign-in provider');
   const state = randomToken(32);
@@ -100,7 +107,7 @@ export async function startUpstreamLogin(deps: Deps, providerId: string, next: s
 
 /** Finish an upstream sign-in: single-use state, code exchange, ID token checks, account linking. */
 export async function finishUpstreamLogin(
-  deps: Deps,
+  deps: Pick<Deps, 'audit' | 'clock' | 'config' | 'log' | 'store' | 'upstreams'>,
   providerId: string,
   state: string,
   code: string,
@@ -129,7 +136,7 @@ export async function finishUpstreamLogin(
   return { user, next: row.nextPath };
 }
 
-export async function linkOrCreateUser(deps: Deps, id: UpstreamIdentity): Promise<UserRow> {
+export async function linkOrCreateUser(deps: Pick<Deps, 'clock' | 'config' | 'store'>, id: UpstreamIdentity): Promise<UserRow> {
   const { store, config, clock } = deps;
   const domains = config.allowedEmailDomains;
   if (domains.length) {

@@ -97,7 +97,7 @@ export interface RegisteredClient {
   response: Record<string, unknown>;
 }
 
-export async function registerClient(deps: Deps, body: unknown): Promise<RegisteredClient> {
+export async function registerClient(deps: Pick<Deps, 'audit' | 'clock' | 'config' | 'log' | 'store'>, body: unknown): Promise<RegisteredClient> {
   const m = readMetadata(body);
 
   const allowConfidential = deps.config.registrationAllowConfidential;

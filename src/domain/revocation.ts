@@ -8,7 +8,12 @@ import { OAuthError } from './errors.ts';
 import { findToken } from './introspection.ts';
 import { revokeFamily } from './tokens.ts';
 
-export async function revokeToken(deps: Deps, client: ClientRow, token: string, hint?: string): Promise<void> {
+export async function revokeToken(
+  deps: Pick<Deps, 'audit' | 'clock' | 'keys' | 'log' | 'store'>,
+  client: ClientRow,
+  token: string,
+  hint?: string,
+): Promise<void> {
   if (token.length > 4096) return;
   const found = await findToken(deps, token, hint);
   if (!found) return;

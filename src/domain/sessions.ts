@@ -13,7 +13,7 @@ export interface ActiveSession {
   user: UserRow;
 }
 
-export async function createSession(deps: Deps, userId: string): Promise<{ cookie: string; session: SessionRow }> {
+export async function createSession(deps: Pick<Deps, 'clock' | 'config' | 'store'>, userId: string): Promise<{ cookie: string; session: SessionRow }> {
   const s = mintSecret(PREFIX);
   const now = nowS(deps.clock);
   const session: SessionRow = { id: s.id, hash: s.hash, userId, authTime: now, lastSeenAt: now, expiresAt: now + deps.config.sessionTtl };
@@ -22,7 +22,7 @@ export async function createSession(deps: Deps, userId: string): Promise<{ cooki
 }
 
 /** The live session named by a cookie value, or null (unknown, wrong secret, idle or expired). */
-export async function validateSession(deps: Deps, cookie: string | undefined): Promise<ActiveSession | null> {
+export async function validateSession(deps: Pick<Deps, 'clock' | 'config' | 'store'>, cookie: string | undefined): Promise<ActiveSession | null> {
   if (!cookie) return null;
   const parsed = parseSecret(PREFIX, cookie);
   if (!parsed) return null;
@@ -39,7 +39,7 @@ export async function validateSession(deps: Deps, cookie: string | undefined): P
   return { session, user };
 }
 
-export async function endSession(deps: Deps, cookie: string | undefined): Promise<void> {
+export async function endSession(deps: Pick<Deps, 'store'>, cookie: string | undefined): Promise<void> {
   const parsed = cookie ? parseSecret(PREFIX, cookie) : null;
   if (!parsed) return;
   const session = await deps.store.sessions.get(parsed.id);

@@ -32,7 +32,7 @@ export interface Grant {
  * rotation. (Family ids are base64url: never a ".".) A resource server learns which tokens share a grant,
  * which their sub, client_id and auth_time tell it already.
  */
-export function accessToken(deps: Deps, g: Grant, familyId?: string) {
+export function accessToken(deps: Pick<Deps, 'config' | 'keys'>, g: Grant, familyId?: string) {
   const jti = familyId === undefined ? randomId(16) : `${familyId}.${randomId(16)}`;
   const { token, exp } = deps.keys.signAccessToken({
     sub: g.userId ?? g.client.id,
@@ -45,7 +45,13 @@ export function accessToken(deps: Deps, g: Grant, familyId?: string) {
   return { token, exp, jti };
 }
 
-export function newRefresh(deps: Deps, familyId: string, scopes: string[], resources: string[], now: number): { row: RefreshRow; token: string } {
+export function newRefresh(
+  deps: Pick<Deps, 'config'>,
+  familyId: string,
+  scopes: string[],
+  resources: string[],
+  now: number,
+): { row: RefreshRow; token: string } {
   const s = mintSecret(REFRESH_PREFIX);
   return {
     token: s.token,
@@ -64,7 +70,7 @@ export function newRefresh(deps: Deps, familyId: string, scopes: string[], resou
   };
 }
 
-export function tokenResponse(deps: Deps, at: { token: string }, scopes: string[], refresh?: string): TokenResponse {
+export function tokenResponse(deps: Pick<Deps, 'config'>, at: { token: string }, scopes: string[], refresh?: string): TokenResponse {
   const r: TokenResponse = { access_token: at.token, token_type: 'Bearer', expires_in: deps.config.accessTokenTtl, scope: scopes.join(' ') };
   if (refresh) r.refresh_token = refresh;
   return r;
@@ -75,7 +81,7 @@ export function tokenResponse(deps: Deps, at: { token: string }, scopes: string[
  * the refresh_token grant. Returns what was issued so a replayed code can revoke it.
  */
 export async function issueUserTokens(
-  deps: Deps,
+  deps: Pick<Deps, 'config' | 'keys' | 'store'>,
   grant: UserGrant,
   now: number,
 ): Promise<{ response: TokenResponse; familyId: string | null; jti: string; exp: number }> {
@@ -87,7 +93,7 @@ export async function issueUserTokens(
 type UserGrant = { client: ClientRow; userId: string; scopes: string[]; resources: string[]; authTime: number };
 
 /** The tokens of a user grant, signed and minted but not yet stored. */
-export function prepareUserTokens(deps: Deps, grant: UserGrant, now: number) {
+export function prepareUserTokens(deps: Pick<Deps, 'config' | 'keys'>, grant: UserGrant, now: number) {
   const { client, userId, scopes, resources, authTime } = grant;
   if (!client.grantTypes.includes('refresh_token')) {
     const at = accessToken(deps, grant);
@@ -120,7 +126,7 @@ const familyMark = (familyId: string) => `${familyId}.*`;
  * rotate, and its mark stays in revoked_access_tokens as long as any access token minted under it can live.
  * False when it was revoked already or is gone.
  */
-export function revokeFamily(deps: Deps, familyId: string, now: number): Promise<boolean> {
+export function revokeFamily(deps: Pick<Deps, 'store'>, familyId: string, now: number): Promise<boolean> {
   return deps.store.refresh.revokeFamily(familyId, now, { jti: familyMark(familyId), expiresAt: now + ACCESS_TOKEN_TTL_MAX });
 }
 

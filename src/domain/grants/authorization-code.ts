@@ -12,7 +12,7 @@ import { prepareUserTokens, revokeFamily, type TokenResponse } from '../tokens.t
 
 /** authorization_code (RFC 6749 §4.1.3): every binding checked before the atomic consume. */
 export async function exchangeAuthorizationCode(
-  deps: Deps,
+  deps: Pick<Deps, 'audit' | 'clock' | 'config' | 'keys' | 'log' | 'store'>,
   client: ClientRow,
   input: { code: string | undefined; redirectUri: string | undefined; codeVerifier: string | undefined },
 ): Promise<TokenResponse> {

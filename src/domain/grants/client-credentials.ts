@@ -6,7 +6,11 @@ import { resolveScopes, validateResources } from '../scopes.ts';
 import { accessToken, tokenResponse, type TokenResponse } from '../tokens.ts';
 
 /** client_credentials (RFC 6749 §4.4): confidential clients only, no refresh token. */
-export async function clientCredentials(deps: Deps, client: ClientRow, input: { scope: string | undefined; resources: string[] }): Promise<TokenResponse> {
+export async function clientCredentials(
+  deps: Pick<Deps, 'audit' | 'config' | 'keys'>,
+  client: ClientRow,
+  input: { scope: string | undefined; resources: string[] },
+): Promise<TokenResponse> {
   if (client.tokenEndpointAuthMethod === 'none') throw new UnauthorizedClient('public clients cannot use client_credentials');
   if (!client.grantTypes.includes('client_credentials')) throw new UnauthorizedClient('this client may not use client_credentials');
   const scopes = resolveScopes(deps.config, client, input.scope);

@@ -11,7 +11,11 @@ import { DEVICE_GRANT } from '../grant-types.ts';
 import { issueUserTokens, type TokenResponse } from '../tokens.ts';
 
 /** grant_type=urn:ietf:params:oauth:grant-type:device_code (RFC 8628 §3.4–3.5). */
-export async function pollDeviceCode(deps: Deps, client: ClientRow, deviceCode: string | undefined): Promise<TokenResponse> {
+export async function pollDeviceCode(
+  deps: Pick<Deps, 'audit' | 'clock' | 'config' | 'keys' | 'store'>,
+  client: ClientRow,
+  deviceCode: string | undefined,
+): Promise<TokenResponse> {
   if (!client.grantTypes.includes(DEVICE_GRANT)) throw new UnauthorizedClient('this client may not use the device authorization grant');
   if (!deviceCode) throw new InvalidRequest('device_code is missing');
   const parsed = parseSecret(DEVICE_PREFIX, deviceCode);

@@ -15,7 +15,7 @@ import { accessToken, newRefresh, REFRESH_PREFIX, revokeFamily, tokenResponse, t
 
 /** refresh_token (RFC 6749 §6) with rotation, reuse grace and family revocation. */
 export async function refreshTokens(
-  deps: Deps,
+  deps: Pick<Deps, 'audit' | 'clock' | 'config' | 'keys' | 'log' | 'metrics' | 'store'>,
   client: ClientRow,
   input: { refreshToken: string | undefined; scope: string | undefined; resources: string[] },
 ): Promise<TokenResponse> {
@@ -67,7 +67,7 @@ export async function refreshTokens(
 /** Whether a token may rotate: unconsumed and its family's live one (any unconsumed one before migration 10). */
 const isLive = (row: RefreshRow, family: FamilyRow) => row.consumedAt === null && (family.liveTokenId === null || family.liveTokenId === row.id);
 
-async function detectedReuse(deps: Deps, client: ClientRow, family: FamilyRow, now: number): Promise<never> {
+async function detectedReuse(deps: Pick<Deps, 'audit' | 'log' | 'metrics' | 'store'>, client: ClientRow, family: FamilyRow, now: number): Promise<never> {
   if (await revokeFamily(deps, family.id, now)) {
     deps.metrics.refreshReuse();
     deps.audit.record('refresh.reuse_detected', { userId: family.userId, clientId: client.id, details: { family_id: family.id } });
@@ -78,7 +78,7 @@ async function detectedReuse(deps: Deps, client: ClientRow, family: FamilyRow, n
 }
 
 async function issued(
-  deps: Deps,
+  deps: Pick<Deps, 'audit' | 'config' | 'store'>,
   client: ClientRow,
   family: FamilyRow,
   at: { token: string },
