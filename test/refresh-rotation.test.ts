@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { decodeJwt } from 'jose';
 import { addClient, addUser, basic, Browser, codeFrom, pkcePair, postForm } from './helpers/oauth.ts';
+import { rawQuery } from './helpers/db.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 import { parseSecret } from '../src/security/token-format.ts';
 import { revocationKeys } from '../src/domain/tokens.ts';
@@ -109,6 +110,18 @@ describe('rotation', () => {
     expect(late.status).toBe(400);
     expect((await late.json()).error_description).toBe('the refresh token was already used; its grant is revoked');
     expect((await (await refresh(b.refresh_token)).json()).error_description).toBe('the refresh token was revoked');
+  });
+
+  test('a family from before migration 10 (no live token recorded) keeps its grace, then has one live token', async () => {
+    const first = await grant();
+    const a = await (await refresh(first.refresh_token)).json();
+    const familyId = (await srv.deps.store.refresh.get(parseSecret('rt_', first.refresh_token)!.id))!.familyId;
+    await rawQuery(srv.deps.store, 'UPDATE refresh_families SET live_token_id = NULL, live_parent_id = NULL WHERE id = ?', familyId);
+    const retry = await refresh(first.refresh_token);
+    expect(retry.status).toBe(200);
+    const b = await retry.json();
+    expect((await srv.deps.store.refresh.getFamily(familyId))!.liveTokenId).toBe(parseSecret('rt_', b.refresh_token)!.id);
+    expect((await (await refresh(a.refresh_token)).json()).error).toBe('invalid_grant'); // replaced: reuse
   });
 
   test('twenty parallel retries within the grace: distinct successors, and exactly one of them redeemable', async () => {

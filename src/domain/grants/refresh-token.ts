@@ -55,7 +55,8 @@ export async function refreshTokens(
   const consumedAt = state.row.consumedAt;
   if (consumedAt === null && isLive(state.row, state.family)) throw new InvalidGrant('invalid refresh token');
   const grace = deps.config.refreshReuseGrace;
-  if (consumedAt !== null && grace > 0 && now - consumedAt <= grace && state.family.liveParentId === row.id) {
+  const successorOf = state.family.liveParentId === row.id || state.family.liveTokenId === null; // null: from before migration 10
+  if (consumedAt !== null && grace > 0 && now - consumedAt <= grace && successorOf) {
     // A lost response, or two processes refreshing at once: the successor this token's rotation made is
     // still unused, so a fresh pair replaces it — the family keeps one live refresh token.
     if (await deps.store.refresh.replaceLive(row.id, next.row, now, next.row.expiresAt)) return issued(deps, client, family, at, scopes, next.token, now);
