@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sortableId } from '../src/security/random.ts';
 import { sha256Hex } from '../src/security/hash.ts';
-import { openSqlite } from '../src/store/sqlite.ts';
+import { openSqlite } from '../src/store/sqlite/store.ts';
 import type { RefreshRow } from '../src/store/store.ts';
 
 const FAMILIES = Number(process.env.FAMILIES ?? 5000);

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, test } from 'bun:test';
 import { rmSync } from 'node:fs';
 import { runAuth } from './helpers/cli.ts';
 import { tempDir } from './helpers/server.ts';
-import { openSqlite } from '../src/store/sqlite.ts';
+import { openSqlite } from '../src/store/sqlite/store.ts';
 import { join } from 'node:path';
 import { sha256Hex } from '../src/security/hash.ts';
 

@@ -272,7 +272,7 @@ describe('faults', () => {
         const dev = () => postForm(`${srv.base}/device_authorization`, { client_id: c.client.id });
         expect((await dev()).status).toBe(200);
         // The server's own connection turns read-only: the error a read-only file or mount gives.
-        const { SqliteStore } = await import('../src/store/sqlite.ts');
+        const { SqliteStore } = await import('../src/store/sqlite/store.ts');
         const db = (srv.deps.store as InstanceType<typeof SqliteStore>).db;
         db.exec('PRAGMA query_only = ON');
         const ro = await dev();

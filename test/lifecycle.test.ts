@@ -6,7 +6,7 @@ import { copyFileSync, existsSync, rmSync, statSync, writeFileSync } from 'node:
 import { join } from 'node:path';
 import { BINARY, ensureBinary, ROOT, runAuth, spawnListening, spawnServer } from './helpers/cli.ts';
 import { startTestServer, tempDir } from './helpers/server.ts';
-import { SqliteStore } from '../src/store/sqlite.ts';
+import { SqliteStore } from '../src/store/sqlite/store.ts';
 import type { PostgresStore } from '../src/store/postgres.ts';
 import { MIGRATIONS } from '../src/store/migrations.ts';
 

@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Checkpointer, DEFAULT_CHECKPOINT_POLICY, type CheckpointPolicy } from '../src/store/checkpointer.ts';
 import { createLogger } from '../src/log.ts';
-import { openSqlite, type SqliteStore } from '../src/store/sqlite.ts';
+import { openSqlite, type SqliteStore } from '../src/store/sqlite/store.ts';
 import { MIGRATIONS } from '../src/store/migrations.ts';
 import { Q } from '../src/store/statements.ts';
 import { tempDir } from './helpers/server.ts';
@@ -28,7 +28,7 @@ test('sqlite opens with WAL, foreign keys and a busy timeout', () => {
 
 test('two processes migrating one database at once apply each migration once', async () => {
   const path = join(tempDir(), 'race.db');
-  const script = `import { openSqlite } from '${join(import.meta.dir, '../src/store/sqlite.ts')}'; const s = openSqlite(process.argv.at(-1)); console.log(JSON.stringify(await s.migrate())); await s.close();`;
+  const script = `import { openSqlite } from '${join(import.meta.dir, '../src/store/sqlite/store.ts')}'; const s = openSqlite(process.argv.at(-1)); console.log(JSON.stringify(await s.migrate())); await s.close();`;
   const run = () => Bun.spawn([process.execPath, '-e', script, path], { stdout: 'pipe' });
   const procs = [run(), run(), run()];
   const outs = await Promise.all(procs.map((p) => new Response(p.stdout).text()));

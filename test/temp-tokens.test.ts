@@ -7,7 +7,7 @@ import { TestClock } from './helpers/clock.ts';
 import { loadConfig } from '../src/config.ts';
 import { buildRegistry, normalizePath, parseScopeDeclarations, TempTokenError, TempTokenRegistry, TempTokenService } from '../src/domain/temp-tokens.ts';
 import { parseDuration } from '../src/config.ts';
-import { openSqlite, type SqliteStore } from '../src/store/sqlite.ts';
+import { openSqlite, type SqliteStore } from '../src/store/sqlite/store.ts';
 import { launchChromium } from './helpers/browser.ts';
 import { runAuth } from './helpers/cli.ts';
 import { addUser, Browser } from './helpers/oauth.ts';

@@ -4,7 +4,7 @@
 import { statSync } from 'node:fs';
 import type { Logger } from '../log.ts';
 import { Checkpointer } from './checkpointer.ts';
-import { SqliteStore } from './sqlite.ts';
+import { SqliteStore } from './sqlite/store.ts';
 import type { Store } from './store.ts';
 
 const START_AT_WAL_BYTES = 1024 * 1024;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { ConfigError, type Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { openPostgres } from './postgres.ts';
-import { openSqlite } from './sqlite.ts';
+import { openSqlite } from './sqlite/store.ts';
 import type { Store } from './store.ts';
 
 /** The SQLite path for a DATABASE_URL, or null when it names another database. */

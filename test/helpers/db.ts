@@ -3,7 +3,7 @@
 import { SQL } from 'bun';
 import { randomBytes } from 'node:crypto';
 import type { Store } from '../../src/store/store.ts';
-import { SqliteStore } from '../../src/store/sqlite.ts';
+import { SqliteStore } from '../../src/store/sqlite/store.ts';
 import { PostgresStore } from '../../src/store/postgres.ts';
 
 export const PG_URL = process.env.AUTH_TEST_PG_URL;

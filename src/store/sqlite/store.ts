@@ -1,151 +1,70 @@
 // bun:sqlite implementation of the Store: WAL, busy_timeout, foreign keys, cached prepared statements
 // (db.query caches by SQL text). Statements are shared with PostgreSQL (statements.ts); transactions are
 // synchronous here, so no other request can slip a statement into one.
-import { Database, type SQLQueryBindings, type Statement } from 'bun:sqlite';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { MIGRATIONS, LATEST_VERSION, SchemaTooNewError } from './migrations.ts';
-import * as R from './rows.ts';
-import { Q } from './statements.ts';
-import {
-  StoreUnavailableError,
-  type ClientRow,
-  type CodeRow,
-  type ConsentRow,
-  type AuditRow,
-  type DeviceCodeRow,
-  type FamilyRow,
-  type IssuedForCode,
-  type RefreshRow,
-  type SessionRow,
-  type SigningKeyRow,
-  type Store,
-  type StoreDump,
-  type SweepResult,
-  type TempTokenRow,
-  type UpstreamLoginRow,
-  type UserRow,
-} from './store.ts';
+import type { Database, SQLQueryBindings, Statement } from 'bun:sqlite';
+import { LATEST_VERSION, MIGRATIONS, SchemaTooNewError } from '../migrations.ts';
+import * as R from '../rows.ts';
+import { Q } from '../statements.ts';
+import { classify, openDatabase } from './open.ts';
+import { RevokedCache } from './revoked-cache.ts';
+import { WriteQueue } from './write-queue.ts';
+import type {
+  ClientRow,
+  CodeRow,
+  ConsentRow,
+  AuditRow,
+  DeviceCodeRow,
+  FamilyRow,
+  IssuedForCode,
+  RefreshRow,
+  SessionRow,
+  SigningKeyRow,
+  Store,
+  StoreDump,
+  SweepResult,
+  TempTokenRow,
+  UpstreamLoginRow,
+  UserRow,
+} from '../store.ts';
 
 type Row = R.Row;
 
-/** Revoked access tokens kept in memory at most (see SqliteStore.revokedSet). */
-const REVOKED_CACHE_MAX = 10_000;
-
 /** Open (creating if needed) a SQLite database at `path` (':memory:' for tests). */
 export function openSqlite(path: string): SqliteStore {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path, { create: true, strict: true });
-  // busy_timeout first: switching to WAL needs a lock another process may hold.
-  db.exec('PRAGMA busy_timeout = 5000');
-  db.exec('PRAGMA journal_mode = WAL');
-  db.exec('PRAGMA synchronous = NORMAL');
-  db.exec('PRAGMA foreign_keys = ON');
-  // Page cache of up to 64 MiB (SQLite's default is 2 MiB): token lookups in a large database then read
-  // pages from memory instead of searching the WAL index and the file (a read took half the time in a
-  // 1.7 GB WAL micro-benchmark). Memory is taken only as pages are read.
-  db.exec('PRAGMA cache_size = -65536');
-  return new SqliteStore(db, path);
-}
-
-// SQLITE_BUSY, SQLITE_LOCKED, SQLITE_READONLY, SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN: the database
-// cannot serve right now; requests get 503 and the server keeps running.
-const UNAVAILABLE = /SQLITE_(BUSY|LOCKED|READONLY|IOERR|FULL|CANTOPEN)|database is locked|readonly database|disk is full|disk I\/O error|closed database/i;
-
-function classify(e: unknown): never {
-  const code = (e as { code?: string }).code ?? '';
-  if (UNAVAILABLE.test(code) || UNAVAILABLE.test(String((e as Error)?.message)))
-    throw new StoreUnavailableError(`database unavailable: ${(e as Error).message}`);
-  throw e;
-}
-
-interface QueuedWrite {
-  fn: () => unknown;
-  // biome-ignore lint/suspicious/noExplicitAny: each queued write resolves its own caller's promise type
-  done: (v: any) => void;
-  fail: (e: unknown) => void;
+  return new SqliteStore(openDatabase(path), path);
 }
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
-  private queue: QueuedWrite[] = [];
-  /** The revoked-jti cache (revokedSet): undefined = to be read, null = too large to cache. */
-  private revoked: Set<string> | null | undefined = undefined;
-  private revokedRetryAt = 0;
-  private revokedChecked = false;
-  private dataVersion = -1;
-  /** Set by write operations that add revocations; the cache is dropped once their batch is committed. */
-  private revocationsWritten = false;
-  /** Prepared once: SAVEPOINT / RELEASE / ROLLBACK TO run for every operation of a batch. */
-  private savepoints: { begin: Statement; release: Statement; rollback: Statement } | null = null;
+  private readonly revokedCache: RevokedCache;
+  private readonly writes: WriteQueue;
   /** Prepared once: BEGIN / COMMIT around reads that belong together (readTogether). */
   private readTx: { begin: Statement; commit: Statement } | null = null;
-  /** When this connection last committed a write (performance.now()), for the WAL checkpointer. */
-  lastWriteMs = 0;
-  /** Write operations run on this connection so far (the checkpointer's measure of sustained writes). */
-  writeCount = 0;
 
   constructor(
     readonly db: Database,
     readonly path = ':memory:',
-  ) {}
-
-  /**
-   * Group commit for the writes of the request path. A WAL commit costs more than the rows it carries, so
-   * the write operations queued in one event-loop turn run in one BEGIN IMMEDIATE transaction, each inside
-   * its own SAVEPOINT: every operation stays atomic and independent (a failing one is rolled back alone and
-   * its caller gets the error), and every caller's promise resolves only after the COMMIT — a response is
-   * never sent before its write is in the WAL.
-   */
-  private write<T>(fn: () => T): Promise<T> {
-    return new Promise<T>((done, fail) => {
-      if (this.queue.length === 0) setImmediate(() => this.flushWrites());
-      this.queue.push({ fn, done, fail });
-    });
+  ) {
+    this.revokedCache = new RevokedCache(db);
+    this.writes = new WriteQueue(db, () => this.revokedCache.dropIfWritten());
   }
 
-  private flushWrites(): void {
-    this.lastWriteMs = performance.now();
-    const batch = this.queue;
-    this.queue = [];
-    this.writeCount += batch.length;
-    const out: ({ ok: true; v: unknown } | { ok: false; e: unknown })[] = [];
-    try {
-      this.savepoints ??= { begin: this.db.prepare('SAVEPOINT op'), release: this.db.prepare('RELEASE op'), rollback: this.db.prepare('ROLLBACK TO op') };
-      const sp = this.savepoints;
-      this.db
-        .transaction(() => {
-          for (const op of batch) {
-            sp.begin.run();
-            try {
-              out.push({ ok: true, v: op.fn() });
-              sp.release.run();
-            } catch (e) {
-              sp.rollback.run();
-              sp.release.run();
-              out.push({ ok: false, e });
-            }
-          }
-        })
-        .immediate();
-    } catch (e) {
-      this.dropRevokedIfWritten();
-      // BEGIN or COMMIT failed (locked, full, read-only…): nothing of the batch is stored.
-      for (const op of batch) {
-        try {
-          classify(e);
-        } catch (err) {
-          op.fail(err);
-        }
-      }
-      return;
-    }
-    this.dropRevokedIfWritten(); // before any caller of the batch is answered
-    batch.forEach((op, i) => {
-      const r = out[i]!;
-      if (r.ok) op.done(r.v);
-      else op.fail(r.e);
-    });
+  /** When this connection last committed a write (performance.now()), for the WAL checkpointer. */
+  get lastWriteMs(): number {
+    return this.writes.lastWriteMs;
+  }
+  /** Write operations run on this connection so far (the checkpointer's measure of sustained writes). */
+  get writeCount(): number {
+    return this.writes.writeCount;
+  }
+
+  private write<T>(fn: () => T): Promise<T> {
+    return this.writes.write(fn);
+  }
+
+  /** A write transaction (BEGIN IMMEDIATE: the write lock first, so processes serialise). */
+  private tx<T>(fn: () => T): T {
+    return this.writes.tx(fn);
   }
 
   /** Several reads from one snapshot under one read lock (inside a transaction already: just `fn`). */
@@ -191,26 +110,9 @@ export class SqliteStore implements Store {
       return classify(e);
     }
   }
-  private dropRevokedIfWritten(): void {
-    if (!this.revocationsWritten) return;
-    this.revocationsWritten = false;
-    if (this.revoked !== null) this.revoked = undefined;
-  }
-
   /** RESTART checkpoint on this connection (the checkpointer's safety valve; see checkpointer.ts). */
   restartWal(): { busy: number; log: number; checkpointed: number } {
     return this.db.query('PRAGMA wal_checkpoint(RESTART)').get() as { busy: number; log: number; checkpointed: number };
-  }
-
-  /** A write transaction (BEGIN IMMEDIATE: the write lock first, so processes serialise). */
-  private tx<T>(fn: () => T): T {
-    try {
-      this.lastWriteMs = performance.now();
-      this.writeCount++;
-      return this.db.transaction(fn).immediate();
-    } catch (e) {
-      return classify(e);
-    }
   }
 
   async migrate(): Promise<number[]> {
@@ -386,7 +288,7 @@ export class SqliteStore implements Store {
         if (this.run(Q.familyRevoke, now, id) !== 1) return false;
         this.run(Q.revokedAdd, mark.jti, mark.expiresAt);
         this.run(Q.revokeFamilyLegacyAccessTokens, id, now);
-        this.revocationsWritten = true;
+        this.revokedCache.written();
         return true;
       }),
     listLiveFamiliesForUser: async (userId: string, now: number) => this.all(Q.familyLiveForUser, userId, now).map(R.toFamily),
@@ -396,43 +298,14 @@ export class SqliteStore implements Store {
     add: (jti: string, expiresAt: number) =>
       this.write(() => {
         this.run(Q.revokedAdd, jti, expiresAt);
-        this.revocationsWritten = true;
+        this.revokedCache.written();
       }),
     has: async (keys: readonly [string] | readonly [string, string]) => {
-      const set = this.revokedSet();
+      const set = this.revokedCache.set();
       if (set) return set.has(keys[0]) || (keys.length === 2 && set.has(keys[1]));
       return this.one(keys.length === 2 ? Q.revokedHasEither : Q.revokedHas, ...keys) !== null;
     },
   };
-
-  /**
-   * The revoked jtis, in memory: introspection asks for every token, and a Set lookup costs nothing next to
-   * a SQLite read (~4 µs under load). The set is read again when it may be stale:
-   *  - after this connection commits a revocation (flushWrites drops it before any caller is answered);
-   *  - when another connection — `auth` commands, a second process — has committed anything: PRAGMA
-   *    data_version, looked at once per event-loop turn (a revocation committed elsewhere during a turn is
-   *    seen from the next one, as if the request had come a moment earlier).
-   * Past REVOKED_CACHE_MAX rows the table is asked directly instead (reading it all again would cost more).
-   */
-  private revokedSet(): Set<string> | null {
-    if (!this.revokedChecked) {
-      this.revokedChecked = true;
-      setImmediate(() => (this.revokedChecked = false));
-      const version = (this.one('PRAGMA data_version') as { data_version: number }).data_version;
-      if (version !== this.dataVersion) {
-        this.dataVersion = version;
-        if (this.revoked !== null) this.revoked = undefined; // (too large: retried at revokedRetryAt)
-      }
-    }
-    if (this.revoked === undefined || (this.revoked === null && performance.now() >= this.revokedRetryAt)) {
-      const rows = this.all(`SELECT jti FROM revoked_access_tokens LIMIT ${REVOKED_CACHE_MAX + 1}`);
-      if (rows.length > REVOKED_CACHE_MAX) {
-        this.revoked = null;
-        this.revokedRetryAt = performance.now() + 10_000;
-      } else this.revoked = new Set(rows.map((r) => r.jti as string));
-    }
-    return this.revoked;
-  }
 
   deviceCodes = {
     insert: (d: DeviceCodeRow) =>
