@@ -1,4 +1,4 @@
-// The Store: a small async interface per aggregate. SQLite implements it now (sqlite.ts); PostgreSQL can
+// The Store: a small async interface per aggregate. SQLite implements it now (sqlite/store.ts); PostgreSQL can
 // implement it later without touching the domain. Times are unix seconds. Secrets arrive already hashed.
 // Every single-use operation is one conditional UPDATE … RETURNING, never read-then-write.
 
