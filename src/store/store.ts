@@ -1,5 +1,5 @@
-// The Store: a small async interface per aggregate. SQLite implements it now (sqlite/store.ts); PostgreSQL can
-// implement it later without touching the domain. Times are unix seconds. Secrets arrive already hashed.
+// The Store: a small async interface per aggregate, implemented by SQLite (sqlite/store.ts) and PostgreSQL
+// (postgres.ts) alike; the domain sees only this. Times are unix seconds. Secrets arrive already hashed.
 // Every single-use operation is one conditional UPDATE … RETURNING, never read-then-write.
 
 export type ClientOrigin = 'operator' | 'seed' | 'dynamic' | 'metadata_document';
