@@ -6,12 +6,11 @@ import { SQL } from 'bun';
 import type { Logger } from '../log.ts';
 import { MIGRATIONS, LATEST_VERSION, SchemaTooNewError } from './migrations.ts';
 import * as R from './rows.ts';
+import { singleStatements } from './single-statements.ts';
 import { Q } from './statements.ts';
 import {
   StoreUnavailableError,
-  type ClientRow,
   type CodeRow,
-  type ConsentRow,
   type AuditRow,
   type DeviceCodeRow,
   type FamilyRow,
@@ -22,9 +21,6 @@ import {
   type Store,
   type StoreDump,
   type SweepResult,
-  type TempTokenRow,
-  type UpstreamLoginRow,
-  type UserRow,
 } from './store.ts';
 
 type Row = R.Row;
@@ -92,6 +88,12 @@ export async function openPostgres(url: string, opts: PostgresOptions): Promise<
 
 export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
+  /** The single-statement methods both drivers share (single-statements.ts), run by this driver. */
+  private readonly shared = singleStatements({
+    one: (sql, ...params) => this.one(sql, ...params),
+    all: (sql, ...params) => this.all(sql, ...params),
+    run: (sql, ...params) => this.run(sql, ...params),
+  });
   constructor(readonly sql: SQL) {}
 
   private async q(runner: Runner, text: string, params: unknown[]): Promise<Row[] & { count?: number }> {
@@ -203,27 +205,13 @@ export class PostgresStore implements Store {
   }
 
   clients = {
-    insert: async (c: ClientRow) => void (await this.run(Q.clientInsert, ...R.clientParams(c))),
-    get: async (id: string) => this.oneAs(R.toClient, Q.clientGet, id),
-    list: async () => (await this.all(Q.clientList)).map(R.toClient),
+    ...this.shared.clients,
     remove: async (id: string) =>
       this.tx(async (t) => {
         await t.run(Q.refreshDeleteForClient, id);
         return (await t.run(Q.clientRemove, id)) > 0;
       }),
-    setSecretHash: async (id: string, hash: string) => (await this.run(Q.clientSetSecret, hash, id)) > 0,
     touch: async (id: string, now: number) => void (await this.run(Q.clientTouch, now, id)),
-    upsertDocument: async (c: ClientRow) =>
-      void (await this.run(
-        Q.clientUpsertDocument,
-        c.id,
-        c.name,
-        R.json(c.redirectUris),
-        R.json(c.grantTypes),
-        R.json(c.scopes),
-        R.json(c.metadata),
-        c.createdAt,
-      )),
     reapDocuments: async (keep: number) =>
       this.tx(async (t) => {
         const over = Number((await t.one(Q.clientDocumentCount))?.n ?? 0) - Math.max(0, keep);
@@ -237,51 +225,37 @@ export class PostgresStore implements Store {
   };
 
   users = {
-    insert: async (u: UserRow) => void (await this.run(Q.userInsert, ...R.userParams(u))),
-    get: async (id: string) => this.oneAs(R.toUser, Q.userGet, id),
-    getByUsername: async (username: string) => this.oneAs(R.toUser, Q.userByName, username),
-    getByVerifiedEmail: async (email: string) => this.oneAs(R.toUser, Q.userByVerifiedEmail, email),
-    list: async () => (await this.all(Q.userList)).map(R.toUser),
-    count: async () => Number((await this.one(Q.userCount))?.n ?? 0),
+    ...this.shared.users,
     remove: async (username: string) =>
       this.tx(async (t) => {
         await t.run(Q.refreshDeleteForUser, username);
         return (await t.run(Q.userRemove, username)) > 0;
       }),
-    setPasswordHash: async (id: string, hash: string) => (await this.run(Q.userSetPassword, hash, id)) > 0,
-    linkIdentity: async (provider: string, subject: string, userId: string, email: string | null, now: number) =>
-      void (await this.run(Q.identityLink, provider, subject, userId, email, now)),
-    getByIdentity: async (provider: string, subject: string) => this.oneAs(R.toUser, Q.userByIdentity, provider, subject),
   };
 
   sessions = {
+    ...this.shared.sessions,
     insert: async (s: SessionRow) => void (await this.run(Q.sessionInsert, ...R.sessionParams(s))),
-    get: async (id: string) => this.oneAs(R.toSession, Q.sessionGet, id),
     touch: async (id: string, now: number) => void (await this.run(Q.sessionTouch, now, id)),
-    remove: async (id: string) => void (await this.run(Q.sessionRemove, id)),
-    removeForUser: async (userId: string) => this.run(Q.sessionRemoveForUser, userId),
   };
 
   consents = {
-    get: async (userId: string, clientId: string, resource: string) => this.oneAs(R.toConsent, Q.consentGet, userId, clientId, resource),
-    upsert: async (c: ConsentRow) => void (await this.run(Q.consentUpsert, c.userId, c.clientId, c.resource, c.scope, c.createdAt)),
-    listForUser: async (userId: string) => (await this.all(Q.consentList, userId)).map(R.toConsent),
-    remove: async (userId: string, clientId: string) => this.run(Q.consentRemove, userId, clientId),
+    ...this.shared.consents,
   };
 
   keys = {
+    ...this.shared.keys,
     insert: async (k: SigningKeyRow) => this.insertUnlessTaken(Q.keyInsert, R.keyParams(k)), // false: another active key won
     rotate: async (k: SigningKeyRow, now: number, expiresAt: number) =>
       this.tx(async (t) => {
         await t.run(Q.keyRetireActive, now, expiresAt);
         await t.run(Q.keyInsert, ...R.keyParams(k));
       }),
-    listPublished: async (now: number) => (await this.all(Q.keyListPublished, now)).map(R.toKey),
   };
 
   codes = {
+    ...this.shared.codes,
     insert: async (c: CodeRow) => void (await this.run(Q.codeInsert, ...R.codeParams(c))),
-    get: async (id: string) => this.oneAs(R.toCode, Q.codeGet, id),
     redeem: async (id: string, now: number, issued: IssuedForCode) =>
       this.tx(async (t) => {
         if ((await t.run(Q.codeRedeem, now, issued.family?.row.id ?? null, issued.jti, issued.exp, id, now)) !== 1) return false;
@@ -294,13 +268,12 @@ export class PostgresStore implements Store {
   };
 
   refresh = {
+    ...this.shared.refresh,
     insertFamily: async (f: FamilyRow, first: RefreshRow) =>
       this.tx(async (t) => {
         await t.run(Q.familyInsert, ...R.familyParams(f));
         await t.run(Q.refreshInsert, ...R.refreshParams(first));
       }),
-    getFamily: async (id: string) => this.oneAs(R.toFamily, Q.familyGet, id),
-    get: async (id: string) => this.oneAs(R.toRefresh, Q.refreshGet, id),
     getWithFamily: async (id: string) => this.oneAs(R.toRefreshWithFamily, Q.refreshWithFamily, id),
     rotate: async (oldId: string, now: number, next: RefreshRow, familyExpiresAt: number) =>
       this.tx(async (t) => {
@@ -322,7 +295,6 @@ export class PostgresStore implements Store {
         await t.run(Q.revokeFamilyLegacyAccessTokens, id, now);
         return true;
       }),
-    listLiveFamiliesForUser: async (userId: string, now: number) => (await this.all(Q.familyLiveForUser, userId, now)).map(R.toFamily),
   };
 
   revokedAccessTokens = {
@@ -332,9 +304,8 @@ export class PostgresStore implements Store {
   };
 
   deviceCodes = {
+    ...this.shared.deviceCodes,
     insert: async (d: DeviceCodeRow) => this.insertUnlessTaken(Q.deviceInsert, R.deviceParams(d)), // false: the user code is taken
-    get: async (id: string) => this.oneAs(R.toDevice, Q.deviceGet, id),
-    getPendingByUserCode: async (userCode: string, now: number) => this.oneAs(R.toDevice, Q.deviceByUserCode, userCode, now),
     poll: async (id: string, nowMs: number) =>
       // The row is locked (FOR UPDATE) for the read-then-update, so concurrent polls serialise.
       this.tx(async (t) => {
@@ -351,37 +322,21 @@ export class PostgresStore implements Store {
     consume: async (id: string) => this.oneAs(R.toDevice, Q.deviceConsume, id),
   };
 
-  tempTokens = {
-    insert: async (t: TempTokenRow) => void (await this.run(Q.tempInsert, ...R.tempTokenParams(t))),
-    get: async (id: string) => this.oneAs(R.toTempToken, Q.tempGet, id),
-    consume: async (id: string, now: number) => (await this.run(Q.tempConsume, now, id, now)) === 1,
-    deleteByResource: async (scope: string, resourceId: string) => this.run(Q.tempDeleteByResource, scope, resourceId),
-    deleteExpired: async (before: number) => this.run(Q.tempDeleteExpired, before),
-  };
+  tempTokens = this.shared.tempTokens;
 
   audit = {
+    ...this.shared.audit,
     append: async (rows: AuditRow[]) => {
       if (!rows.length) return;
       await this.tx(async (t) => {
         for (const a of rows) await t.run(Q.auditInsert, ...R.auditParams(a));
       });
     },
-    list: async (q: { since: number; userId?: string; limit: number }) =>
-      (q.userId ? await this.all(Q.auditListUser, q.since, q.userId, q.limit) : await this.all(Q.auditList, q.since, q.limit)).map(R.toAudit),
-    deleteBefore: async (time: number) => this.run(Q.auditDeleteBefore, time),
   };
 
-  rateLimits = {
-    hit: async (key: string, windowS: number, now: number) => {
-      const r = (await this.one(Q.rateHit, key, now, now - windowS, now - windowS))!;
-      return { count: Number(r.count), windowStart: Number(r.window_start) };
-    },
-  };
+  rateLimits = this.shared.rateLimits;
 
-  upstreamLogins = {
-    insert: async (r: UpstreamLoginRow) => void (await this.run(Q.upstreamInsert, ...R.upstreamLoginParams(r))),
-    take: async (stateHash: string, now: number) => this.oneAs(R.toUpstreamLogin, Q.upstreamTake, stateHash, now),
-  };
+  upstreamLogins = this.shared.upstreamLogins;
 
   async dump(now: number): Promise<StoreDump> {
     return {
