@@ -1,5 +1,6 @@
-// The route tables: the protocol endpoints as plain handlers for Bun's native router, pages and the rest as
-// an Elysia app. The error handler comes first: Elysia applies onError only to routes registered after it.
+// The one Elysia app that serves every endpoint: the request lifecycle (id, early refusals, log line,
+// metrics) and the error handler first — Elysia applies onError only to routes registered after it — then
+// the protocol endpoints and the pages. Documents fixed at start-up (the metadata) are Bun static routes.
 import { Elysia } from 'elysia';
 import type { Deps } from './domain/deps.ts';
 import { errorHandler, errorResponder } from './http/error-handler.ts';
@@ -18,7 +19,7 @@ import { tempTokenRoutes } from './http/routes/temp-tokens.ts';
 import { metricsRoutes } from './http/routes/metrics.ts';
 import { accountRoutes } from './http/routes/account.ts';
 import { CORS_PATHS, corsPreflight } from './http/headers.ts';
-import { pathOf, type RouteTable } from './http/serve.ts';
+import { mountRoutes, pathOf, requestLifecycle, type RouteTable } from './http/serve.ts';
 
 export function createApp(deps: Deps) {
   const https = deps.config.baseUrl.startsWith('https:');
@@ -46,7 +47,10 @@ export function createApp(deps: Deps) {
     ...revokeRoutes(deps),
   };
   const app = new Elysia({ name: 'auth' })
-    .use(errorHandler(onError))
+    .use(requestLifecycle({ trustProxy: deps.config.trustProxy, log: deps.log, metrics: deps.metrics }))
+    .use(errorHandler(onError));
+  const fixed = mountRoutes(app, routes);
+  app
     .use(staticRoutes())
     .use(authorizeRoutes(deps))
     .use(loginRoutes(deps))
@@ -56,7 +60,7 @@ export function createApp(deps: Deps) {
     .use(metricsRoutes(deps))
     .use(accountRoutes(deps))
     .options('/*', ({ request }) => (CORS_PATHS.has(pathOf(request.url)) ? corsPreflight() : new Response(null, { status: 404 })));
-  return { routes, app, onError };
+  return { app, fixed, onError };
 }
 
 export type App = ReturnType<typeof createApp>;

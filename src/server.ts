@@ -7,7 +7,7 @@ import type { Config } from './config.ts';
 import type { Deps } from './domain/deps.ts';
 import { ensureSeeds } from './seed.ts';
 import { buildDeps } from './deps.ts';
-import { LISTENER_BODY_CEILING, requestWrapper } from './http/serve.ts';
+import { LISTENER_BODY_CEILING } from './http/serve.ts';
 import type { Logger } from './log.ts';
 import { openStore } from './store/open.ts';
 import { startMaintenance } from './store/maintenance.ts';
@@ -91,13 +91,14 @@ export async function startServer(config: Config, log: Logger, opts: { clock?: C
     server.stop(true);
     throw e;
   }
-  const { routes, app, onError } = createApp(deps);
-  const wrap = requestWrapper(config, log, deps.metrics, onError);
-  // Compose Elysia's handler once, before the first request (its `fetch` getter compiles on first use).
-  const fetch = wrap.fallback(app.fetch as (req: Request) => Response | Promise<Response>);
+  const { app, fixed } = createApp(deps);
+  // The context's `server` (the client's address) is the app's server; its handler is composed once,
+  // before the first request (Elysia's `fetch` getter compiles on first use).
+  app.server = server;
+  const fetch = app.fetch;
   const inflight = new Set<Promise<unknown>>();
   server.reload({
-    routes: wrap.routes(routes),
+    routes: fixed,
     fetch,
     error(e) {
       log.error('server error', { error: String(e) });

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureBinary, runAuth, spawnServer } from './helpers/cli.ts';
 import { addClient, addUser, basic, Browser, codeFrom, hiddenValue, pkcePair, postForm } from './helpers/oauth.ts';
-import { freePort, startTestServer, tempDir, type TestServer } from './helpers/server.ts';
+import { eventually, freePort, startTestServer, tempDir, type TestServer } from './helpers/server.ts';
 
 const CB = 'https://app.example/cb';
 
@@ -64,6 +64,7 @@ describe('rate limits', () => {
       expect((await dev('10.0.0.2')).status).toBe(200);
       // The request log line names the forwarded client; without the header, the socket's peer.
       await fetch(`${trusted.base}/health`);
+      await eventually(() => trusted.logs.some((l) => l.includes('"path":"/health"')));
       const ips = trusted.logs.filter((l) => l.includes('"msg":"request"')).map((l) => JSON.parse(l) as { path: string; ip: string });
       expect(ips.filter((l) => l.path === '/device_authorization').map((l) => l.ip)).toEqual(['10.0.0.1', '10.0.0.1', '10.0.0.2']);
       expect(ips.find((l) => l.path === '/health')?.ip).toBe('127.0.0.1');
@@ -73,7 +74,7 @@ describe('rate limits', () => {
     const plain = await startTestServer();
     try {
       await fetch(`${plain.base}/health`, { headers: { 'X-Forwarded-For': '6.6.6.6' } });
-      const line = plain.logs.find((l) => l.includes('"msg":"request"') && l.includes('"path":"/health"'))!;
+      const line = await eventually(() => plain.logs.find((l) => l.includes('"msg":"request"') && l.includes('"path":"/health"')));
       expect((JSON.parse(line) as { ip: string }).ip).toBe('127.0.0.1');
     } finally {
       await plain.close();

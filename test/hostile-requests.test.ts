@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { rawQuery } from './helpers/db.ts';
 import { rawBody, rawRequest } from './helpers/raw-http.ts';
 import { addClient, addUser } from './helpers/oauth.ts';
-import { startTestServer, type TestServer } from './helpers/server.ts';
+import { eventually, startTestServer, type TestServer } from './helpers/server.ts';
 
 const CB = 'https://app.example/cb';
 const MIB = 1024 * 1024;
@@ -94,7 +94,7 @@ describe('bodies over the 1 MiB cap', () => {
     // Even a length that was never going to come: answered at once.
     const huge = await rawRequest(srv.port, 'POST /token HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000000000000\r\n\r\nabc', 2000);
     expect(huge.status).toBe(413);
-    expect(srv.logs.filter((l) => l.includes('"msg":"request"') && l.includes('"status":413')).length).toBe(6);
+    await eventually(() => srv.logs.filter((l) => l.includes('"msg":"request"') && l.includes('"status":413')).length === 6);
   });
 
   test('a chunked body is cut at the cap: 413, not a 500 with a stack', async () => {
@@ -102,8 +102,9 @@ describe('bodies over the 1 MiB cap', () => {
       const a = await chunked(path, path === '/register' ? 'application/json' : 'application/x-www-form-urlencoded');
       expect(a.status).toBe(413);
     }
+    // With the three declared-length ones of the test before (two on /token); counted after each response.
+    await eventually(() => srv.deps.metrics.render().includes('auth_http_requests_total{route="/login",status="413"} 2'));
     const metrics = await (await fetch(`${srv.base}/metrics`)).text();
-    // With the three declared-length ones of the test before (two on /token).
     expect(metrics).toContain('auth_http_requests_total{route="/token",status="413"} 3');
     expect(metrics).toContain('auth_http_requests_total{route="/login",status="413"} 2');
     expect(loud(srv.logs)).toEqual([]);

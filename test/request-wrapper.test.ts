@@ -1,15 +1,16 @@
-// The request wrapper (src/http/serve.ts) on its own: real HTTP against Bun.serve on a random port, with
-// handlers that succeed, throw OAuth errors, and throw unexpectedly (synchronously and asynchronously).
-// Issue 2: one log line per request, X-Request-Id echoed, 500 server_error with a short id and the stack
-// only in the log — for the native routes and for the Elysia fallback alike.
+// The request lifecycle (src/http/serve.ts) and the error handler on an Elysia app of their own: real HTTP
+// against Bun.serve on a random port, with handlers that succeed, throw OAuth errors, and throw
+// unexpectedly (synchronously and asynchronously). Issue 2: one log line per request, X-Request-Id echoed,
+// 500 server_error with a short id and the stack only in the log — for mounted handlers and Elysia routes.
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { Elysia } from 'elysia';
 import { loadConfig } from '../src/config.ts';
 import { InvalidRequest } from '../src/domain/errors.ts';
 import { Metrics } from '../src/domain/metrics.ts';
 import { errorHandler, errorResponder } from '../src/http/error-handler.ts';
-import { requestWrapper } from '../src/http/serve.ts';
+import { mountRoutes, requestLifecycle } from '../src/http/serve.ts';
 import { createLogger } from '../src/log.ts';
+import { eventually } from './helpers/server.ts';
 
 const lines: string[] = [];
 const log = createLogger('info', 'json', (l) => lines.push(l));
@@ -19,41 +20,43 @@ let base = '';
 
 beforeAll(() => {
   const onError = errorResponder({ log, issuer: 'http://127.0.0.1', https: false, metrics });
-  const wrap = requestWrapper(loadConfig({}), log, metrics, onError);
-  const app = new Elysia().use(errorHandler(onError)).get('/elysia-throws', () => {
-    throw new Error('elysia boom');
-  });
-  server = Bun.serve({
-    port: 0,
-    hostname: '127.0.0.1',
-    routes: wrap.routes({
-      '/ok': { GET: () => new Response('{"ok":true}', { headers: { 'Content-Type': 'application/json' } }) },
-      '/fixed': { GET: new Response('{"fixed":true}', { headers: { 'Content-Type': 'application/json' } }) },
-      '/sync-throws': {
-        GET: () => {
-          throw new Error('sync boom');
-        },
+  const app = new Elysia()
+    .use(requestLifecycle({ trustProxy: loadConfig({}).trustProxy, log, metrics }))
+    .use(errorHandler(onError))
+    .get('/elysia-throws', () => {
+      throw new Error('elysia boom');
+    });
+  const fixed = mountRoutes(app, {
+    '/ok': { GET: () => new Response('{"ok":true}', { headers: { 'Content-Type': 'application/json' } }) },
+    '/fixed': { GET: new Response('{"fixed":true}', { headers: { 'Content-Type': 'application/json' } }) },
+    '/sync-throws': {
+      GET: () => {
+        throw new Error('sync boom');
       },
-      '/async-throws': { GET: async () => Promise.reject(new Error('async boom')) },
-      '/oauth-error': {
-        POST: async () => {
-          throw new InvalidRequest('nope');
-        },
+    },
+    '/async-throws': { GET: async () => Promise.reject(new Error('async boom')) },
+    '/oauth-error': {
+      POST: async () => {
+        throw new InvalidRequest('nope');
       },
-    }),
-    fetch: wrap.fallback(app.fetch as (req: Request) => Response | Promise<Response>),
+    },
   });
+  server = Bun.serve({ port: 0, hostname: '127.0.0.1', routes: fixed, fetch: app.fetch });
+  app.server = server;
   base = `http://127.0.0.1:${server.port}`;
 });
 afterAll(() => server.stop(true));
 
 const requestLines = () => lines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'request');
+/** The log line of request `id`, written just after its response went out (onAfterResponse). */
+const lineOf = (id: string) => eventually(() => requestLines().find((l) => l.request_id === id));
 
 test('a native route answers with its request id and logs one line', async () => {
   const r = await fetch(`${base}/ok?secret=x`, { headers: { 'X-Request-Id': 'trace-ok' } });
   expect(r.status).toBe(200);
   expect(r.headers.get('x-request-id')).toBe('trace-ok');
-  expect(requestLines().filter((l) => l.request_id === 'trace-ok')).toEqual([expect.objectContaining({ method: 'GET', path: '/ok', status: 200 })]);
+  expect(await lineOf('trace-ok')).toMatchObject({ method: 'GET', path: '/ok', status: 200 });
+  expect(requestLines().filter((l) => l.request_id === 'trace-ok').length).toBe(1);
 });
 
 test('a fixed Response route is served by Bun as is: no request id, no log line; other methods fall through', async () => {
@@ -64,6 +67,7 @@ test('a fixed Response route is served by Bun as is: no request id, no log line;
   expect((await fetch(`${base}/fixed`)).status).toBe(200); // served again: Bun keeps its own copy of the body
   const post = await fetch(`${base}/fixed`, { method: 'POST' });
   expect(post.status).toBe(404);
+  await lineOf(post.headers.get('x-request-id')!);
   expect(
     requestLines()
       .slice(before)
@@ -81,7 +85,7 @@ for (const path of ['/sync-throws', '/async-throws', '/elysia-throws']) {
     expect(JSON.stringify(body)).not.toContain('boom');
     const err = lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'unhandled error' && l.request_id === id);
     expect(err.stack).toContain('boom');
-    expect(requestLines().find((l) => l.request_id === id)).toMatchObject({ path, status: 500 });
+    expect(await lineOf(id)).toMatchObject({ path, status: 500 });
   });
 }
 
@@ -91,7 +95,7 @@ test('an OAuth error thrown by a native route is its RFC response, logged with i
   expect(await r.json()).toEqual({ error: 'invalid_request', error_description: 'nope' });
   const id = r.headers.get('x-request-id')!;
   expect(id).toBeTruthy();
-  expect(requestLines().find((l) => l.request_id === id)).toMatchObject({ method: 'POST', path: '/oauth-error', status: 400 });
+  expect(await lineOf(id)).toMatchObject({ method: 'POST', path: '/oauth-error', status: 400 });
 });
 
 test('other methods on a native path and unknown paths fall through to Elysia: 404 JSON', async () => {

@@ -1,6 +1,6 @@
 // RFC 8414 authorization server metadata, RFC 7517 JWKS, CORS policy.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { startTestServer, type TestServer } from './helpers/server.ts';
+import { eventually, startTestServer, type TestServer } from './helpers/server.ts';
 
 let srv: TestServer;
 beforeAll(async () => {
@@ -109,7 +109,7 @@ describe('RFC 8414 metadata: ETag, If-None-Match, HEAD, logging', () => {
     const from = srv.logs.length;
     await conditional(srv.base);
     expect((await fetch(`${srv.base}/.well-known/oauth-authorization-server`)).headers.get('x-request-id')).toBeNull();
-    expect(metadataLines(srv.logs, from)).toEqual(['POST 404']);
+    expect(await eventually(() => metadataLines(srv.logs, from).length > 0 && metadataLines(srv.logs, from))).toEqual(['POST 404']);
     expect(srv.deps.metrics.render()).not.toContain('route="/.well-known/oauth-authorization-server",status="200"');
   });
 
@@ -118,6 +118,8 @@ describe('RFC 8414 metadata: ETag, If-None-Match, HEAD, logging', () => {
     await conditional(logged.base);
     const r = await fetch(`${logged.base}/.well-known/oauth-authorization-server`, { headers: { 'X-Request-Id': 'trace-md' } });
     expect(r.headers.get('x-request-id')).toBe('trace-md');
+    // Each line is written just after its response went out: the last request's line closes the set.
+    await eventually(() => logged.logs.some((l) => l.includes('"request_id":"trace-md"')));
     const lines = metadataLines(logged.logs, from);
     expect(lines.filter((l) => l === 'GET 304')).toHaveLength(5);
     expect(lines).toContain('HEAD 200');

@@ -1,4 +1,4 @@
-// Per-request facts the HTTP wrapper learns before Elysia sees the request: id, client IP, start time.
+// Per-request facts the request lifecycle (serve.ts) learns first: id, client IP, start time.
 import { randomId } from '../security/random.ts';
 
 // Request ids need to be unique, not unpredictable: a random per-process prefix and a counter.
@@ -34,11 +34,6 @@ export function attachMeta(req: Request, peer: PeerSource, trustProxy: boolean):
   const m = { id: given && REQUEST_ID_RE.test(given) ? given : nextId(), ip, start: performance.now() };
   meta.set(req, m);
   return m;
-}
-
-/** The same facts for a request the wrapper rebuilt (a capped body). */
-export function attachMetaTo(req: Request, m: RequestMeta): void {
-  meta.set(req, m);
 }
 
 export function requestMeta(req: Request): RequestMeta {

@@ -89,7 +89,11 @@ export function errorResponder(opts: ErrorOptions) {
 }
 
 export function errorHandler(respond: ReturnType<typeof errorResponder>) {
-  return new Elysia({ name: 'error-handler' }).onError({ as: 'global' }, ({ code, error, request }) => respond(error, request, code));
+  return new Elysia({ name: 'error-handler' }).onError({ as: 'global' }, ({ code, error, request, set }) => {
+    const response = respond(error, request, code);
+    set.status = response.status; // what the request lifecycle logs and counts
+    return response;
+  });
 }
 
 /** Name the offending parameter without echoing values or the schema. */

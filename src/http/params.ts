@@ -2,8 +2,9 @@
 // repeated query key and lets invalid UTF-8 through, so OAuth endpoints parse their own parameters:
 // RFC 6749 §3.1 / §3.2 — "Request and response parameters MUST NOT be included more than once";
 // parameters without a value are treated as omitted; values must be UTF-8 without control characters.
-import { InvalidRequest, OAuthError } from '../domain/errors.ts';
+import { InvalidRequest } from '../domain/errors.ts';
 import { CONTROL_CHARACTERS } from '../security/control.ts';
+import { readBodyText } from './body.ts';
 
 /** What an endpoint accepts: max length per parameter and whether it may repeat (e.g. RFC 8707 `resource`). */
 export type ParamSpec = Record<string, { max: number; repeat?: boolean }>;
@@ -80,12 +81,6 @@ export function queryParams(request: Request, spec: ParamSpec, opts: { lenient?:
   return parseParams(q < 0 ? '' : url.slice(q + 1), spec, opts);
 }
 
-export class PayloadTooLarge extends OAuthError {
-  constructor(limit: number) {
-    super('invalid_request', `request body too large (at most ${limit} bytes)`, 413);
-  }
-}
-
 /**
  * Read an `application/x-www-form-urlencoded` body (RFC 6749 §3.2) of at most `limit` bytes.
  *
@@ -99,11 +94,7 @@ export async function formParams(request: Request, spec: ParamSpec, limit = 16 *
   if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type)) {
     throw new InvalidRequest('the body must be application/x-www-form-urlencoded');
   }
-  const declared = Number(request.headers.get('content-length') ?? '0');
-  if (declared > limit) throw new PayloadTooLarge(limit);
-  const text = await request.text();
-  // Each UTF-16 unit is 1–3 bytes of UTF-8: only a body between limit/3 and limit units needs counting.
-  if (text.length > limit || (text.length > limit / 3 && Buffer.byteLength(text, 'utf8') > limit)) throw new PayloadTooLarge(limit);
+  const text = await readBodyText(request, limit);
   if (text.includes('\uFFFD')) throw new InvalidRequest('the body is not valid UTF-8');
   return parseParams(text, spec);
 }

@@ -1,107 +1,31 @@
-// The request wrapper around both routers. The protocol endpoints clients call at volume (JWKS, token,
-// introspection, revocation, device authorization, authorize, health) are plain handlers on Bun's native
-// router (`Bun.serve({ routes })`); pages and the rest go through Elysia (`fetch`). Either way a request gets
-// an id, errors become the same RFC responses (errorResponder), and one log line and one metrics sample are
-// written. (Moving them off Elysia took metadata from ~57k to ~65k req/s and introspection from ~16k to ~19k
-// in one profiling run, before the other changes of issue 9.)
+// The request lifecycle, as an Elysia plugin applied once to the one app (src/app.ts): every request gets an
+// id (X-Request-Id, echoed when the client sent a usable one) and its client address; a request with a Host
+// that is not an authority or a declared body over the cap is answered before any route runs; after the
+// response, one log line and one metrics sample.
 //
-// A route may instead be a `Response` fixed at start-up (the RFC 8414 metadata, unless LOG_METADATA): Bun
-// serves it without running JavaScript — with 304 to a matching If-None-Match, and HEAD — so it gets no
-// request id, log line or metrics sample, like a file behind a web server with its access log off. Only for
-// public documents that never change while the process runs.
-import type { Server } from 'bun';
-import type { Config } from '../config.ts';
+// A route may instead be a `Response` fixed at start-up (the RFC 8414 metadata, unless LOG_METADATA): it is
+// handed to Bun as a static route, which answers without running JavaScript — with 304 to a matching
+// If-None-Match, and HEAD — so it gets no request id, log line or metrics sample, like a file behind a web
+// server with its access log off. Only for public documents that never change while the process runs.
+import { Elysia } from 'elysia';
 import type { Metrics } from '../domain/metrics.ts';
 import type { Logger } from '../log.ts';
-import { attachMeta, attachMetaTo, type RequestMeta } from './context.ts';
+import { attachMeta, type PeerSource, requestMeta } from './context.ts';
 import { JSON_NO_STORE } from './headers.ts';
-import { PayloadTooLarge } from './params.ts';
 
-/** The largest request body any route reads (form bodies are capped lower, at 16 KiB, by formParams). */
+/** The largest request body any route reads (form and JSON bodies are capped lower, at 16 KiB, when read). */
 export const MAX_BODY_BYTES = 1024 * 1024;
 /**
  * Bun's own cap, set far above MAX_BODY_BYTES: Bun answers a Content-Length over its cap itself, without
- * running our code, so that answer would be neither logged nor counted. The wrapper enforces MAX_BODY_BYTES
- * instead (a declared length before anything is read, a chunked body while it streams).
+ * running our code, so that answer would be neither logged nor counted. The lifecycle refuses a declared
+ * length over MAX_BODY_BYTES instead, and the body readers (http/body.ts) cap what they read.
  */
 export const LISTENER_BODY_CEILING = Number.MAX_SAFE_INTEGER;
 
 /** A protocol endpoint: the request in, the response out; errors are thrown (OAuthError & co). */
 export type Handler = (request: Request) => Response | Promise<Response>;
-/** Path → method → handler, or a fixed Response for GET (served by Bun, HEAD included, unlogged). Other
- * methods on these paths fall through to Elysia (404, CORS preflight). */
+/** Path → method → handler, or a fixed Response for GET (a Bun static route, HEAD included, unlogged). */
 export type RouteTable = Record<string, { GET?: Handler | Response; POST?: Handler }>;
-
-type OnError = (error: unknown, request: Request) => Response;
-type BunRoute = (req: Request, srv: Server<undefined>) => Response | Promise<Response>;
-
-const INTERNAL_ERROR = () => new Response('{"error":"server_error"}', { status: 500, headers: { 'Content-Type': 'application/json' } });
-
-export function requestWrapper(config: Config, log: Logger, metrics: Metrics, onError: OnError) {
-  const trustProxy = config.trustProxy;
-
-  const finish = (req: Request, res: Response, meta: RequestMeta, path: string): Response => {
-    try {
-      res.headers.set('X-Request-Id', meta.id);
-    } catch {
-      // immutable headers (never for our own responses)
-    }
-    const ms = performance.now() - meta.start;
-    metrics.request(path, res.status, ms / 1000);
-    log.request({ method: req.method, path, status: res.status, durationMs: Math.round(ms * 100) / 100, requestId: meta.id, ip: meta.ip });
-    return res;
-  };
-
-  /** A native route: logged under the route's own path. */
-  const native =
-    (path: string, handler: Handler): BunRoute =>
-    (req, srv) => {
-      const meta = attachMeta(req, srv, trustProxy);
-      const refused = refuseMalformed(req);
-      if (refused) return finish(req, refused, meta, path);
-      req = capChunkedBody(req, meta);
-      const failed = (e: unknown) => finish(req, safeError(onError, e, req, log, meta.id), meta, path);
-      let out: Response | Promise<Response>;
-      try {
-        out = handler(req);
-      } catch (e) {
-        return failed(e);
-      }
-      if (out instanceof Promise) return out.then((res) => finish(req, res, meta, path), failed);
-      return finish(req, out, meta, path);
-    };
-
-  /** Everything else: Elysia's composed handler (it maps its own errors through the same responder). */
-  const fallback = (handle: (req: Request) => Response | Promise<Response>) => async (req: Request, srv: Server<undefined>) => {
-    const meta = attachMeta(req, srv, trustProxy);
-    const refused = refuseMalformed(req);
-    if (refused) return finish(req, refused, meta, pathOf(req.url));
-    req = capChunkedBody(req, meta);
-    let res: Response;
-    try {
-      res = await handle(req);
-    } catch (e) {
-      log.error('request failed outside the app', { request_id: meta.id, error: String(e) });
-      res = INTERNAL_ERROR();
-    }
-    const path = pathOf(req.url);
-    return finish(req, res, meta, path);
-  };
-
-  return {
-    routes(table: RouteTable): Record<string, Record<string, BunRoute | Response>> {
-      const out: Record<string, Record<string, BunRoute | Response>> = {};
-      for (const [path, methods] of Object.entries(table)) {
-        out[path] = {};
-        for (const [method, handler] of Object.entries(methods)) {
-          if (handler) out[path][method] = handler instanceof Response ? handler : native(path, handler);
-        }
-      }
-      return out;
-    },
-    fallback,
-  };
-}
 
 const badRequest = (status: number, description: string) =>
   new Response(JSON.stringify({ error: 'invalid_request', error_description: description }), { status, headers: JSON_NO_STORE });
@@ -123,36 +47,54 @@ export function refuseMalformed(req: Request): Response | null {
   return null;
 }
 
-/**
- * A chunked body (no Content-Length) is counted as it streams: past MAX_BODY_BYTES the read fails with a
- * 413 PayloadTooLarge, so a route never buffers more than the cap. Requests with a declared length (nearly
- * all) pass through untouched.
- */
-function capChunkedBody(req: Request, meta: RequestMeta): Request {
-  if (req.body === null || req.headers.has('content-length')) return req;
-  let seen = 0;
-  const capped = req.body.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, out) {
-        seen += chunk.byteLength;
-        if (seen > MAX_BODY_BYTES) out.error(new PayloadTooLarge(MAX_BODY_BYTES));
-        else out.enqueue(chunk);
-      },
-    }),
-  );
-  const wrapped = new Request(req.url, { method: req.method, headers: req.headers, body: capped, signal: req.signal, duplex: 'half' } as RequestInit);
-  attachMetaTo(wrapped, meta);
-  return wrapped;
+/** Request id, client address, the early refusals, and one log line and metrics sample per request. */
+export function requestLifecycle(opts: { trustProxy: boolean; log: Logger; metrics: Metrics }) {
+  const { trustProxy, log, metrics } = opts;
+  const finish = (req: Request, status: number) => {
+    const meta = requestMeta(req);
+    const path = pathOf(req.url);
+    const ms = performance.now() - meta.start;
+    metrics.request(path, status, ms / 1000);
+    log.request({ method: req.method, path, status, durationMs: Math.round(ms * 100) / 100, requestId: meta.id, ip: meta.ip });
+  };
+  const noPeer: PeerSource = { requestIP: () => null };
+  return new Elysia({ name: 'request-lifecycle' })
+    .onRequest(({ request, server, set }) => {
+      const meta = attachMeta(request, (server as PeerSource | null) ?? noPeer, trustProxy);
+      set.headers['x-request-id'] = meta.id;
+      const refused = refuseMalformed(request);
+      if (refused) {
+        // Answered here, so no later hook sees it: logged and counted now.
+        refused.headers.set('X-Request-Id', meta.id);
+        finish(request, refused.status);
+        return refused;
+      }
+    })
+    .onAfterResponse({ as: 'global' }, ({ request, response, set }) => {
+      const status = response instanceof Response ? response.status : typeof set.status === 'number' ? set.status : 200;
+      finish(request, status);
+    });
 }
 
-/** The responder itself must not take the server down: a failure there is a plain 500. */
-function safeError(onError: OnError, e: unknown, req: Request, log: Logger, id: string): Response {
-  try {
-    return onError(e, req);
-  } catch (inner) {
-    log.error('error handler failed', { request_id: id, error: String(inner) });
-    return INTERNAL_ERROR();
+/** The one method of an Elysia app that mounting uses (its full generic type does not widen). */
+interface RouteHost {
+  route(method: string, path: string, handler: (ctx: { request: Request }) => Response | Promise<Response>, hook: { parse: 'none' }): unknown;
+}
+
+/**
+ * Mount a route table on the app: each handler becomes an Elysia route that reads its own body
+ * (parse: 'none': the OAuth endpoints parse strictly, http/params.ts); each fixed Response is returned for
+ * Bun's static routes (`Bun.serve({ routes, fetch: app.fetch })`).
+ */
+export function mountRoutes(app: RouteHost, table: RouteTable): Record<string, { GET: Response }> {
+  const fixed: Record<string, { GET: Response }> = {};
+  for (const [path, methods] of Object.entries(table)) {
+    for (const [method, handler] of Object.entries(methods)) {
+      if (handler instanceof Response) fixed[path] = { GET: handler };
+      else if (handler) app.route(method, path, ({ request }) => handler(request), { parse: 'none' });
+    }
   }
+  return fixed;
 }
 
 export function pathOf(url: string): string {

@@ -71,3 +71,17 @@ export async function startTestServer(env: Record<string, string> = {}, opts: { 
     },
   };
 }
+
+/**
+ * Wait until `check` returns something (at most `ms`). The request log line and metrics sample are written
+ * after the response is sent (Elysia's onAfterResponse), so a test reads them a moment after its fetch.
+ */
+export async function eventually<T>(check: () => T | undefined | null | false, ms = 2000): Promise<T> {
+  const until = performance.now() + ms;
+  for (;;) {
+    const v = check();
+    if (v) return v;
+    if (performance.now() > until) throw new Error('eventually: the condition did not hold in time');
+    await Bun.sleep(5);
+  }
+}

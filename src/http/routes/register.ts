@@ -7,15 +7,13 @@ import { enforceRegistrationLimit, InvalidClientMetadata, registerClient } from 
 import { requireBearer } from '../bearer.ts';
 import { requestMeta } from '../context.ts';
 import { JSON_NO_STORE_CORS } from '../headers.ts';
-import { PayloadTooLarge } from '../params.ts';
+import { readBodyBytes } from '../body.ts';
 
 const MAX_BODY = 16 * 1024;
 
 async function readJson(request: Request): Promise<unknown> {
   if (!/^application\/json\s*(;|$)/i.test(request.headers.get('content-type') ?? '')) throw new InvalidClientMetadata('the body must be application/json');
-  if (Number(request.headers.get('content-length') ?? 0) > MAX_BODY) throw new PayloadTooLarge(MAX_BODY);
-  const buf = await request.arrayBuffer();
-  if (buf.byteLength > MAX_BODY) throw new PayloadTooLarge(MAX_BODY);
+  const buf = await readBodyBytes(request, MAX_BODY);
   try {
     return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(buf));
   } catch {

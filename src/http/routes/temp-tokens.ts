@@ -17,13 +17,13 @@ import { queryParams } from '../params.ts';
 import { page } from '../render.ts';
 import { requestMeta } from '../context.ts';
 import { requireTempToken, TempTokenUnauthorized } from '../temp-token-auth.ts';
+import { readBodyBytes } from '../body.ts';
 
 const MAX_BODY = 8 * 1024;
 
 async function jsonBody(request: Request): Promise<Record<string, unknown>> {
   if (!/^application\/json\s*(;|$)/i.test(request.headers.get('content-type') ?? '')) throw new InvalidRequest('the body must be application/json');
-  const buf = await request.arrayBuffer();
-  if (buf.byteLength > MAX_BODY) throw new OAuthError('invalid_request', `request body too large (at most ${MAX_BODY} bytes)`, 413);
+  const buf = await readBodyBytes(request, MAX_BODY);
   let v: unknown;
   try {
     v = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(buf));
