@@ -1,12 +1,13 @@
 // The one Elysia app that serves every endpoint: the request lifecycle (id, early refusals, log line,
 // metrics) and the error handler first — Elysia applies onError only to routes registered after it — then
-// the protocol endpoints and the pages. Documents fixed at start-up (the metadata) are Bun static routes.
+// the protocol endpoints and the pages, each an Elysia plugin whose routes declare their input (input.ts).
+// Documents fixed at start-up (the metadata) are Bun static routes (`fixed`).
 import { Elysia } from 'elysia';
 import type { Deps } from './domain/deps.ts';
 import { errorHandler, errorResponder } from './http/error-handler.ts';
 import { healthRoutes } from './http/routes/health.ts';
 import { staticRoutes } from './http/routes/static.ts';
-import { authorizeEndpoint, authorizeRoutes } from './http/routes/authorize.ts';
+import { authorizeRoutes } from './http/routes/authorize.ts';
 import { discoveryRoutes } from './http/routes/discovery.ts';
 import { loginRoutes } from './http/routes/login.ts';
 import { tokenRoutes } from './http/routes/token.ts';
@@ -19,48 +20,44 @@ import { tempTokenRoutes } from './http/routes/temp-tokens.ts';
 import { metricsRoutes } from './http/routes/metrics.ts';
 import { accountRoutes } from './http/routes/account.ts';
 import { CORS_PATHS, corsPreflight } from './http/headers.ts';
-import { mountRoutes, pathOf, requestLifecycle, type RouteTable } from './http/serve.ts';
+import { pathOf, requestLifecycle } from './http/serve.ts';
 
 export function createApp(deps: Deps) {
   const https = deps.config.baseUrl.startsWith('https:');
   const base = deps.config.baseUrl;
-  const onError = errorResponder({ log: deps.log, issuer: deps.config.baseUrl, https, metrics: deps.metrics });
-  const routes: RouteTable = {
-    ...healthRoutes(deps),
-    ...discoveryRoutes(deps, {
-      device_authorization_endpoint: `${base}/device_authorization`,
-      grant_types_supported: [...GRANT_TYPES],
-      ...(deps.config.registration !== 'off' ? { registration_endpoint: `${base}/register` } : {}),
-      ...(deps.config.introspectionToken || deps.config.introspectionClientAuth
-        ? { introspection_endpoint: `${base}/introspect`, introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'] }
-        : {}),
-      revocation_endpoint: `${base}/revoke`,
-      revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
-      client_id_metadata_document_supported: deps.config.clientMetadataDocuments,
-      // Non-standard (RFC 8414 §2 allows extensions): the public client `auth login` may use here.
-      ...(deps.config.cliClientId ? { auth_cli_client_id: deps.config.cliClientId } : {}),
-    }),
-    ...authorizeEndpoint(deps),
-    ...tokenRoutes(deps, deviceGrant),
-    ...deviceAuthorizationRoutes(deps),
-    ...introspectRoutes(deps),
-    ...revokeRoutes(deps),
-  };
+  const discovery = discoveryRoutes(deps, {
+    device_authorization_endpoint: `${base}/device_authorization`,
+    grant_types_supported: [...GRANT_TYPES],
+    ...(deps.config.registration !== 'off' ? { registration_endpoint: `${base}/register` } : {}),
+    ...(deps.config.introspectionToken || deps.config.introspectionClientAuth
+      ? { introspection_endpoint: `${base}/introspect`, introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'] }
+      : {}),
+    revocation_endpoint: `${base}/revoke`,
+    revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+    client_id_metadata_document_supported: deps.config.clientMetadataDocuments,
+    // Non-standard (RFC 8414 §2 allows extensions): the public client `auth login` may use here.
+    ...(deps.config.cliClientId ? { auth_cli_client_id: deps.config.cliClientId } : {}),
+  });
+  // The pages a person sees: their errors are error pages, not JSON (error-handler.ts).
+  const pageGroups = [authorizeRoutes(deps), loginRoutes(deps), deviceRoutes(deps), accountRoutes(deps)];
+  const pageRoutes = new Set(pageGroups.flatMap((g) => g.routes.map((r) => r.path)));
+  const onError = errorResponder({ log: deps.log, issuer: base, https, metrics: deps.metrics, pageRoutes });
   const app = new Elysia({ name: 'auth' })
     .use(requestLifecycle({ trustProxy: deps.config.trustProxy, log: deps.log, metrics: deps.metrics }))
-    .use(errorHandler(onError));
-  const fixed = mountRoutes(app, routes);
-  app
-    .use(staticRoutes())
-    .use(authorizeRoutes(deps))
-    .use(loginRoutes(deps))
-    .use(deviceRoutes(deps))
+    .use(errorHandler(onError))
+    .use(healthRoutes(deps))
+    .use(discovery.routes)
+    .use(tokenRoutes(deps, deviceGrant))
+    .use(deviceAuthorizationRoutes(deps))
+    .use(introspectRoutes(deps))
+    .use(revokeRoutes(deps))
     .use(registerRoutes(deps))
     .use(tempTokenRoutes(deps))
     .use(metricsRoutes(deps))
-    .use(accountRoutes(deps))
-    .options('/*', ({ request }) => (CORS_PATHS.has(pathOf(request.url)) ? corsPreflight() : new Response(null, { status: 404 })));
-  return { app, fixed, onError };
+    .use(staticRoutes());
+  for (const g of pageGroups) app.use(g);
+  app.options('/*', ({ request }) => (CORS_PATHS.has(pathOf(request.url)) ? corsPreflight() : new Response(null, { status: 404 })));
+  return { app, fixed: discovery.fixed, onError };
 }
 
 export type App = ReturnType<typeof createApp>;

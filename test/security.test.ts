@@ -5,7 +5,8 @@ import { checkRedirectUri, matchRedirectUri } from '../src/security/redirect-uri
 import { mintSecret, parseSecret } from '../src/security/token-format.ts';
 import { constantTimeEqual, equalSecrets, matchesHash } from '../src/security/compare.ts';
 import { randomFromCharset, sortableId } from '../src/security/random.ts';
-import { formParams, parseParams } from '../src/http/params.ts';
+import { t } from 'elysia';
+import { checkParams, form, lenientParam, Params, param, parseParamText, repeated } from '../src/http/input.ts';
 import { ConfigError, loadConfig, parseDotenv, parseDuration, SETTINGS } from '../src/config.ts';
 import { safeNext } from '../src/domain/login.ts';
 import { parseBasicAuth } from '../src/domain/clients.ts';
@@ -102,40 +103,45 @@ describe('secrets', () => {
 });
 
 describe('OAuth parameter parsing', () => {
-  const spec = { a: { max: 5 }, r: { max: 20, repeat: true } };
+  const schema = t.Object({ a: param(5), r: repeated(20) });
+  const lenient = t.Object({ a: lenientParam(5) });
+  const parse = (text: string) => checkParams(schema, parseParamText(text, schema));
   test('RFC 6749 §3.1: a repeated parameter is refused; repeatable ones are collected; unknown ones ignored', () => {
-    expect(() => parseParams('a=1&a=2', spec)).toThrow('repeated');
-    expect(parseParams('r=x&r=y&zz=1', spec).all('r')).toEqual(['x', 'y']);
-    const lenient = parseParams('a=1&a=2', spec, { lenient: true });
-    expect(() => lenient.get('a')).toThrow('repeated');
+    expect(() => parse('a=1&a=2')).toThrow('parameter a is repeated');
+    expect(parse('r=x&r=y&zz=1')).toEqual({ r: ['x', 'y'] });
+    const p = new Params(checkParams(lenient, parseParamText('a=1&a=2', lenient)));
+    expect(() => p.get('a')).toThrow('repeated');
+    expect(() => parse(`${'r=x&'.repeat(21)}`)).toThrow('repeated too often');
   });
   test('empty values count as absent; + is a space', () => {
-    expect(parseParams('a=', spec).get('a')).toBeUndefined();
-    expect(parseParams('a=x+y', spec).get('a')).toBe('x y');
+    expect(parse('a=').a).toBeUndefined();
+    expect(parse('a=x+y').a).toBe('x y');
   });
   test('oversized, malformed percent-encoding, invalid UTF-8 and control characters are refused', () => {
-    expect(() => parseParams('a=123456', spec)).toThrow('too long');
-    expect(() => parseParams('a=%ZZ', spec)).toThrow('malformed');
-    expect(() => parseParams('a=%FF', spec)).toThrow('malformed');
-    expect(() => parseParams('a=%00', spec)).toThrow('control');
-    expect(() => parseParams('a=x%0Ay', spec)).toThrow('control');
+    expect(() => parse('a=123456')).toThrow('parameter a is too long (at most 5 characters)');
+    expect(() => parse('a=%ZZ')).toThrow('malformed');
+    expect(() => parse('a=%FF')).toThrow('malformed');
+    expect(() => parse('a=%00')).toThrow('control');
+    expect(() => parse('a=x%0Ay')).toThrow('control');
   });
   test('form bodies: read as text, limited in UTF-8 bytes, invalid UTF-8 refused, encoded U+FFFD accepted', async () => {
-    const form = (body: BodyInit) => new Request('http://x/token', { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body });
-    const spec2 = { a: { max: 20000 } };
-    expect((await formParams(form('a=%EF%BF%BD'), spec2)).get('a')).toBe('\uFFFD');
-    expect((await formParams(form('a=caf%C3%A9'), spec2)).get('a')).toBe('café');
-    await expect(formParams(form(new Uint8Array([0x61, 0x3d, 0xff, 0xfe])), spec2)).rejects.toThrow('not valid UTF-8');
-    await expect(formParams(form(new Uint8Array([0x61, 0x3d, 0xc3])), spec2)).rejects.toThrow('not valid UTF-8'); // cut short
-    await expect(formParams(form('a=\uFFFD'), spec2)).rejects.toThrow('not valid UTF-8'); // raw, never in a conforming body
+    const request = (body: BodyInit) =>
+      new Request('http://x/token', { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body });
+    const { parse: read } = form(t.Object({ a: param(20000) }));
+    const formParams = async (r: Request) => (await read({ request: r })) as { a?: string };
+    expect((await formParams(request('a=%EF%BF%BD'))).a).toBe('\uFFFD');
+    expect((await formParams(request('a=caf%C3%A9'))).a).toBe('café');
+    await expect(formParams(request(new Uint8Array([0x61, 0x3d, 0xff, 0xfe])))).rejects.toThrow('not valid UTF-8');
+    await expect(formParams(request(new Uint8Array([0x61, 0x3d, 0xc3])))).rejects.toThrow('not valid UTF-8'); // cut short
+    await expect(formParams(request('a=\uFFFD'))).rejects.toThrow('not valid UTF-8'); // raw, never in a conforming body
     // 6,000 characters of 3 bytes each: under the limit in characters, over it in bytes (no Content-Length sent).
     const euro = new Request('http://x/token', {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
       body: new Blob([`a=${'€'.repeat(6000)}`]).stream(),
     });
-    await expect(formParams(euro, spec2)).rejects.toThrow('too large');
-    expect((await formParams(form(`a=${'é'.repeat(5000)}`), spec2)).get('a')).toHaveLength(5000); // 10,002 bytes: fine
+    await expect(formParams(euro)).rejects.toThrow('too large');
+    expect((await formParams(request(`a=${'é'.repeat(5000)}`))).a).toHaveLength(5000); // 10,002 bytes: fine
   });
   test('Basic credentials are form-decoded (RFC 6749 §2.3.1)', () => {
     const h = `Basic ${Buffer.from('my%3Aid:p%40ss+word').toString('base64')}`;

@@ -1,12 +1,15 @@
-// The one error handler. OAuthError → RFC 6749 JSON (or a redirect / page for the authorization
-// endpoint); Elysia VALIDATION/PARSE → 400 invalid_request (never 422 with a schema dump); unknown
-// route → 404 JSON; anything else → 500 server_error with a short id, the stack only in the log.
+// The one place errors become responses. OAuthError → RFC 6749 §5.2 JSON, or on a page route an error page;
+// an authorization error → the RFC 6749 §4.1.2.1 redirect when the redirect URI is verified, else a page;
+// Elysia VALIDATION/PARSE → 400 invalid_request naming the parameter (never 422 with a schema dump);
+// unknown route → 404 JSON; anything else → 500 server_error with a short id, the stack only in the log.
+import type { TSchema } from '@sinclair/typebox';
 import { Elysia } from 'elysia';
 import { AuthorizeError, OAuthError } from '../domain/errors.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../domain/metrics.ts';
 import { StoreUnavailableError } from '../store/store.ts';
 import { requestMeta } from './context.ts';
+import { describeParamError } from './input.ts';
 import { pathOf } from './serve.ts';
 import { CORS, CORS_PATHS, JSON_NO_STORE } from './headers.ts';
 import { errorPage } from './render.ts';
@@ -37,14 +40,16 @@ export interface ErrorOptions {
   issuer: string;
   https: boolean;
   metrics: Metrics;
+  /** Routes whose errors are pages for a person (sign-in, consent, device, account), by registered path. */
+  pageRoutes?: ReadonlySet<string>;
 }
 
-/**
- * Any error thrown by a handler → its response. Used by both routers: Elysia's onError (with Elysia's own
- * `code`) and the native routes of the protocol endpoints (src/http/serve.ts).
- */
+/** Any error thrown while serving a request → its response (`code` and `route` as Elysia's onError gives them). */
 export function errorResponder(opts: ErrorOptions) {
-  return (error: unknown, request: Request, code?: string | number): Response => {
+  return (error: unknown, request: Request, code?: string | number, route?: string): Response => {
+    // An OAuth error thrown while reading the body (too large, not UTF-8) reaches here wrapped by Elysia.
+    if (code === 'PARSE' && (error as Error).cause instanceof OAuthError) error = (error as Error).cause;
+    else if (code === 'VALIDATION' || code === 'PARSE') error = asInvalidRequest(error, code);
     if (error instanceof OAuthError) opts.metrics.oauthError(error.error);
     if (error instanceof AuthorizeError) {
       if (error.redirectable && error.redirectUri) return authorizeErrorRedirect(error, opts.issuer);
@@ -59,6 +64,12 @@ export function errorResponder(opts: ErrorOptions) {
       return oauthErrorResponse(unavailable, request);
     }
     if (error instanceof OAuthError) {
+      if (route !== undefined && opts.pageRoutes?.has(route)) {
+        // A person's page: the error is a page (with Retry-After for 429; no bearer challenge on a page).
+        const page = errorPage(opts.https, error.status, error.error, error.description, requestMeta(request).id);
+        for (const [k, v] of Object.entries(error.headers)) if (k !== 'WWW-Authenticate') page.headers.set(k, v);
+        return page;
+      }
       if (wantsHtml(request) && request.method === 'GET') {
         const page = errorPage(opts.https, error.status, error.error, error.description);
         for (const [k, v] of Object.entries(error.headers)) page.headers.set(k, v); // Retry-After, WWW-Authenticate
@@ -67,12 +78,6 @@ export function errorResponder(opts: ErrorOptions) {
       return oauthErrorResponse(error, request);
     }
     switch (code) {
-      case 'VALIDATION':
-      case 'PARSE':
-        return oauthErrorResponse(
-          new OAuthError('invalid_request', code === 'PARSE' ? 'the request body could not be parsed' : describeValidation(error)),
-          request,
-        );
       case 'NOT_FOUND':
         return new Response(JSON.stringify({ error: 'not_found', error_description: 'no such endpoint' }), { status: 404, headers: JSON_NO_STORE });
     }
@@ -89,17 +94,22 @@ export function errorResponder(opts: ErrorOptions) {
 }
 
 export function errorHandler(respond: ReturnType<typeof errorResponder>) {
-  return new Elysia({ name: 'error-handler' }).onError({ as: 'global' }, ({ code, error, request, set }) => {
-    const response = respond(error, request, code);
+  return new Elysia({ name: 'error-handler' }).onError({ as: 'global' }, ({ code, error, request, set, route }) => {
+    const response = respond(error, request, code, route);
     set.status = response.status; // what the request lifecycle logs and counts
     return response;
   });
 }
 
-/** Name the offending parameter without echoing values or the schema. */
-function describeValidation(error: unknown): string {
-  const e = error as { valueError?: { path?: string }; all?: { path?: string }[] };
-  const path = e.valueError?.path ?? e.all?.[0]?.path ?? '';
-  const name = path.replace(/^\//, '').split('/')[0];
-  return name ? `invalid or repeated parameter: ${name}` : 'invalid request parameters';
+/**
+ * A route's input that failed its schema (http/input.ts) or could not be parsed → invalid_request, naming
+ * the parameter without echoing its value or the schema.
+ */
+function asInvalidRequest(error: unknown, code: 'VALIDATION' | 'PARSE'): OAuthError {
+  if (code === 'PARSE') return new OAuthError('invalid_request', 'the request body could not be parsed');
+  const e = error as { value?: unknown; valueError?: { path?: string }; validator?: { schema?: { properties?: Record<string, TSchema> } } };
+  const name = (e.valueError?.path ?? '').split('/')[1] ?? '';
+  if (!name) return new OAuthError('invalid_request', 'the body must be a JSON object');
+  const value = e.value && typeof e.value === 'object' ? (e.value as Record<string, unknown>)[name] : undefined;
+  return new OAuthError('invalid_request', describeParamError(name, value, e.validator?.schema?.properties?.[name]));
 }

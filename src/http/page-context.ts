@@ -1,8 +1,10 @@
-// What every page handler needs: the cookie names, the signed-in session (if any) and a CSRF token.
+// What every page handler needs — the cookie names, the signed-in session (if any) and a CSRF token — as an
+// Elysia `resolve` plugin: a page route reads `page` from its context. A POSTed form is CSRF-checked (token
+// and Origin) here, before the handler runs, so no page action can skip it.
+import { Elysia } from 'elysia';
 import type { Deps } from '../domain/deps.ts';
 import { validateSession, type ActiveSession } from '../domain/sessions.ts';
 import { checkCsrf, cookieNames, csrfToken, readCookie, type CookieNames } from './cookies.ts';
-import { formParams, type Params, type ParamSpec } from './params.ts';
 import { page } from './render.ts';
 
 export interface PageContext {
@@ -14,7 +16,7 @@ export interface PageContext {
   render(html: string, status?: number, extra?: Record<string, string>): Response;
 }
 
-export async function pageContext(deps: Deps, request: Request): Promise<PageContext> {
+export async function pageContext(deps: Pick<Deps, 'config' | 'store' | 'clock'>, request: Request): Promise<PageContext> {
   const https = deps.config.baseUrl.startsWith('https:');
   const names = cookieNames(https);
   const session = await validateSession(deps, readCookie(request, names.session));
@@ -32,12 +34,13 @@ export async function pageContext(deps: Deps, request: Request): Promise<PageCon
   };
 }
 
-/** A page's POSTed form: its fields (strict parsing), the page context, and the CSRF check (token and Origin). */
-export async function postedForm(deps: Deps, request: Request, spec: ParamSpec): Promise<{ f: Params; ctx: PageContext }> {
-  const f = await formParams(request, spec);
-  const ctx = await pageContext(deps, request);
-  checkCsrf(request, ctx.names, f.get('csrf'), deps.config.baseUrl);
-  return { f, ctx };
+/** The page context of every route of the plugin that uses this one; POSTs must carry the form's `csrf`. */
+export function pages(deps: Pick<Deps, 'config' | 'store' | 'clock'>) {
+  return new Elysia().resolve({ as: 'scoped' }, async ({ request, body }) => {
+    const ctx = await pageContext(deps, request);
+    if (request.method === 'POST') checkCsrf(request, ctx.names, (body as { csrf?: string } | undefined)?.csrf, deps.config.baseUrl);
+    return { page: ctx };
+  });
 }
 
 export function redirect(location: string, status = 303, cookies: string[] = []): Response {

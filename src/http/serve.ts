@@ -3,8 +3,8 @@
 // that is not an authority or a declared body over the cap is answered before any route runs; after the
 // response, one log line and one metrics sample.
 //
-// A route may instead be a `Response` fixed at start-up (the RFC 8414 metadata, unless LOG_METADATA): it is
-// handed to Bun as a static route, which answers without running JavaScript — with 304 to a matching
+// A route may instead be a `Response` fixed at start-up (the RFC 8414 metadata, unless LOG_METADATA,
+// routes/discovery.ts): it is handed to Bun as a static route, which answers without running JavaScript — with 304 to a matching
 // If-None-Match, and HEAD — so it gets no request id, log line or metrics sample, like a file behind a web
 // server with its access log off. Only for public documents that never change while the process runs.
 import { Elysia } from 'elysia';
@@ -21,11 +21,6 @@ export const MAX_BODY_BYTES = 1024 * 1024;
  * length over MAX_BODY_BYTES instead, and the body readers (http/body.ts) cap what they read.
  */
 export const LISTENER_BODY_CEILING = Number.MAX_SAFE_INTEGER;
-
-/** A protocol endpoint: the request in, the response out; errors are thrown (OAuthError & co). */
-export type Handler = (request: Request) => Response | Promise<Response>;
-/** Path → method → handler, or a fixed Response for GET (a Bun static route, HEAD included, unlogged). */
-export type RouteTable = Record<string, { GET?: Handler | Response; POST?: Handler }>;
 
 const badRequest = (status: number, description: string) =>
   new Response(JSON.stringify({ error: 'invalid_request', error_description: description }), { status, headers: JSON_NO_STORE });
@@ -74,27 +69,6 @@ export function requestLifecycle(opts: { trustProxy: boolean; log: Logger; metri
       const status = response instanceof Response ? response.status : typeof set.status === 'number' ? set.status : 200;
       finish(request, status);
     });
-}
-
-/** The one method of an Elysia app that mounting uses (its full generic type does not widen). */
-interface RouteHost {
-  route(method: string, path: string, handler: (ctx: { request: Request }) => Response | Promise<Response>, hook: { parse: 'none' }): unknown;
-}
-
-/**
- * Mount a route table on the app: each handler becomes an Elysia route that reads its own body
- * (parse: 'none': the OAuth endpoints parse strictly, http/params.ts); each fixed Response is returned for
- * Bun's static routes (`Bun.serve({ routes, fetch: app.fetch })`).
- */
-export function mountRoutes(app: RouteHost, table: RouteTable): Record<string, { GET: Response }> {
-  const fixed: Record<string, { GET: Response }> = {};
-  for (const [path, methods] of Object.entries(table)) {
-    for (const [method, handler] of Object.entries(methods)) {
-      if (handler instanceof Response) fixed[path] = { GET: handler };
-      else if (handler) app.route(method, path, ({ request }) => handler(request), { parse: 'none' });
-    }
-  }
-  return fixed;
 }
 
 export function pathOf(url: string): string {

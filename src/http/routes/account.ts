@@ -1,15 +1,15 @@
 // GET /account and POST /account/revoke: the signed-in person sees the apps and devices that hold access
 // (remembered consent, live refresh-token families) and revokes each — a whole app, or one session.
-import { Elysia } from 'elysia';
+import { Elysia, t } from 'elysia';
 import { AccountPage, type AccountApp } from '../../../templates/account.tsx';
 import { connectedApps, revokeOwnApp, revokeOwnSession } from '../../domain/account.ts';
 import type { Deps } from '../../domain/deps.ts';
 import { requestMeta } from '../context.ts';
-import { pageContext, postedForm, redirect, type PageContext } from '../page-context.ts';
-import { queryParams, type ParamSpec } from '../params.ts';
-import { asPage } from './login.ts';
+import * as input from '../input.ts';
+import { param } from '../input.ts';
+import { pages, redirect, type PageContext } from '../page-context.ts';
 
-const REVOKE_FORM: ParamSpec = { csrf: { max: 64 }, client_id: { max: 2048 }, family_id: { max: 64 } };
+const RevokeForm = t.Object({ csrf: param(64), client_id: param(2048), family_id: param(64) });
 const day = (s: number) => new Date(s * 1000).toISOString().slice(0, 10);
 
 async function accountPage(deps: Deps, ctx: PageContext, message?: string): Promise<Response> {
@@ -22,29 +22,30 @@ async function accountPage(deps: Deps, ctx: PageContext, message?: string): Prom
 }
 
 export function accountRoutes(deps: Deps) {
+  const signIn = () => redirect(`/login?next=${encodeURIComponent('/account')}`, 303);
   return new Elysia({ name: 'account' })
-    .get('/account', ({ request }) =>
-      asPage(deps, request, async () => {
-        const ctx = await pageContext(deps, request);
-        if (!ctx.session) return redirect(`/login?next=${encodeURIComponent('/account')}`, 303);
-        const done = queryParams(request, { done: { max: 16 } }).get('done');
-        return accountPage(deps, ctx, done === 'app' ? 'Access revoked.' : done === 'session' ? 'Signed out of that session.' : undefined);
-      }),
+    .use(pages(deps))
+    .get(
+      '/account',
+      ({ page, query }) => {
+        if (!page.session) return signIn();
+        return accountPage(deps, page, query.done === 'app' ? 'Access revoked.' : query.done === 'session' ? 'Signed out of that session.' : undefined);
+      },
+      input.query(t.Object({ done: param(16) })),
     )
-    .post('/account/revoke', ({ request }) =>
-      asPage(deps, request, async () => {
-        const { f, ctx } = await postedForm(deps, request, REVOKE_FORM);
-        if (!ctx.session) return redirect(`/login?next=${encodeURIComponent('/account')}`, 303);
-        const userId = ctx.session.user.id;
+    .post(
+      '/account/revoke',
+      async ({ body, page, request }) => {
+        if (!page.session) return signIn();
+        const userId = page.session.user.id;
         const ip = requestMeta(request).ip;
-        const familyId = f.get('family_id');
-        const clientId = f.get('client_id');
-        if (familyId) {
-          await revokeOwnSession(deps, userId, familyId, ip);
+        if (body.family_id) {
+          await revokeOwnSession(deps, userId, body.family_id, ip);
           return redirect('/account?done=session', 303);
         }
-        if (clientId) await revokeOwnApp(deps, userId, clientId, ip);
+        if (body.client_id) await revokeOwnApp(deps, userId, body.client_id, ip);
         return redirect('/account?done=app', 303);
-      }),
+      },
+      input.form(RevokeForm),
     );
 }

@@ -5,10 +5,10 @@
 // sample (serve.ts). With LOG_METADATA it is a handler like the others. Either way it carries the same ETag
 // and a matching If-None-Match gets 304 Not Modified (RFC 9110 §13.1.2). The JWKS changes when keys rotate:
 // built once per key change, served by a handler.
+import { Elysia } from 'elysia';
 import type { Deps } from '../../domain/deps.ts';
 import { sha256Base64url } from '../../security/hash.ts';
 import { CORS, ifNoneMatches } from '../headers.ts';
-import type { Handler, RouteTable } from '../serve.ts';
 
 export function authorizationServerMetadata(deps: Deps, extra: Record<string, unknown> = {}): Record<string, unknown> {
   const base = deps.config.baseUrl;
@@ -41,30 +41,29 @@ const JWKS_HEADERS = {
   'Access-Control-Allow-Origin': CORS['Access-Control-Allow-Origin'],
 };
 
-export function discoveryRoutes(deps: Deps, extra: Record<string, unknown> = {}): RouteTable {
-  const metadata = metadataRoute(JSON.stringify(authorizationServerMetadata(deps, extra)), deps.config.logMetadata);
-  const jwks = () => new Response(deps.keys.jwksJson(), { headers: JWKS_HEADERS });
-  return {
-    '/.well-known/oauth-authorization-server': { GET: metadata },
-    '/.well-known/openid-configuration': { GET: metadata },
-    '/jwks.json': { GET: jwks },
-    '/.well-known/jwks.json': { GET: jwks },
-  };
-}
-
-/** The metadata as a fixed Response (Bun serves it, with HEAD and 304) or, when it is to be logged, a handler
- * doing the same. The entity tag is ours in both cases (RFC 9110 §8.8.3: a strong tag; the bytes never change
- * while the process runs). */
-function metadataRoute(body: string, logged: boolean): Response | Handler {
+/**
+ * The metadata and JWKS routes; `fixed` holds the metadata as a Bun static route (path → Response) unless
+ * LOG_METADATA makes it a handler.
+ */
+export function discoveryRoutes(deps: Deps, extra: Record<string, unknown> = {}) {
+  const body = JSON.stringify(authorizationServerMetadata(deps, extra));
   const etag = `"${sha256Base64url(body).slice(0, 22)}"`;
   const headers = { ...METADATA_HEADERS, ETag: etag };
-  if (!logged) return new Response(body, { headers });
-  // §15.4.5: a 304 carries the ETag and Cache-Control a 200 would have.
+  const jwks = () => new Response(deps.keys.jwksJson(), { headers: JWKS_HEADERS });
+  const paths = ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration'];
+  const routes = new Elysia({ name: 'discovery' }).get('/jwks.json', jwks).get('/.well-known/jwks.json', jwks);
+  if (!deps.config.logMetadata) {
+    const fixed = new Response(body, { headers });
+    return { routes, fixed: Object.fromEntries(paths.map((p) => [p, { GET: fixed }])) };
+  }
+  // RFC 9110 §15.4.5: a 304 carries the ETag and Cache-Control a 200 would have.
   const notModified = {
     ETag: etag,
     'Cache-Control': METADATA_HEADERS['Cache-Control'],
     'Access-Control-Allow-Origin': METADATA_HEADERS['Access-Control-Allow-Origin'],
   };
-  return (req) =>
-    ifNoneMatches(req.headers.get('if-none-match'), etag) ? new Response(null, { status: 304, headers: notModified }) : new Response(body, { headers });
+  const metadata = ({ request }: { request: Request }) =>
+    ifNoneMatches(request.headers.get('if-none-match'), etag) ? new Response(null, { status: 304, headers: notModified }) : new Response(body, { headers });
+  for (const p of paths) routes.get(p, metadata);
+  return { routes, fixed: {} };
 }

@@ -1,9 +1,9 @@
 // GET /health: 200 when the store answers, 503 otherwise (load balancers and `auth healthcheck`).
+import { Elysia } from 'elysia';
 import type { Deps } from '../../domain/deps.ts';
 import { checkHealth } from '../../domain/health.ts';
-import type { RouteTable } from '../serve.ts';
 
-export function healthRoutes(deps: Deps): RouteTable {
+export function healthRoutes(deps: Deps) {
   const health = async () => {
     const body = await checkHealth(deps.store);
     return new Response(JSON.stringify(body), {
@@ -11,5 +11,5 @@ export function healthRoutes(deps: Deps): RouteTable {
       headers: { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' },
     });
   };
-  return { '/health': { GET: health } };
+  return new Elysia({ name: 'health' }).get('/health', health);
 }

@@ -1,46 +1,34 @@
 // Pages: GET|POST /login, POST /logout, POST /login/:provider, GET /callback/:provider (and /callback for
-// Google, as Deploys had), GET / without OAuth parameters. Every form is CSRF-checked; errors are pages.
-import { Elysia } from 'elysia';
+// Google, as Deploys had). Every form is CSRF-checked (page-context.ts); errors are pages (error-handler.ts).
+import type { Static } from '@sinclair/typebox';
+import { Elysia, t } from 'elysia';
 import { LoginPage } from '../../../templates/login.tsx';
 import type { Deps } from '../../domain/deps.ts';
-import { AuthorizeError, OAuthError, TooManyRequests } from '../../domain/errors.ts';
+import { OAuthError, TooManyRequests } from '../../domain/errors.ts';
 import { finishUpstreamLogin, LoginFailed, loginWithPassword, safeNext, startUpstreamLogin } from '../../domain/login.ts';
 import { createSession, endSession } from '../../domain/sessions.ts';
 import { equalSecrets } from '../../security/compare.ts';
 import { clearCookie, readCookie, setCookie } from '../cookies.ts';
 import { requestMeta } from '../context.ts';
-import { pageContext, postedForm, redirect, type PageContext } from '../page-context.ts';
-import { queryParams, type ParamSpec } from '../params.ts';
-import { errorPage } from '../render.ts';
+import * as input from '../input.ts';
+import { param } from '../input.ts';
+import { pages, redirect, type PageContext } from '../page-context.ts';
 
-const LOGIN_FORM: ParamSpec = { csrf: { max: 64 }, username: { max: 256 }, password: { max: 1024 }, next: { max: 4096 } };
-const PROVIDER_FORM: ParamSpec = { csrf: { max: 64 }, next: { max: 4096 } };
-const LOGOUT_FORM: ParamSpec = { csrf: { max: 64 } };
-const LOGIN_QUERY: ParamSpec = { next: { max: 4096 }, force: { max: 1 } };
-const CALLBACK_QUERY: ParamSpec = {
-  state: { max: 128 },
-  code: { max: 4096 },
-  error: { max: 256 },
-  error_description: { max: 1024 },
-  iss: { max: 2048 },
-  scope: { max: 2048 },
-  authuser: { max: 16 },
-  prompt: { max: 64 },
-  hd: { max: 256 },
-};
-
-/** Run a page handler; OAuth errors become error pages (with Retry-After for 429). */
-export async function asPage(deps: Deps, request: Request, fn: () => Promise<Response>): Promise<Response> {
-  try {
-    return await fn();
-  } catch (e) {
-    // Authorization errors go to the global handler, which redirects them when it may.
-    if (!(e instanceof OAuthError) || e instanceof AuthorizeError) throw e;
-    const res = errorPage(deps.config.baseUrl.startsWith('https:'), e.status, e.error, e.description, requestMeta(request).id);
-    for (const [k, v] of Object.entries(e.headers)) if (k !== 'WWW-Authenticate') res.headers.set(k, v);
-    return res;
-  }
-}
+const LoginForm = t.Object({ csrf: param(64), username: param(256), password: param(1024), next: param(4096) });
+const ProviderForm = t.Object({ csrf: param(64), next: param(4096) });
+const LogoutForm = t.Object({ csrf: param(64) });
+const LoginQuery = t.Object({ next: param(4096), force: param(1) });
+const CallbackQuery = t.Object({
+  state: param(128),
+  code: param(4096),
+  error: param(256),
+  error_description: param(1024),
+  iss: param(2048),
+  scope: param(2048),
+  authuser: param(16),
+  prompt: param(64),
+  hd: param(256),
+});
 
 function loginPage(deps: Deps, ctx: PageContext, next: string, extra: { error?: string; username?: string; status?: number } = {}) {
   const html = LoginPage({
@@ -59,70 +47,68 @@ function sessionCookie(ctx: PageContext, deps: Deps, value: string): string {
 
 export function loginRoutes(deps: Deps) {
   return new Elysia({ name: 'login' })
-    .get('/login', ({ request }) =>
-      asPage(deps, request, async () => {
-        const q = queryParams(request, LOGIN_QUERY);
-        const ctx = await pageContext(deps, request);
-        const next = safeNext(q.get('next'));
-        if (ctx.session && q.get('force') !== '1') return redirect(next);
-        return loginPage(deps, ctx, next);
-      }),
+    .use(pages(deps))
+    .get(
+      '/login',
+      ({ query, page }) => {
+        const next = safeNext(query.next);
+        if (page.session && query.force !== '1') return redirect(next);
+        return loginPage(deps, page, next);
+      },
+      input.query(LoginQuery),
     )
-    .post('/login', ({ request }) =>
-      asPage(deps, request, async () => {
-        const { f, ctx } = await postedForm(deps, request, LOGIN_FORM);
-        const next = safeNext(f.get('next'));
-        const username = f.get('username') ?? '';
+    .post(
+      '/login',
+      async ({ body, page, request }) => {
+        const next = safeNext(body.next);
+        const username = body.username ?? '';
         try {
-          const user = await loginWithPassword(deps, { username, password: f.get('password') ?? '', ip: requestMeta(request).ip });
+          const user = await loginWithPassword(deps, { username, password: body.password ?? '', ip: requestMeta(request).ip });
           // A new session id at every sign-in (no session fixation).
-          await endSession(deps, readCookie(request, ctx.names.session));
+          await endSession(deps, readCookie(request, page.names.session));
           const { cookie } = await createSession(deps, user.id);
-          return redirect(next, 303, [sessionCookie(ctx, deps, cookie)]);
+          return redirect(next, 303, [sessionCookie(page, deps, cookie)]);
         } catch (e) {
-          if (e instanceof LoginFailed) return loginPage(deps, ctx, next, { error: e.description, username, status: 401 });
+          if (e instanceof LoginFailed) return loginPage(deps, page, next, { error: e.description, username, status: 401 });
           if (e instanceof TooManyRequests) {
-            const res = loginPage(deps, ctx, next, { error: e.description, username, status: 429 });
+            const res = loginPage(deps, page, next, { error: e.description, username, status: 429 });
             res.headers.set('Retry-After', e.headers['Retry-After']!);
             return res;
           }
           throw e;
         }
-      }),
+      },
+      input.form(LoginForm),
     )
-    .post('/logout', ({ request }) =>
-      asPage(deps, request, async () => {
-        const { ctx } = await postedForm(deps, request, LOGOUT_FORM);
-        await endSession(deps, readCookie(request, ctx.names.session));
-        return redirect('/', 303, [clearCookie(ctx.names.session, ctx.https)]);
-      }),
+    .post(
+      '/logout',
+      async ({ page, request }) => {
+        await endSession(deps, readCookie(request, page.names.session));
+        return redirect('/', 303, [clearCookie(page.names.session, page.https)]);
+      },
+      input.form(LogoutForm),
     )
-    .post('/login/:provider', ({ request, params }) =>
-      asPage(deps, request, async () => {
-        const { f, ctx } = await postedForm(deps, request, PROVIDER_FORM);
-        const { url, state } = await startUpstreamLogin(deps, params.provider, safeNext(f.get('next')));
+    .post(
+      '/login/:provider',
+      async ({ body, page, params }) => {
+        const { url, state } = await startUpstreamLogin(deps, params.provider, safeNext(body.next));
         // The state is also bound to this browser by a short-lived cookie (login CSRF defence).
-        return redirect(url.toString(), 303, [setCookie(ctx.names.upstream, state, ctx.https, 600)]);
-      }),
+        return redirect(url.toString(), 303, [setCookie(page.names.upstream, state, page.https, 600)]);
+      },
+      input.form(ProviderForm),
     )
-    .get('/callback/:provider', ({ request, params }) => upstreamCallback(deps, request, params.provider))
-    .get('/callback', ({ request }) => upstreamCallback(deps, request, 'google'));
+    .get('/callback/:provider', ({ query, page, request, params }) => upstreamCallback(deps, request, page, query, params.provider), input.query(CallbackQuery))
+    .get('/callback', ({ query, page, request }) => upstreamCallback(deps, request, page, query, 'google'), input.query(CallbackQuery));
 }
 
-function upstreamCallback(deps: Deps, request: Request, provider: string): Promise<Response> {
-  return asPage(deps, request, async () => {
-    const q = queryParams(request, CALLBACK_QUERY);
-    const ctx = await pageContext(deps, request);
-    const clear = clearCookie(ctx.names.upstream, ctx.https);
-    if (q.get('error')) throw new OAuthError('access_denied', 'sign-in was cancelled or refused by the provider', 400);
-    const state = q.get('state');
-    const code = q.get('code');
-    const bound = readCookie(request, ctx.names.upstream);
-    if (!state || !code || !bound || !equalSecrets(state, bound))
-      throw new OAuthError('access_denied', 'this sign-in was not started in this browser or has expired; please start again', 400);
-    const { user, next } = await finishUpstreamLogin(deps, provider, state, code, requestMeta(request).ip);
-    await endSession(deps, readCookie(request, ctx.names.session));
-    const { cookie } = await createSession(deps, user.id);
-    return redirect(next, 303, [clear, sessionCookie(ctx, deps, cookie)]);
-  });
+async function upstreamCallback(deps: Deps, request: Request, ctx: PageContext, q: Static<typeof CallbackQuery>, provider: string): Promise<Response> {
+  const clear = clearCookie(ctx.names.upstream, ctx.https);
+  if (q.error) throw new OAuthError('access_denied', 'sign-in was cancelled or refused by the provider', 400);
+  const bound = readCookie(request, ctx.names.upstream);
+  if (!q.state || !q.code || !bound || !equalSecrets(q.state, bound))
+    throw new OAuthError('access_denied', 'this sign-in was not started in this browser or has expired; please start again', 400);
+  const { user, next } = await finishUpstreamLogin(deps, provider, q.state, q.code, requestMeta(request).ip);
+  await endSession(deps, readCookie(request, ctx.names.session));
+  const { cookie } = await createSession(deps, user.id);
+  return redirect(next, 303, [clear, sessionCookie(ctx, deps, cookie)]);
 }

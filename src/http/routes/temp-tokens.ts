@@ -4,7 +4,7 @@
 //   POST   /temp-tokens/validate   {token, method, path}     → {id, scope, resource_id} | 401
 //   DELETE /temp-tokens?scope=…&resource_id=…               → {deleted}
 //   GET    /set-password/:id       the page;  POST /set-password/:id  {password, confirm} with X-Temp-Token
-import { Elysia } from 'elysia';
+import { Elysia, t } from 'elysia';
 import { SetPasswordPage } from '../../../templates/set-password.tsx';
 import { parseDuration } from '../../config.ts';
 import type { Deps } from '../../domain/deps.ts';
@@ -13,26 +13,21 @@ import { passwordProblem, setPasswordFromLink } from '../../domain/passwords.ts'
 import { SET_PASSWORD_SCOPE, TempTokenError } from '../../domain/temp-tokens.ts';
 import { requireBearer } from '../bearer.ts';
 import { JSON_NO_STORE } from '../headers.ts';
-import { queryParams } from '../params.ts';
+import * as input from '../input.ts';
+import { param } from '../input.ts';
 import { page } from '../render.ts';
 import { requestMeta } from '../context.ts';
 import { requireTempToken, TempTokenUnauthorized } from '../temp-token-auth.ts';
-import { readBodyBytes } from '../body.ts';
 
 const MAX_BODY = 8 * 1024;
-
-async function jsonBody(request: Request): Promise<Record<string, unknown>> {
-  if (!/^application\/json\s*(;|$)/i.test(request.headers.get('content-type') ?? '')) throw new InvalidRequest('the body must be application/json');
-  const buf = await readBodyBytes(request, MAX_BODY);
-  let v: unknown;
-  try {
-    v = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(buf));
-  } catch {
-    throw new InvalidRequest('the body is not valid JSON');
-  }
-  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new InvalidRequest('the body must be a JSON object');
-  return v as Record<string, unknown>;
-}
+const MintBody = t.Object({
+  scope: t.String({ maxLength: 64 }),
+  resource_id: t.String({ maxLength: 200 }),
+  ttl: t.Union([t.Number(), t.String({ maxLength: 32 })]),
+});
+const ValidateBody = t.Object({ token: t.String({ maxLength: 4096 }), method: t.String({ maxLength: 16 }), path: t.String({ maxLength: 4096 }) });
+const DeleteQuery = t.Object({ scope: param(64), resource_id: param(200) });
+const SetPasswordBody = t.Object({ password: t.Optional(t.String({ maxLength: 4096 })), confirm: t.Optional(t.String({ maxLength: 4096 })) });
 
 const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: JSON_NO_STORE });
 
@@ -51,12 +46,9 @@ export function tempTokenRoutes(deps: Deps) {
   return new Elysia({ name: 'temp-tokens' })
     .post(
       '/temp-tokens',
-      async ({ request }) => {
-        admin(request);
-        const b = await jsonBody(request);
-        if (typeof b.scope !== 'string' || typeof b.resource_id !== 'string') throw new InvalidRequest('scope and resource_id are required strings');
+      async ({ body: b }) => {
         if (b.scope === SET_PASSWORD_SCOPE.name) throw new InvalidRequest('set_password tokens are minted by `auth users invite` only');
-        const ttl = typeof b.ttl === 'number' ? b.ttl : typeof b.ttl === 'string' ? parseDuration(b.ttl) : null;
+        const ttl = typeof b.ttl === 'number' ? b.ttl : parseDuration(b.ttl);
         if (ttl === null) throw new InvalidRequest('ttl must be seconds or a duration such as 15m');
         try {
           const t = await deps.tempTokens.mint(b.scope, b.resource_id, ttl);
@@ -65,15 +57,11 @@ export function tempTokenRoutes(deps: Deps) {
           throw typed(e);
         }
       },
-      { parse: 'none' },
+      input.json(MintBody, { limit: MAX_BODY, before: admin }),
     )
     .post(
       '/temp-tokens/validate',
-      async ({ request }) => {
-        admin(request);
-        const b = await jsonBody(request);
-        if (typeof b.token !== 'string' || typeof b.method !== 'string' || typeof b.path !== 'string')
-          throw new InvalidRequest('token, method and path are required strings');
+      async ({ body: b }) => {
         try {
           const v = await deps.tempTokens.validate(b.token, b.method, b.path);
           return json({ id: v.id, scope: v.scope, resource_id: v.resourceId });
@@ -82,22 +70,22 @@ export function tempTokenRoutes(deps: Deps) {
           throw e;
         }
       },
-      { parse: 'none' },
+      input.json(ValidateBody, { limit: MAX_BODY, before: admin }),
     )
-    .delete('/temp-tokens', async ({ request }) => {
-      admin(request);
-      const q = queryParams(request, { scope: { max: 64 }, resource_id: { max: 200 } });
-      const scope = q.get('scope');
-      const resourceId = q.get('resource_id');
-      if (!scope || !resourceId) throw new InvalidRequest('scope and resource_id are required');
-      return json({ deleted: await deps.tempTokens.deleteByResource(scope, resourceId) });
-    })
+    .delete(
+      '/temp-tokens',
+      async ({ request, query }) => {
+        admin(request);
+        if (!query.scope || !query.resource_id) throw new InvalidRequest('scope and resource_id are required');
+        return json({ deleted: await deps.tempTokens.deleteByResource(query.scope, query.resource_id) });
+      },
+      input.query(DeleteQuery),
+    )
     .get('/set-password/:id', ({ params }) => page(SetPasswordPage({ userId: params.id }), deps.config.baseUrl.startsWith('https:')))
     .post(
       '/set-password/:id',
-      async ({ request, params }) => {
-        const b = await jsonBody(request);
-        const password = typeof b.password === 'string' ? b.password : '';
+      async ({ request, params, body: b }) => {
+        const password = b.password ?? '';
         // Check the password before the single-use token is spent on it.
         const problem = passwordProblem(password);
         if (problem) return json({ error: 'invalid_request', error_description: problem }, 400);
@@ -113,6 +101,6 @@ export function tempTokenRoutes(deps: Deps) {
         if (!user) return json({ error: 'unauthorized', error_description: 'this link is invalid' }, 401);
         return json({ ok: true, username: user.username, message: `Password set for ${user.username}. You can sign in now.` });
       },
-      { parse: 'none' },
+      input.json(SetPasswordBody, { limit: MAX_BODY }),
     );
 }

@@ -1,5 +1,7 @@
 // POST /token (also /oauth/token, AuthGate's path): RFC 6749 §3.2, §4.1.3, §4.4, §5, §6; RFC 7636 §4.5.
 // Form-encoded only; grant_type is dispatched by hand so an unknown grant is unsupported_grant_type.
+import type { Static } from '@sinclair/typebox';
+import { Elysia, t } from 'elysia';
 import { authenticateClient, parseBasicAuth } from '../../domain/clients.ts';
 import type { Deps } from '../../domain/deps.ts';
 import { InvalidClient, InvalidRequest, UnsupportedGrantType } from '../../domain/errors.ts';
@@ -8,48 +10,45 @@ import { clientCredentials } from '../../domain/grants/client-credentials.ts';
 import { refreshTokens } from '../../domain/grants/refresh-token.ts';
 import type { TokenResponse } from '../../domain/tokens.ts';
 import { JSON_NO_STORE_CORS } from '../headers.ts';
-import { formParams, type Params, type ParamSpec } from '../params.ts';
+import * as input from '../input.ts';
+import { param, repeated } from '../input.ts';
 import { enforce } from '../../domain/rate-limit.ts';
 import { requestMeta } from '../context.ts';
-import type { RouteTable } from '../serve.ts';
 
-export const TOKEN_PARAMS: ParamSpec = {
-  grant_type: { max: 128 },
-  code: { max: 512 },
-  redirect_uri: { max: 2000 },
-  code_verifier: { max: 128 },
-  refresh_token: { max: 512 },
-  scope: { max: 2000 },
-  resource: { max: 2000, repeat: true },
-  client_id: { max: 256 },
-  client_secret: { max: 512 },
-  device_code: { max: 512 },
-};
+export const TokenForm = t.Object({
+  grant_type: param(128),
+  code: param(512),
+  redirect_uri: param(2000),
+  code_verifier: param(128),
+  refresh_token: param(512),
+  scope: param(2000),
+  resource: repeated(2000),
+  client_id: param(256),
+  client_secret: param(512),
+  device_code: param(512),
+});
+type TokenParams = Static<typeof TokenForm>;
 
-type GrantHandler = (deps: Deps, client: Awaited<ReturnType<typeof authenticateClient>>, p: Params) => Promise<TokenResponse>;
+type GrantHandler = (deps: Deps, client: Awaited<ReturnType<typeof authenticateClient>>, p: TokenParams) => Promise<TokenResponse>;
 
 const GRANTS: Record<string, GrantHandler> = {
   authorization_code: (deps, client, p) =>
-    exchangeAuthorizationCode(deps, client, { code: p.get('code'), redirectUri: p.get('redirect_uri'), codeVerifier: p.get('code_verifier') }),
-  refresh_token: (deps, client, p) =>
-    refreshTokens(deps, client, { refreshToken: p.get('refresh_token'), scope: p.get('scope'), resources: p.all('resource') }),
-  client_credentials: (deps, client, p) => clientCredentials(deps, client, { scope: p.get('scope'), resources: p.all('resource') }),
+    exchangeAuthorizationCode(deps, client, { code: p.code, redirectUri: p.redirect_uri, codeVerifier: p.code_verifier }),
+  refresh_token: (deps, client, p) => refreshTokens(deps, client, { refreshToken: p.refresh_token, scope: p.scope, resources: p.resource ?? [] }),
+  client_credentials: (deps, client, p) => clientCredentials(deps, client, { scope: p.scope, resources: p.resource ?? [] }),
 };
 
 /** Client credentials from the Basic header and the body (RFC 6749 §2.3.1). */
-export function clientCredentialsOf(request: Request, p: Params) {
+export function clientCredentialsOf(request: Request, p: { client_id?: string; client_secret?: string }) {
   const basic = parseBasicAuth(request.headers.get('authorization'));
   if (basic === 'malformed') throw new InvalidClient('malformed Basic authorization header');
-  return { basic, clientId: p.get('client_id'), clientSecret: p.get('client_secret'), ip: requestMeta(request).ip };
+  return { basic, clientId: p.client_id, clientSecret: p.client_secret, ip: requestMeta(request).ip };
 }
 
-export function tokenRoutes(deps: Deps, extraGrants: Record<string, GrantHandler> = {}): RouteTable {
+export function tokenRoutes(deps: Deps, extraGrants: Record<string, GrantHandler> = {}) {
   const grants = { ...GRANTS, ...extraGrants };
-  const handler = async (request: Request) => {
-    const ip = requestMeta(request).ip;
-    enforce(deps.limits.tokenIp, ip, () => deps.metrics.rateLimited('token'));
-    const p = await formParams(request, TOKEN_PARAMS);
-    const grantType = p.get('grant_type');
+  const handler = async ({ request, body: p }: { request: Request; body: TokenParams }) => {
+    const grantType = p.grant_type;
     if (!grantType) throw new InvalidRequest('grant_type is missing');
     const grant = Object.hasOwn(grants, grantType) ? grants[grantType] : undefined;
     if (!grant) throw new UnsupportedGrantType(`grant_type ${grantType} is not supported`);
@@ -59,5 +58,7 @@ export function tokenRoutes(deps: Deps, extraGrants: Record<string, GrantHandler
     deps.metrics.tokenIssued(grantType);
     return new Response(JSON.stringify(body), { headers: JSON_NO_STORE_CORS });
   };
-  return { '/token': { POST: handler }, '/oauth/token': { POST: handler } };
+  // The per-IP limit runs before the body is read.
+  const hooks = input.form(TokenForm, { before: (request) => enforce(deps.limits.tokenIp, requestMeta(request).ip, () => deps.metrics.rateLimited('token')) });
+  return new Elysia({ name: 'token' }).post('/token', handler, hooks).post('/oauth/token', handler, hooks);
 }
