@@ -15,6 +15,9 @@ import { deviceAuthorizationRoutes, deviceGrant, deviceRoutes } from './http/rou
 import { GRANT_TYPES } from './domain/grant-types.ts';
 import { registerRoutes } from './http/routes/register.ts';
 import { introspectRoutes } from './http/routes/introspect.ts';
+import { userinfoRoutes } from './http/routes/userinfo.ts';
+import { endSessionRoutes } from './http/routes/end-session.ts';
+import { CLAIMS_SUPPORTED } from './domain/oidc.ts';
 import { revokeRoutes } from './http/routes/revoke.ts';
 import { tempTokenRoutes } from './http/routes/temp-tokens.ts';
 import { metricsRoutes } from './http/routes/metrics.ts';
@@ -25,21 +28,37 @@ import { pathOf, requestLifecycle } from './http/serve.ts';
 export function createApp(deps: Deps) {
   const https = deps.config.baseUrl.startsWith('https:');
   const base = deps.config.baseUrl;
-  const discovery = discoveryRoutes(deps, {
-    device_authorization_endpoint: `${base}/device_authorization`,
-    grant_types_supported: [...GRANT_TYPES],
-    ...(deps.config.registration !== 'off' ? { registration_endpoint: `${base}/register` } : {}),
-    ...(deps.config.introspectionToken || deps.config.introspectionClientAuth
-      ? { introspection_endpoint: `${base}/introspect`, introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'] }
-      : {}),
-    revocation_endpoint: `${base}/revoke`,
-    revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
-    client_id_metadata_document_supported: deps.config.clientMetadataDocuments,
-    // Non-standard (RFC 8414 §2 allows extensions): the public client `auth login` may use here.
-    ...(deps.config.cliClientId ? { auth_cli_client_id: deps.config.cliClientId } : {}),
-  });
+  const discovery = discoveryRoutes(
+    deps,
+    {
+      device_authorization_endpoint: `${base}/device_authorization`,
+      grant_types_supported: [...GRANT_TYPES],
+      ...(deps.config.registration !== 'off' ? { registration_endpoint: `${base}/register` } : {}),
+      ...(deps.config.introspectionToken || deps.config.introspectionClientAuth
+        ? { introspection_endpoint: `${base}/introspect`, introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'] }
+        : {}),
+      revocation_endpoint: `${base}/revoke`,
+      revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+      client_id_metadata_document_supported: deps.config.clientMetadataDocuments,
+      // Non-standard (RFC 8414 §2 allows extensions): the public client `auth login` may use here.
+      ...(deps.config.cliClientId ? { auth_cli_client_id: deps.config.cliClientId } : {}),
+    },
+    {
+      // OIDC Discovery §3 (REQUIRED: subject_types_supported, id_token_signing_alg_values_supported).
+      userinfo_endpoint: `${base}/userinfo`,
+      end_session_endpoint: `${base}/end-session`,
+      subject_types_supported: deps.config.pairwiseSalt ? ['public', 'pairwise'] : ['public'],
+      id_token_signing_alg_values_supported: deps.keys.idTokenAlgs,
+      claims_supported: CLAIMS_SUPPORTED,
+      claim_types_supported: ['normal'],
+      claims_parameter_supported: true,
+      request_parameter_supported: false,
+      request_uri_parameter_supported: false,
+      prompt_values_supported: ['none', 'login', 'consent', 'select_account'],
+    },
+  );
   // The pages a person sees: their errors are error pages, not JSON (error-handler.ts).
-  const pageGroups = [authorizeRoutes(deps), loginRoutes(deps), deviceRoutes(deps), accountRoutes(deps)];
+  const pageGroups = [authorizeRoutes(deps), loginRoutes(deps), deviceRoutes(deps), accountRoutes(deps), endSessionRoutes(deps)];
   const pageRoutes = new Set(pageGroups.flatMap((g) => g.routes.map((r) => r.path)));
   const onError = errorResponder({ log: deps.log, issuer: base, https, metrics: deps.metrics, pageRoutes });
   const app = new Elysia({ name: 'auth' })
@@ -50,6 +69,7 @@ export function createApp(deps: Deps) {
     .use(tokenRoutes(deps, deviceGrant))
     .use(deviceAuthorizationRoutes(deps))
     .use(introspectRoutes(deps))
+    .use(userinfoRoutes(deps))
     .use(revokeRoutes(deps))
     .use(registerRoutes(deps))
     .use(tempTokenRoutes(deps))

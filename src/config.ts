@@ -263,6 +263,12 @@ const ConfigSchema = Type.Object({
     secret: true,
     description: 'Initial access token for POST /register (`Authorization: Bearer …`); required when REGISTRATION=token.',
   }),
+  pairwiseSalt: setting(text(), {
+    env: 'PAIRWISE_SALT',
+    secret: true,
+    description:
+      'Secret (at least 32 characters) from which pairwise subject identifiers are derived (OIDC Core §8.1); unset: only public subjects. Changing it changes every pairwise `sub`.',
+  }),
   registrationAllowConfidential: setting(bool(), {
     env: 'REGISTRATION_ALLOW_CONFIDENTIAL',
     default: 'false',
@@ -405,6 +411,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (values.registration === 'token' && !values.registrationToken) throw new ConfigError('REGISTRATION_TOKEN is required when REGISTRATION=token');
   if (typeof values.registrationToken === 'string' && values.registrationToken.length < 16)
     throw new ConfigError('invalid REGISTRATION_TOKEN: use at least 16 characters');
+  if (typeof values.pairwiseSalt === 'string' && values.pairwiseSalt.length < 32) throw new ConfigError('invalid PAIRWISE_SALT: use at least 32 characters');
   if (typeof values.adminToken === 'string' && values.adminToken.length < 16) throw new ConfigError('invalid ADMIN_TOKEN: use at least 16 characters');
   if (typeof values.introspectionToken === 'string' && values.introspectionToken.length < 16)
     throw new ConfigError('invalid INTROSPECTION_TOKEN: use at least 16 characters');

@@ -16,7 +16,7 @@ Server:
 
 Operators (against the configured database):
   clients add --name N --redirect-uri U [--redirect-uri U2]… [--public] [--grant-type G]…
-              [--scope S]… [--first-party] [--json]
+              [--scope S]… [--first-party] [--post-logout-redirect-uri U]… [--json]
   clients list [--json] | show ID | remove ID | rotate-secret ID
   users add NAME [--email E] [--admin]   (password from stdin, or prompted on a terminal)
   users list [--json] | remove NAME | passwd NAME

@@ -277,7 +277,9 @@ describe('auth token, status, logout', () => {
     const rows = JSON.parse(r.stdout) as { name: string; issuer: string; expired: boolean }[];
     expect(rows.map((x) => x.name).sort()).toEqual(expect.arrayContaining(['main', 'mcp', 'tv', 'ssh']));
     expect(rows.find((x) => x.name === 'main')).toMatchObject({ issuer: srv.base, expired: false });
-    expect((await run(['status']).done()).stdout).toContain('main\t');
+    // OpenID Connect: `auth login` asked for openid, and the ID token and userinfo say who signed in.
+    expect((rows.find((x) => x.name === 'main') as { identity?: { username?: string } }).identity?.username).toBe('lena');
+    expect((await run(['status']).done()).stdout).toContain(`main\t${srv.base}\tlena`);
   });
 
   test('logout revokes (introspection inactive) and forgets; then token exits 1 with the login command', async () => {

@@ -18,7 +18,9 @@ afterAll(() => srv.close());
 
 const issue = async () =>
   (await (await postForm(`${srv.base}/token`, { grant_type: 'client_credentials' }, basic(m2m.client.id, m2m.secret!))).json()).access_token as string;
-const jwks = async () => (await (await fetch(`${srv.base}/jwks.json`)).json()) as { keys: { kid: string }[] };
+const jwks = async () => (await (await fetch(`${srv.base}/jwks.json`)).json()) as { keys: { kid: string; alg: string }[] };
+/** The access-token keys of the set (the RS256 key signs ID tokens and rotates on its own). */
+const accessKids = (set: { keys: { kid: string; alg: string }[] }) => set.keys.filter((k) => k.alg !== 'RS256').map((k) => k.kid);
 
 describe('key rotation', () => {
   test('after rotation new tokens use the new key; the old key stays published until its tokens expire', async () => {
@@ -29,14 +31,14 @@ describe('key rotation', () => {
     const after = await issue();
     expect(decodeProtectedHeader(after).kid).toBe(row.kid);
     const set = await jwks();
-    expect(set.keys.map((k) => k.kid)).toEqual([row.kid, oldKid]);
+    expect(accessKids(set)).toEqual([row.kid, oldKid]);
     // Both tokens verify against the published set.
     const local = createLocalJWKSet(set as never);
     for (const t of [before, after]) await jwtVerify(t, local, { issuer: srv.base, currentDate: new Date(srv.clock.nowMs()) });
     // After the old tokens' lifetime (+5 min) the old key is no longer published.
     srv.clock.advance(3600 + 301);
     await srv.deps.keys.load('ES256');
-    expect((await jwks()).keys.map((k) => k.kid)).toEqual([row.kid]);
+    expect(accessKids(await jwks())).toEqual([row.kid]);
   });
 
   test('a token signed by an unpublished key, or with another typ, does not verify', async () => {
@@ -85,7 +87,7 @@ describe('key rotation', () => {
 });
 
 describe('auth keys (CLI)', () => {
-  test('keys list shows the signing key; keys rotate adds one and keeps the old one published', async () => {
+  test('keys list shows the signing keys; keys rotate adds one of each kind and keeps the old ones published', async () => {
     const d = tempDir();
     const env = { DATA_DIR: d };
     expect((await runAuth(['migrate'], { env })).code).toBe(0);
@@ -94,9 +96,10 @@ describe('auth keys (CLI)', () => {
     expect((await runAuth(['keys', 'rotate'], { env })).code).toBe(0);
     const r = await runAuth(['keys', 'rotate'], { env });
     expect(r.stdout).toContain('new signing key');
-    const keys = JSON.parse((await runAuth(['keys', 'list', '--json'], { env })).stdout);
-    expect(keys.map((k: { status: string }) => k.status)).toEqual(['signing', 'published']);
-    expect(keys[1].published_until).not.toBeNull();
+    const keys = JSON.parse((await runAuth(['keys', 'list', '--json'], { env })).stdout) as { status: string; alg: string; published_until: string | null }[];
+    // Two rotations of both kinds: the access-token key (ES256) and the ID-token key (RS256).
+    expect(keys.map((k) => `${k.status} ${k.alg}`).sort()).toEqual(['published ES256', 'published RS256', 'signing ES256', 'signing RS256']);
+    expect(keys.filter((k) => k.status === 'published').every((k) => k.published_until !== null)).toBe(true);
     expect((await runAuth(['keys', 'spin'], { env })).code).toBe(2);
     expect(join(d, 'auth.db')).toBeTruthy();
   });

@@ -241,7 +241,7 @@ if (!PG_URL) {
       const file = join(tempDir(), 'export.jsonl');
       const exp = await runAuth(['export', '--output', file], { env: { DATABASE_URL: join(sqliteDir, 'auth.db') } });
       expect(exp.code).toBe(0);
-      expect(exp.stderr).toMatch(/exported \d+ clients, \d+ users, 0 identities, 1 keys, 1 families, 1 refreshTokens/);
+      expect(exp.stderr).toMatch(/exported \d+ clients, \d+ users, 0 identities, 2 keys, 1 families, 1 refreshTokens/);
       const { statSync } = await import('node:fs');
       expect(statSync(file).mode & 0o777).toBe(0o600);
 

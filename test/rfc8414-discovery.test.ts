@@ -33,10 +33,13 @@ describe('RFC 8414 metadata', () => {
     }
   });
 
-  test('/.well-known/openid-configuration serves the same document', async () => {
+  test('/.well-known/openid-configuration is the same document with the OpenID Provider fields added', async () => {
     const a = await (await fetch(`${srv.base}/.well-known/oauth-authorization-server`)).json();
     const b = await (await fetch(`${srv.base}/.well-known/openid-configuration`)).json();
-    expect(b).toEqual(a);
+    expect(b).toMatchObject(a);
+    expect(Object.keys(b).filter((k) => !(k in a))).toEqual(
+      expect.arrayContaining(['userinfo_endpoint', 'subject_types_supported', 'id_token_signing_alg_values_supported']),
+    );
   });
 
   test('metadata and JWKS allow CORS without credentials; /authorize does not', async () => {
@@ -70,9 +73,12 @@ describe('RFC 8414 metadata: ETag, If-None-Match, HEAD, logging', () => {
     const body = await r.text();
     const etag = r.headers.get('etag')!;
     expect(etag).toMatch(/^"[\x21\x23-\x7e]+"$/); // RFC 9110 §8.8.3 strong entity tag
-    const alias = await fetch(`${base}/.well-known/openid-configuration`);
-    expect(alias.headers.get('etag')).toBe(etag);
-    expect(await alias.text()).toBe(body);
+    // The OpenID Provider document: its own bytes, so its own tag, served the same way.
+    const oidc = await fetch(`${base}/.well-known/openid-configuration`);
+    const oidcTag = oidc.headers.get('etag')!;
+    expect(oidcTag).toMatch(/^"[\x21\x23-\x7e]+"$/);
+    expect(oidcTag).not.toBe(etag);
+    expect((await fetch(`${base}/.well-known/openid-configuration`, { headers: { 'If-None-Match': oidcTag } })).status).toBe(304);
     // RFC 9110 §13.1.2: weak comparison, a list of tags, or `*` for any current representation.
     for (const inm of [etag, `W/${etag}`, '*', `"something-else", ${etag}`, `W/"a",${etag} `]) {
       const nm = await fetch(url, { headers: { 'If-None-Match': inm } });
@@ -121,7 +127,7 @@ describe('RFC 8414 metadata: ETag, If-None-Match, HEAD, logging', () => {
     // Each line is written just after its response went out: the last request's line closes the set.
     await eventually(() => logged.logs.some((l) => l.includes('"request_id":"trace-md"')));
     const lines = metadataLines(logged.logs, from);
-    expect(lines.filter((l) => l === 'GET 304')).toHaveLength(5);
+    expect(lines.filter((l) => l === 'GET 304')).toHaveLength(6);
     expect(lines).toContain('HEAD 200');
     expect(lines).toContain('POST 404');
     expect(lines.filter((l) => l === 'GET 200').length).toBeGreaterThanOrEqual(4);
@@ -130,15 +136,21 @@ describe('RFC 8414 metadata: ETag, If-None-Match, HEAD, logging', () => {
 });
 
 describe('RFC 7517 JWKS', () => {
-  test('publishes the signing key with kid = RFC 7638 thumbprint, cacheable, no private parts', async () => {
+  test('publishes the signing keys (access tokens: ES256; ID tokens: RS256) with kid = RFC 7638 thumbprint, cacheable, no private parts', async () => {
     const res = await fetch(`${srv.base}/jwks.json`);
     expect(res.headers.get('cache-control')).toContain('max-age');
     const { keys } = await res.json();
-    expect(keys.length).toBe(1);
-    expect(keys[0]).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig' });
-    expect(keys[0].d).toBeUndefined();
+    expect(keys.length).toBe(2);
+    const es = keys.find((k: { alg: string }) => k.alg === 'ES256');
+    const rs = keys.find((k: { alg: string }) => k.alg === 'RS256');
+    expect(es).toMatchObject({ kty: 'EC', crv: 'P-256', use: 'sig' });
+    expect(rs).toMatchObject({ kty: 'RSA', e: 'AQAB', use: 'sig' });
+    expect(Buffer.from(rs.n, 'base64url').length).toBe(256); // 2048 bits
     const { calculateJwkThumbprint } = await import('jose');
-    expect(keys[0].kid).toBe(await calculateJwkThumbprint(keys[0]));
+    for (const k of keys) {
+      for (const p of ['d', 'p', 'q', 'dp', 'dq', 'qi']) expect(k[p]).toBeUndefined();
+      expect(k.kid).toBe(await calculateJwkThumbprint(k));
+    }
     const alias = await (await fetch(`${srv.base}/.well-known/jwks.json`)).json();
     expect(alias.keys).toEqual(keys);
   });

@@ -284,7 +284,11 @@ export function storeContract(name: string, open: () => Promise<Store>, rawExec:
         await rawExec(old, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (${m.version}, '${m.name}', 0)`);
       }
       await old.clients.insert(client());
-      await old.users.insert(user());
+      // As version 8 wrote a user (the profile columns came with migration 12).
+      await rawExec(
+        old,
+        `INSERT INTO users (id, username, email, email_verified, password_hash, is_admin, created_at) VALUES ('u1', 'u1', 'u1@example.com', 1, NULL, 0, ${NOW})`,
+      );
       await rawExec(
         old,
         `INSERT INTO refresh_families (id, client_id, user_id, scope, resource, auth_time, created_at, revoked_at, expires_at)

@@ -51,6 +51,57 @@ describe('upstream OpenID Connect sign-in', () => {
     expect((await srv.deps.store.users.list()).filter((u) => u.email === 'ada@example.com').length).toBe(1);
   });
 
+  test("the provider's profile claims reach our userinfo; a change moves updated_at; a non-https picture is dropped", async () => {
+    const app = await addClient(srv, { redirectUris: ['https://rp.example/cb'], firstParty: true });
+    const userinfo = async () => {
+      const b = new Browser(srv.base);
+      await upstreamLogin(b, await start(b), 'oidc');
+      const { verifier, challenge } = pkcePair();
+      const res = await b.authorize({
+        response_type: 'code',
+        client_id: app.client.id,
+        redirect_uri: 'https://rp.example/cb',
+        scope: 'openid profile email',
+        code_challenge: challenge,
+        code_challenge_method: 'S256',
+      });
+      const t = (await (
+        await postForm(
+          `${srv.base}/token`,
+          { grant_type: 'authorization_code', code: codeFrom(res).code, redirect_uri: 'https://rp.example/cb', code_verifier: verifier },
+          basic(app.client.id, app.secret!),
+        )
+      ).json()) as { access_token: string; id_token: string };
+      expect(t.id_token).toBeString();
+      return (await (await fetch(`${srv.base}/userinfo`, { headers: { Authorization: `Bearer ${t.access_token}` } })).json()) as Record<string, unknown>;
+    };
+    idp.nextUser = {
+      sub: 'pat-1',
+      email: 'pat@example.com',
+      email_verified: true,
+      name: 'Pat Lee',
+      given_name: 'Pat',
+      family_name: 'Lee',
+      picture: 'https://img.example/p.png',
+    };
+    const first = await userinfo();
+    expect(first).toMatchObject({
+      name: 'Pat Lee',
+      given_name: 'Pat',
+      family_name: 'Lee',
+      picture: 'https://img.example/p.png',
+      email: 'pat@example.com',
+      email_verified: true,
+    });
+    srv.clock.advance(60);
+    idp.nextUser = { sub: 'pat-1', email: 'pat@example.com', email_verified: true, name: 'Pat Q. Lee', picture: 'http://img.example/p.png' };
+    const second = await userinfo();
+    expect(second).toMatchObject({ name: 'Pat Q. Lee' });
+    expect(second.picture).toBeUndefined();
+    expect(second.given_name).toBeUndefined();
+    expect(second.updated_at).toBe((first.updated_at as number) + 60);
+  });
+
   test('a verified email links to the existing local account; an unverified one does not', async () => {
     const local = await addUser(srv, 'grace', 'grace password', { email: 'grace@example.com' });
     idp.nextUser = { sub: 'grace-up', email: 'grace@example.com', email_verified: true };

@@ -9,6 +9,7 @@ function view(c: ClientRow) {
     client_id: c.id,
     client_name: c.name,
     redirect_uris: c.redirectUris,
+    ...(Array.isArray(c.metadata.post_logout_redirect_uris) ? { post_logout_redirect_uris: c.metadata.post_logout_redirect_uris } : {}),
     grant_types: c.grantTypes,
     scopes: c.scopes,
     token_endpoint_auth_method: c.tokenEndpointAuthMethod,
@@ -74,6 +75,7 @@ async function add(args: string[]): Promise<number> {
   const { values } = parse(args, {
     name: { type: 'string' },
     'redirect-uri': { type: 'string', multiple: true },
+    'post-logout-redirect-uri': { type: 'string', multiple: true },
     public: { type: 'boolean' },
     'grant-type': { type: 'string', multiple: true },
     scope: { type: 'string', multiple: true },
@@ -90,6 +92,7 @@ async function add(args: string[]): Promise<number> {
     const { client, secret } = await createClient(deps, {
       name: values.name!,
       redirectUris: values['redirect-uri'] ?? [],
+      postLogoutRedirectUris: values['post-logout-redirect-uri'],
       isPublic: !!values.public,
       grantTypes: values['grant-type'],
       scopes: values.scope?.flatMap((s) => s.split(/\s+/)).filter(Boolean),

@@ -11,11 +11,13 @@ export async function keysCommand(args: string[]): Promise<number> {
   const { deps, close } = await commandDeps();
   try {
     if (sub === 'rotate') {
-      const row = await rotateSigningKey(deps.store, deps.clock, deps.config.signingAlg, deps.config.accessTokenTtl);
-      deps.audit.record('key.rotated', { details: { kid: row.kid, alg: row.alg } });
-      process.stdout.write(
-        `new signing key ${row.kid} (${row.alg}); older keys stay published until their tokens expire; running servers pick it up within 30 s\n`,
-      );
+      // Both signing keys: the access-token key and the RS256 ID-token key (ID tokens live as long as access tokens).
+      for (const alg of [deps.config.signingAlg, 'RS256'] as const) {
+        const row = await rotateSigningKey(deps.store, deps.clock, alg, deps.config.accessTokenTtl);
+        deps.audit.record('key.rotated', { details: { kid: row.kid, alg: row.alg } });
+        process.stdout.write(`new signing key ${row.kid} (${row.alg})\n`);
+      }
+      process.stdout.write('older keys stay published until their tokens expire; running servers pick the new ones up within 30 s\n');
       return 0;
     }
     const keys = await deps.store.keys.listPublished(nowS(deps.clock));

@@ -3,6 +3,7 @@
 import { discover, DiscoveryError, type Discovery } from '../client/discovery.ts';
 import { codeFlow, deviceFlow, OAuthClientError, registerPublicClient, startLoopback, type TokenResponse } from '../client/flows.ts';
 import { CredentialsError } from '../client/credentials.ts';
+import { describeIdentity, identityOf } from '../client/identity.ts';
 import { parseDuration } from '../config.ts';
 import { CommandError, parse, UsageError } from './args.ts';
 import { clientStore, noDisplay } from './client-env.ts';
@@ -41,7 +42,12 @@ export async function loginCommand(args: string[]): Promise<number> {
   }
   const name = values.name ?? new URL(target).host;
   const resource = values.resource ?? d.resource;
-  const scopes = values.scope?.flatMap((s) => s.split(/\s+/)).filter(Boolean) ?? d.resourceScopes;
+  const asked = values.scope?.flatMap((s) => s.split(/\s+/)).filter(Boolean) ?? d.resourceScopes;
+  // OpenID Connect when the server offers it: the ID token and userinfo say who signed in (`auth status`),
+  // with the profile and email scopes where the server lists them.
+  const supported = d.metadata.scopes_supported ?? [];
+  const identityScopes = supported.includes('openid') ? ['openid', 'profile', 'email'].filter((s) => supported.includes(s) && !asked.includes(s)) : [];
+  const scopes = [...identityScopes, ...asked];
   const offersDevice = !!d.metadata.device_authorization_endpoint;
   const useDevice = values.device || (!values['no-browser'] && values.port === undefined && noDisplay() && offersDevice);
   if (values.device && !offersDevice) throw new CommandError(`${d.issuer} does not offer the device flow`);
@@ -89,6 +95,7 @@ export async function loginCommand(args: string[]): Promise<number> {
       tokens = await run();
     }
     const now = Math.floor(Date.now() / 1000);
+    const identity = await identityOf(d.metadata, clientId!, tokens);
     store.update((data) => {
       data.servers[d.issuer] = { metadata: d.metadata, client_id: clientId, registered };
       data.credentials[name] = {
@@ -102,9 +109,12 @@ export async function loginCommand(args: string[]): Promise<number> {
         expires_at: now + (tokens.expires_in ?? 3600),
         token_type: tokens.token_type ?? 'Bearer',
         obtained_at: now,
+        ...(identity ? { identity } : {}),
       };
     });
-    say(`Signed in. Credentials saved as "${name}" in ${store.file}; print a token with: auth token ${name}`);
+    say(
+      `Signed in${identity ? ` as ${describeIdentity(identity)}` : ''}. Credentials saved as "${name}" in ${store.file}; print a token with: auth token ${name}`,
+    );
     return 0;
   } catch (e) {
     if (e instanceof OAuthClientError || e instanceof CredentialsError) throw new CommandError(e.message);

@@ -1,6 +1,7 @@
 // `auth logout [NAME]` — revoke the refresh token (RFC 7009) and forget the credentials.
 // `auth status [--json]` — names, servers, scopes, expiry.
 import { CredentialsError } from '../client/credentials.ts';
+import { describeIdentity } from '../client/identity.ts';
 import { OAuthClientError, revokeToken } from '../client/flows.ts';
 import { CommandError, parse } from './args.ts';
 import { clientStore, pickCredential } from './client-env.ts';
@@ -55,6 +56,7 @@ export async function statusCommand(args: string[]): Promise<number> {
     target: c.target,
     resource: c.resource ?? null,
     client_id: c.client_id,
+    ...(c.identity ? { identity: c.identity } : {}),
     scope: c.scope,
     expires_at: new Date(c.expires_at * 1000).toISOString(),
     expired: c.expires_at <= now,
@@ -65,7 +67,7 @@ export async function statusCommand(args: string[]): Promise<number> {
   else
     for (const r of rows)
       process.stdout.write(
-        `${r.name}\t${r.issuer}\t${r.scope || '-'}\t${r.expired ? 'expired' : 'valid until'} ${r.expires_at}${r.refreshable ? ' (refreshable)' : ''}\n`,
+        `${r.name}\t${r.issuer}\t${r.identity ? describeIdentity(r.identity) : '-'}\t${r.scope || '-'}\t${r.expired ? 'expired' : 'valid until'} ${r.expires_at}${r.refreshable ? ' (refreshable)' : ''}\n`,
       );
   return 0;
 }

@@ -6,6 +6,7 @@ import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from 'node:
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AuthServerMetadata } from './discovery.ts';
+import type { Identity } from './identity.ts';
 
 export interface StoredCredential {
   target: string;
@@ -19,6 +20,8 @@ export interface StoredCredential {
   expires_at: number;
   token_type: string;
   obtained_at: number;
+  /** Who signed in (from the ID token and userinfo), when the server speaks OpenID Connect. */
+  identity?: Identity;
 }
 
 export interface CredentialsFile {

@@ -17,6 +17,8 @@ export interface AuthServerMetadata {
   grant_types_supported?: string[];
   scopes_supported?: string[];
   auth_cli_client_id?: string;
+  jwks_uri?: string;
+  userinfo_endpoint?: string;
 }
 
 export interface Discovery {

@@ -7,11 +7,12 @@ import { isValidChallenge } from '../security/pkce.ts';
 import { isLoopbackRedirect } from '../security/loopback.ts';
 import { matchRedirectUri } from '../security/redirect-uri.ts';
 import { mintSecret } from '../security/token-format.ts';
-import type { ClientRow, UserRow } from '../store/store.ts';
+import type { ClientRow, OidcGrant, SessionRow, UserRow } from '../store/store.ts';
 import type { Deps } from './deps.ts';
 import { loadClient, touchClient } from './clients.ts';
 import { ClientDocumentError } from './client-documents.ts';
-import { AuthorizeError, OAuthError } from './errors.ts';
+import { AuthorizeError, InvalidRequest, OAuthError } from './errors.ts';
+import { OPENID, parseClaimsParameter, sessionSid } from './oidc.ts';
 import { resolveScopes, validateResources } from './scopes.ts';
 
 export interface AuthorizationRequest {
@@ -22,6 +23,18 @@ export interface AuthorizationRequest {
   resources: string[];
   codeChallenge: string | null;
   prompt: Set<string>;
+  /** OpenID Connect (OIDC Core §3.1.2.1), when `openid` is among the granted scopes. */
+  oidc: OidcRequest | null;
+}
+
+export interface OidcRequest {
+  nonce?: string;
+  /** Seconds since the last active sign-in after which the user signs in again (request or default_max_age). */
+  maxAge?: number;
+  /** The verified `id_token_hint`'s subject (the user id, or its pairwise form for this client). */
+  hintSubject?: string;
+  loginHint?: string;
+  claims?: OidcGrant['claims'];
 }
 
 /** The parameters as read by the HTTP layer (repetition already rejected). */
@@ -45,7 +58,7 @@ function early(p: AuthorizationParams, name: string): string | undefined {
 }
 
 export async function validateAuthorizationRequest(
-  deps: Pick<Deps, 'clientCache' | 'clientDocuments' | 'config' | 'store'>,
+  deps: Pick<Deps, 'clientCache' | 'clientDocuments' | 'config' | 'keys' | 'store'>,
   p: AuthorizationParams,
   ip?: string,
 ): Promise<AuthorizationRequest> {
@@ -85,6 +98,9 @@ export async function validateAuthorizationRequest(
   }
   const fail = (error: string, description: string) => new AuthorizeError(error, description, true, redirectUri, state);
   try {
+    // OIDC Core §6: request objects are not supported; the errors §6.1/§6.2 define say so.
+    if (p.get('request') !== undefined) throw fail('request_not_supported', 'request objects are not supported');
+    if (p.get('request_uri') !== undefined) throw fail('request_uri_not_supported', 'request_uri is not supported');
     const responseType = p.get('response_type');
     if (!responseType) throw fail('invalid_request', 'response_type is missing');
     if (responseType !== 'code') throw fail('unsupported_response_type', 'only response_type=code is supported');
@@ -109,12 +125,37 @@ export async function validateAuthorizationRequest(
     for (const v of prompt) if (!PROMPTS.has(v)) throw fail('invalid_request', `unsupported prompt value ${v}`);
     if (prompt.has('none') && prompt.size > 1) throw fail('invalid_request', 'prompt=none cannot be combined with other values');
 
-    return { client, redirectUri, state, scopes, resources, codeChallenge: challenge ?? null, prompt };
+    const oidc = scopes.includes(OPENID) ? await oidcParameters(deps, client, p) : null;
+    return { client, redirectUri, state, scopes, resources, codeChallenge: challenge ?? null, prompt, oidc };
   } catch (e) {
     if (e instanceof AuthorizeError) throw e;
     if (e instanceof OAuthError) throw fail(e.error, e.description);
     throw e;
   }
+}
+
+/** OIDC Core §3.1.2.1 parameters of a request whose scopes include openid (errors go back to the client). */
+async function oidcParameters(deps: Pick<Deps, 'keys'>, client: ClientRow, p: AuthorizationParams): Promise<OidcRequest> {
+  const out: OidcRequest = {};
+  const nonce = p.get('nonce');
+  if (nonce !== undefined) out.nonce = nonce;
+  const maxAge = p.get('max_age') ?? (typeof client.metadata.default_max_age === 'number' ? String(client.metadata.default_max_age) : undefined);
+  if (maxAge !== undefined) {
+    if (!/^\d{1,9}$/.test(maxAge)) throw new InvalidRequest('max_age must be a number of seconds');
+    out.maxAge = Number(maxAge);
+  }
+  const hint = p.get('id_token_hint');
+  if (hint !== undefined) {
+    // Signed by us; an expired one still names the user (§3.1.2.1).
+    const claims = await deps.keys.verifyIdTokenHint(hint);
+    if (!claims?.sub) throw new InvalidRequest('id_token_hint is not an ID token issued by this server');
+    out.hintSubject = claims.sub;
+  }
+  const loginHint = p.get('login_hint');
+  if (loginHint !== undefined) out.loginHint = loginHint;
+  const claims = parseClaimsParameter(p.get('claims'));
+  if (claims) out.claims = claims;
+  return out;
 }
 
 /** The consent key of a request: resources joined, so consent is remembered per resource set. */
@@ -153,8 +194,9 @@ export async function issueAuthorizationCode(
   deps: Pick<Deps, 'clock' | 'config' | 'store'>,
   req: AuthorizationRequest,
   user: UserRow,
-  authTime: number,
+  session: SessionRow,
 ): Promise<string> {
+  const authTime = session.authTime;
   const now = nowS(deps.clock);
   const code = mintSecret(CODE_PREFIX);
   await deps.store.codes.insert({
@@ -172,6 +214,15 @@ export async function issueAuthorizationCode(
     issuedFamilyId: null,
     issuedJti: null,
     issuedExp: null,
+    // What the ID token will say about this sign-in (OIDC Core §2): nonce, session, method, claims asked for.
+    oidc: req.oidc
+      ? {
+          ...(req.oidc.nonce !== undefined ? { nonce: req.oidc.nonce } : {}),
+          sid: sessionSid(session.id),
+          ...(session.amr ? { amr: session.amr } : {}),
+          ...(req.oidc.claims ? { claims: req.oidc.claims } : {}),
+        }
+      : null,
   });
   await touchClient(deps, req.client, now);
   return redirectWith(req.redirectUri, { code: code.token, state: req.state, iss: deps.config.baseUrl });

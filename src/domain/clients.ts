@@ -20,6 +20,8 @@ export interface NewClientInput {
   scopes?: string[];
   firstParty?: boolean;
   authMethod?: AuthMethod;
+  /** RP-Initiated Logout 1.0 §3.1: where /end-session may send the browser back. */
+  postLogoutRedirectUris?: string[];
 }
 
 export class ClientInputError extends Error {
@@ -54,6 +56,11 @@ export async function createClient(
   }
   const scopes = [...new Set(input.scopes ?? [])];
   for (const s of scopes) if (!deps.config.scopes.includes(s)) throw new ClientInputError(`unknown scope ${s}; SCOPES is ${deps.config.scopes.join(' ')}`);
+  const postLogout = [...new Set(input.postLogoutRedirectUris ?? [])];
+  for (const u of postLogout) {
+    const problem = checkRedirectUri(u);
+    if (problem) throw new ClientInputError(`invalid post-logout redirect URI ${u}: ${problem.replace(/_/g, ' ')}`);
+  }
   const secret = input.isPublic ? null : newSecret();
   const client: ClientRow = {
     id: `c_${randomToken(12)}`,
@@ -65,7 +72,7 @@ export async function createClient(
     tokenEndpointAuthMethod: input.isPublic ? 'none' : (input.authMethod ?? 'client_secret_basic'),
     firstParty: !!input.firstParty,
     origin: 'operator',
-    metadata: {},
+    metadata: postLogout.length ? { post_logout_redirect_uris: postLogout } : {},
     createdAt: nowS(deps.clock),
     lastUsedAt: null,
   };

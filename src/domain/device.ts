@@ -4,11 +4,12 @@
 import { nowS } from '../clock.ts';
 import { randomFromCharset } from '../security/random.ts';
 import { mintSecret } from '../security/token-format.ts';
-import type { ClientRow, DeviceCodeRow, UserRow } from '../store/store.ts';
+import type { ClientRow, DeviceCodeRow, SessionRow, UserRow } from '../store/store.ts';
 import type { Deps } from './deps.ts';
 import { OAuthError, UnauthorizedClient } from './errors.ts';
 import { resolveScopes, validateResources } from './scopes.ts';
 import { DEVICE_GRANT } from './grant-types.ts';
+import { OPENID, sessionSid } from './oidc.ts';
 
 export const DEVICE_PREFIX = 'dc_';
 /** node-oidc-provider's base-20 alphabet: no vowels (no words), no look-alikes. */
@@ -113,10 +114,12 @@ export async function decideDevice(
   deps: Pick<Deps, 'audit' | 'clock' | 'store'>,
   row: DeviceCodeRow,
   user: UserRow,
-  authTime: number,
+  session: SessionRow,
   approve: boolean,
 ): Promise<boolean> {
-  const ok = await deps.store.deviceCodes.decide(row.id, approve ? 'approved' : 'denied', user.id, authTime, nowS(deps.clock));
+  // With openid asked for, the approving session is what the ID token describes (sid, amr; no nonce here).
+  const oidc = approve && row.scope.split(' ').includes(OPENID) ? { sid: sessionSid(session.id), ...(session.amr ? { amr: session.amr } : {}) } : null;
+  const ok = await deps.store.deviceCodes.decide(row.id, approve ? 'approved' : 'denied', user.id, session.authTime, nowS(deps.clock), oidc);
   if (ok) deps.audit.record(approve ? 'device.approved' : 'device.denied', { userId: user.id, clientId: row.clientId });
   return ok;
 }

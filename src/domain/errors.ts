@@ -55,6 +55,14 @@ export class InvalidToken extends OAuthError {
   }
 }
 
+/** A token without the scope a resource needs: 403 with a Bearer challenge naming it (RFC 6750 §3.1). */
+export class InsufficientScope extends OAuthError {
+  constructor(scope: string, description: string, realm = 'auth') {
+    super('insufficient_scope', description, 403);
+    this.headers['WWW-Authenticate'] = `Bearer realm="${realm}", error="insufficient_scope", scope="${scope}"`;
+  }
+}
+
 /** Too many requests: 429 with Retry-After (RFC 6585 §4). */
 export class TooManyRequests extends OAuthError {
   constructor(retryAfterS: number, description = 'too many requests; retry later') {

@@ -1,19 +1,23 @@
-// Signing keys and JWT access tokens (RFC 9068). Keys live in the store so every instance shares them;
-// `kid` is the RFC 7638 thumbprint. Signing and verifying use node:crypto synchronously (≈2× jose's
+// Signing keys, JWT access tokens (RFC 9068) and ID tokens (OIDC Core §2). Keys live in the store so every
+// instance shares them; `kid` is the RFC 7638 thumbprint. Two keys sign at a time: the access-token key
+// (SIGNING_ALG: ES256 or EdDSA) and an RS256 key, which OIDC Core §15.1 requires every OP to offer for ID
+// tokens (a client may register id_token_signed_response_alg to get the access-token key's algorithm). Signing and verifying use node:crypto synchronously (≈2× jose's
 // WebCrypto path, see research/performance-baselines.md §D); jose computes thumbprints. The JWKS document
 // is built once per key change.
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
-import { calculateJwkThumbprint, type JWK, type JWTPayload } from 'jose';
+import { calculateJwkThumbprint, compactVerify, type JWK, type JWTPayload } from 'jose';
 import type { Clock } from '../clock.ts';
 import { nowS } from '../clock.ts';
 import { base64url, fromBase64url, utf8Bytes, utf8Text } from '../security/encoding.ts';
 import type { SigningKeyRow, Store } from '../store/store.ts';
 
 export type SigningAlg = 'ES256' | 'EdDSA';
+/** Every algorithm a key of ours may have: the access-token algorithms and RS256 (ID tokens). */
+export type KeyAlg = SigningAlg | 'RS256';
 
 interface ActiveKey {
   kid: string;
-  alg: SigningAlg;
+  alg: KeyAlg;
   key: KeyObject;
   /** The encoded JWT header, the same for every token this key signs. */
   header: string;
@@ -44,8 +48,13 @@ const b64json = (v: unknown) => base64url(utf8Bytes(JSON.stringify(v)));
 const jsonOfB64 = (segment: string): unknown => JSON.parse(utf8Text(fromBase64url(segment)));
 
 /** Create a key pair and its row. */
-export async function generateSigningKey(alg: SigningAlg, now: number): Promise<SigningKeyRow> {
-  const pair = alg === 'ES256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('ed25519');
+export async function generateSigningKey(alg: KeyAlg, now: number): Promise<SigningKeyRow> {
+  const pair =
+    alg === 'ES256'
+      ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      : alg === 'RS256'
+        ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+        : generateKeyPairSync('ed25519');
   const privateJwk = pair.privateKey.export({ format: 'jwk' }) as JWK;
   const publicJwk = pair.publicKey.export({ format: 'jwk' }) as JWK;
   const kid = await calculateJwkThumbprint(publicJwk);
@@ -60,11 +69,20 @@ export async function generateSigningKey(alg: SigningAlg, now: number): Promise<
   };
 }
 
+/** A JWS signature over `data` with a key of ours (RS256: RSASSA-PKCS1-v1_5 with SHA-256). */
+function signWith(k: { alg: KeyAlg; key: KeyObject }, data: Uint8Array): Uint8Array {
+  if (k.alg === 'ES256') return cryptoSign('sha256', data, { key: k.key, dsaEncoding: 'ieee-p1363' });
+  if (k.alg === 'RS256') return cryptoSign('sha256', data, k.key);
+  return cryptoSign(null, data, k.key);
+}
+
 export class KeyRing {
   private active: ActiveKey | null = null;
+  /** The RS256 key that signs ID tokens. */
+  private idKey: ActiveKey | null = null;
   private jwks: { keys: JWK[] } = { keys: [] };
   private jwksBody = '{"keys":[]}';
-  private publicKeys = new Map<string, { alg: SigningAlg; key: KeyObject }>();
+  private publicKeys = new Map<string, { alg: KeyAlg; key: KeyObject }>();
   /** Tokens whose signature already verified (bounded); expiry and audience are checked at every use. */
   private verified = new Map<string, VerifiedAccessToken>();
   private loadedFingerprint = '';
@@ -76,27 +94,29 @@ export class KeyRing {
     private readonly accessTokenTtl: number,
   ) {}
 
-  /** Load the published keys; create the first key when there is none. Cheap when nothing changed. */
+  /** Load the published keys; create the first key of each kind when there is none. Cheap when nothing changed. */
   async load(newKeyAlg: SigningAlg): Promise<void> {
     let rows = await this.store.keys.listPublished(nowS(this.clock));
-    if (!rows.some((r) => r.retiredAt === null)) {
-      // Instances starting together race here; the unique index lets exactly one key win.
-      await this.store.keys.insert(await generateSigningKey(newKeyAlg, nowS(this.clock)));
+    const activeOf = (rsa: boolean) => rows.find((r) => r.retiredAt === null && (r.alg === 'RS256') === rsa);
+    for (const alg of [newKeyAlg, 'RS256'] as const) {
+      if (activeOf(alg === 'RS256')) continue;
+      // Instances starting together race here; the unique index lets exactly one key of each kind win.
+      await this.store.keys.insert(await generateSigningKey(alg, nowS(this.clock)));
       rows = await this.store.keys.listPublished(nowS(this.clock));
     }
     const fingerprint = rows.map((r) => `${r.kid}:${r.retiredAt}`).join(',');
     if (fingerprint === this.loadedFingerprint) return;
-    const current = rows.find((r) => r.retiredAt === null)!;
-    const alg = current.alg as SigningAlg;
-    this.active = {
-      kid: current.kid,
-      alg,
-      key: createPrivateKey({ key: JSON.parse(current.privateJwk), format: 'jwk' }),
-      header: b64json({ alg, typ: 'at+jwt', kid: current.kid }),
-    };
+    const activeKey = (row: SigningKeyRow, typ: string): ActiveKey => ({
+      kid: row.kid,
+      alg: row.alg as KeyAlg,
+      key: createPrivateKey({ key: JSON.parse(row.privateJwk), format: 'jwk' }),
+      header: b64json({ alg: row.alg, typ, kid: row.kid }),
+    });
+    this.active = activeKey(activeOf(false)!, 'at+jwt');
+    this.idKey = activeKey(activeOf(true)!, 'JWT');
     this.jwks = { keys: rows.map((r) => JSON.parse(r.publicJwk) as JWK) };
     this.jwksBody = JSON.stringify(this.jwks);
-    this.publicKeys = new Map(rows.map((r) => [r.kid, { alg: r.alg as SigningAlg, key: createPublicKey({ key: JSON.parse(r.publicJwk), format: 'jwk' }) }]));
+    this.publicKeys = new Map(rows.map((r) => [r.kid, { alg: r.alg as KeyAlg, key: createPublicKey({ key: JSON.parse(r.publicJwk), format: 'jwk' }) }]));
     this.verified.clear();
     this.loadedFingerprint = fingerprint;
   }
@@ -119,9 +139,44 @@ export class KeyRing {
     // RFC 9068 §2.1: typ "at+jwt"; §2.2: iss, exp, aud, sub, client_id, iat, jti.
     const payload = b64json({ iss: this.issuer, ...claims, iat, exp });
     const input = `${k.header}.${payload}`;
-    const data = utf8Bytes(input);
-    const sig = k.alg === 'ES256' ? cryptoSign('sha256', data, { key: k.key, dsaEncoding: 'ieee-p1363' }) : cryptoSign(null, data, k.key);
-    return { token: `${input}.${base64url(sig)}`, exp };
+    return { token: `${input}.${base64url(signWith(k, utf8Bytes(input)))}`, exp };
+  }
+
+  /** The algorithms ID tokens can be signed with: RS256 and the access-token key's. */
+  get idTokenAlgs(): KeyAlg[] {
+    return this.active && this.active.alg !== 'RS256' ? ['RS256', this.active.alg] : ['RS256'];
+  }
+
+  /**
+   * Sign an ID token (OIDC Core §2) with the RS256 key, or with the access-token key when the client
+   * registered its algorithm (id_token_signed_response_alg). The claims are complete (iss, iat, exp included).
+   */
+  signIdToken(claims: Record<string, unknown>, alg: KeyAlg = 'RS256'): string {
+    const k = alg === 'RS256' ? this.idKey : this.active?.alg === alg ? this.active : null;
+    if (!k) throw new Error(`no ${alg} signing key loaded`);
+    const header = alg === 'RS256' ? k.header : b64json({ alg: k.alg, typ: 'JWT', kid: k.kid });
+    const input = `${header}.${b64json(claims)}`;
+    return `${input}.${base64url(signWith(k, utf8Bytes(input)))}`;
+  }
+
+  /**
+   * An ID token we issued, as an `id_token_hint` (OIDC Core §3.1.2.1): signed by one of our published keys
+   * with that key's algorithm, our issuer; its expiry is not checked (an expired hint still names the user).
+   */
+  async verifyIdTokenHint(token: string): Promise<JWTPayload | null> {
+    if (typeof token !== 'string' || token.length > 8192) return null;
+    try {
+      const { payload } = await compactVerify(token, (header) => {
+        const k = typeof header.kid === 'string' ? this.publicKeys.get(header.kid) : undefined;
+        if (!k || header.alg !== k.alg || header.typ === 'at+jwt') throw new Error('not one of our ID-token keys');
+        return k.key;
+      });
+      const claims = JSON.parse(utf8Text(payload)) as JWTPayload;
+      if (claims.iss !== this.issuer || typeof claims.sub !== 'string') return null;
+      return claims;
+    } catch {
+      return null;
+    }
   }
 
   /**
@@ -167,6 +222,7 @@ export class KeyRing {
     const k = this.publicKeys.get(header.kid);
     if (!k || header.alg !== k.alg) return null;
     const data = utf8Bytes(`${parts[0]}.${parts[1]}`);
+    if (k.alg === 'RS256') return null; // the RS256 key signs ID tokens only
     const ok =
       k.alg === 'ES256'
         ? sig.length === 64 && cryptoVerify('sha256', data, { key: k.key, dsaEncoding: 'ieee-p1363' }, sig)
@@ -182,8 +238,11 @@ export class KeyRing {
 
 const B64URL = /^[A-Za-z0-9_-]+$/;
 
-/** `auth keys rotate`: a new signing key; old keys stay published until the tokens they signed expire. */
-export async function rotateSigningKey(store: Store, clock: Clock, alg: SigningAlg, accessTokenTtl: number): Promise<SigningKeyRow> {
+/**
+ * `auth keys rotate`: a new signing key of one kind (the access-token algorithm, or RS256 for ID tokens);
+ * old keys stay published until the tokens they signed expire.
+ */
+export async function rotateSigningKey(store: Store, clock: Clock, alg: KeyAlg, accessTokenTtl: number): Promise<SigningKeyRow> {
   const now = nowS(clock);
   const row = await generateSigningKey(alg, now);
   await store.keys.rotate(row, now, now + accessTokenTtl + 300);

@@ -145,14 +145,14 @@ export async function linkOrCreateUser(deps: Pick<Deps, 'clock' | 'config' | 'st
       throw new AccessDenied('this account is not allowed to sign in here');
     }
   }
-  const linked = await store.users.getByIdentity(id.provider, id.subject);
-  if (linked) return linked;
   const now = nowS(clock);
+  const linked = await store.users.getByIdentity(id.provider, id.subject);
+  if (linked) return withProfile(store, linked, id, now);
   // Link to an existing account by email only when the provider vouches for it (AuthGate #99).
   const byEmail = id.email && id.emailVerified ? await store.users.getByVerifiedEmail(id.email) : null;
   if (byEmail) {
     await store.users.linkIdentity(id.provider, id.subject, byEmail.id, id.email, now);
-    return byEmail;
+    return withProfile(store, byEmail, id, now);
   }
   const base = (id.email?.split('@')[0] ?? `${id.provider}-${id.subject}`).replace(/[^A-Za-z0-9._-]/g, '').slice(0, 40) || id.provider;
   let username = base;
@@ -165,8 +165,17 @@ export async function linkOrCreateUser(deps: Pick<Deps, 'clock' | 'config' | 'st
     passwordHash: null,
     isAdmin: false,
     createdAt: now,
+    profile: id.profile ?? {},
+    updatedAt: now,
   };
   await store.users.insert(user);
   await store.users.linkIdentity(id.provider, id.subject, user.id, id.email, now);
   return user;
+}
+
+/** The provider's profile claims replace the stored ones when they changed (the `updated_at` claim moves). */
+async function withProfile(store: Deps['store'], user: UserRow, id: UpstreamIdentity, now: number): Promise<UserRow> {
+  if (!id.profile || JSON.stringify(id.profile) === JSON.stringify(user.profile ?? {})) return user;
+  await store.users.setProfile(user.id, id.profile, now);
+  return { ...user, profile: id.profile, updatedAt: now };
 }

@@ -53,6 +53,14 @@ export const ClientMetadata = Type.Object({
   application_type: text(16),
   software_id: text(200),
   software_version: text(200),
+  // OpenID Connect Dynamic Client Registration 1.0 §2 and RP-Initiated Logout 1.0 §3.1.
+  id_token_signed_response_alg: text(16),
+  userinfo_signed_response_alg: text(16),
+  post_logout_redirect_uris: texts,
+  subject_type: text(16),
+  sector_identifier_uri: text(2000),
+  default_max_age: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000 })),
+  require_auth_time: Type.Optional(Type.Boolean()),
 });
 export type ClientMetadata = Static<typeof ClientMetadata>;
 
@@ -65,10 +73,15 @@ function readMetadata(body: unknown): ClientMetadata {
   if (error) {
     const field = error.path.split('/')[1]!;
     const schema = ClientMetadata.properties[field as keyof ClientMetadata];
+    const type = (schema as { type: string }).type;
     throw new InvalidClientMetadata(
-      schema.type === 'array'
+      type === 'array'
         ? `${field} must be an array of strings`
-        : `${field} must be a string of at most ${(schema as { maxLength: number }).maxLength} characters`,
+        : type === 'integer'
+          ? `${field} must be a whole number of seconds`
+          : type === 'boolean'
+            ? `${field} must be true or false`
+            : `${field} must be a string of at most ${(schema as { maxLength: number }).maxLength} characters`,
     );
   }
   return m as ClientMetadata;
@@ -97,7 +110,7 @@ export interface RegisteredClient {
   response: Record<string, unknown>;
 }
 
-export async function registerClient(deps: Pick<Deps, 'audit' | 'clock' | 'config' | 'log' | 'store'>, body: unknown): Promise<RegisteredClient> {
+export async function registerClient(deps: Pick<Deps, 'audit' | 'clock' | 'config' | 'keys' | 'log' | 'store'>, body: unknown): Promise<RegisteredClient> {
   const m = readMetadata(body);
 
   const allowConfidential = deps.config.registrationAllowConfidential;
@@ -137,9 +150,11 @@ export async function registerClient(deps: Pick<Deps, 'audit' | 'clock' | 'confi
   // Cursor and others send "web" with loopback or private-use redirects: those are native apps (MCP SEP-837).
   if (redirectUris.length && redirectUris.every((u) => !u.startsWith('https:'))) applicationType = 'native';
 
+  const oidc = openIdMetadata(deps, m, redirectUris);
+
   const secret = method === 'none' ? null : `cs_${randomToken(32)}`;
   const now = nowS(deps.clock);
-  const metadata: Record<string, unknown> = { application_type: applicationType, response_types: responseTypes };
+  const metadata: Record<string, unknown> = { application_type: applicationType, response_types: responseTypes, ...oidc };
   if (clientUri) metadata.client_uri = clientUri;
   if (logoUri) metadata.logo_uri = logoUri;
   if (m.software_id) metadata.software_id = m.software_id;
@@ -174,10 +189,48 @@ export async function registerClient(deps: Pick<Deps, 'audit' | 'clock' | 'confi
     ...(scopes.length ? { scope: scopes.join(' ') } : {}),
     ...(clientUri ? { client_uri: clientUri } : {}),
     ...(logoUri ? { logo_uri: logoUri } : {}),
+    ...oidc,
   };
   // Honour "none": never answer a public client with a secret.
   if (secret) Object.assign(response, { client_secret: secret, client_secret_expires_at: 0 });
   return { client, secret, response };
+}
+
+/**
+ * The OpenID Connect members (Dynamic Client Registration 1.0 §2; RP-Initiated Logout §3.1), checked: ID
+ * tokens signed with an algorithm we have; userinfo answers are JSON only; post-logout redirect URIs follow
+ * the redirect URI rules; pairwise subjects need PAIRWISE_SALT and one redirect host (no
+ * sector_identifier_uri: refused, §8.1 would need it fetched and checked).
+ */
+export function openIdMetadata(deps: Pick<Deps, 'config' | 'keys'>, m: ClientMetadata, redirectUris: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (m.id_token_signed_response_alg !== undefined) {
+    const algs: string[] = deps.keys.idTokenAlgs;
+    if (!algs.includes(m.id_token_signed_response_alg)) throw new InvalidClientMetadata(`id_token_signed_response_alg must be one of ${algs.join(', ')}`);
+    out.id_token_signed_response_alg = m.id_token_signed_response_alg;
+  }
+  if (m.userinfo_signed_response_alg !== undefined) throw new InvalidClientMetadata('userinfo_signed_response_alg is not supported: userinfo answers are JSON');
+  if (m.sector_identifier_uri !== undefined) throw new InvalidClientMetadata('sector_identifier_uri is not supported');
+  if (m.subject_type !== undefined) {
+    if (m.subject_type !== 'public' && m.subject_type !== 'pairwise') throw new InvalidClientMetadata('subject_type must be public or pairwise');
+    if (m.subject_type === 'pairwise') {
+      if (!deps.config.pairwiseSalt) throw new InvalidClientMetadata('pairwise subjects are not enabled on this server (PAIRWISE_SALT)');
+      if (new Set(redirectUris.map((u) => (URL.canParse(u) ? new URL(u).host : u))).size > 1)
+        throw new InvalidClientMetadata('pairwise subjects need every redirect URI on one host');
+    }
+    out.subject_type = m.subject_type;
+  }
+  const logout = unique(m.post_logout_redirect_uris);
+  if (logout?.length) {
+    for (const u of logout) {
+      const problem = checkRedirectUri(u);
+      if (problem) throw new InvalidClientMetadata(`post_logout_redirect_uris: ${u.slice(0, 200)}: ${problem.replace(/_/g, ' ')}`);
+    }
+    out.post_logout_redirect_uris = logout;
+  }
+  if (m.default_max_age !== undefined) out.default_max_age = m.default_max_age;
+  if (m.require_auth_time !== undefined) out.require_auth_time = m.require_auth_time;
+  return out;
 }
 
 /** The per-IP limit on registrations, kept in the store so that it holds across instances; 429 when over. */

@@ -13,10 +13,15 @@ export interface ActiveSession {
   user: UserRow;
 }
 
-export async function createSession(deps: Pick<Deps, 'clock' | 'config' | 'store'>, userId: string): Promise<{ cookie: string; session: SessionRow }> {
+/** A new session; `amr` says how the user signed in (RFC 8176: `pwd` for a password), when known. */
+export async function createSession(
+  deps: Pick<Deps, 'clock' | 'config' | 'store'>,
+  userId: string,
+  amr: string[] | null = null,
+): Promise<{ cookie: string; session: SessionRow }> {
   const s = mintSecret(PREFIX);
   const now = nowS(deps.clock);
-  const session: SessionRow = { id: s.id, hash: s.hash, userId, authTime: now, lastSeenAt: now, expiresAt: now + deps.config.sessionTtl };
+  const session: SessionRow = { id: s.id, hash: s.hash, userId, authTime: now, lastSeenAt: now, expiresAt: now + deps.config.sessionTtl, amr };
   await deps.store.sessions.insert(session);
   return { cookie: s.token, session };
 }

@@ -4,8 +4,9 @@
 import { ACCESS_TOKEN_TTL_MAX } from '../config.ts';
 import { randomId, sortableId } from '../security/random.ts';
 import { mintSecret } from '../security/token-format.ts';
-import type { ClientRow, FamilyRow, RefreshRow } from '../store/store.ts';
+import type { ClientRow, FamilyRow, OidcGrant, RefreshRow } from '../store/store.ts';
 import type { Deps } from './deps.ts';
+import { issueIdToken, OPENID } from './oidc.ts';
 import { audienceFor } from './scopes.ts';
 
 export const REFRESH_PREFIX = 'rt_';
@@ -16,6 +17,8 @@ export interface TokenResponse {
   expires_in: number;
   scope: string;
   refresh_token?: string;
+  /** OIDC Core §3.1.3.3: when `openid` was granted. */
+  id_token?: string;
 }
 
 export interface Grant {
@@ -81,20 +84,36 @@ export function tokenResponse(deps: Pick<Deps, 'config'>, at: { token: string },
  * the refresh_token grant. Returns what was issued so a replayed code can revoke it.
  */
 export async function issueUserTokens(
-  deps: Pick<Deps, 'config' | 'keys' | 'store'>,
+  deps: Pick<Deps, 'clock' | 'config' | 'keys' | 'store'>,
   grant: UserGrant,
   now: number,
 ): Promise<{ response: TokenResponse; familyId: string | null; jti: string; exp: number }> {
   const issued = prepareUserTokens(deps, grant, now);
+  await addIdToken(deps, issued.response, grant);
   if (issued.family) await deps.store.refresh.insertFamily(issued.family.row, issued.family.first);
   return { response: issued.response, familyId: issued.family?.row.id ?? null, jti: issued.jti, exp: issued.exp };
 }
 
-type UserGrant = { client: ClientRow; userId: string; scopes: string[]; resources: string[]; authTime: number };
+type UserGrant = { client: ClientRow; userId: string; scopes: string[]; resources: string[]; authTime: number; oidc?: OidcGrant | null };
+
+/**
+ * Add an ID token (OIDC Core §3.1.3.3, §12.2 on refresh) to a response when the grant kept its OIDC facts
+ * (`openid` was granted) and `openid` is among the scopes of this response.
+ */
+export async function addIdToken(
+  deps: Pick<Deps, 'clock' | 'config' | 'keys' | 'store'>,
+  response: TokenResponse,
+  g: { client: ClientRow; userId: string; authTime: number; oidc?: OidcGrant | null; scopes: readonly string[] },
+): Promise<void> {
+  if (!g.oidc || !g.scopes.includes(OPENID)) return;
+  const user = await deps.store.users.get(g.userId);
+  if (!user) return; // removed: its grants are gone with it
+  response.id_token = issueIdToken(deps, { client: g.client, user, authTime: g.authTime, oidc: g.oidc, accessToken: response.access_token });
+}
 
 /** The tokens of a user grant, signed and minted but not yet stored. */
 export function prepareUserTokens(deps: Pick<Deps, 'config' | 'keys'>, grant: UserGrant, now: number) {
-  const { client, userId, scopes, resources, authTime } = grant;
+  const { client, userId, scopes, resources, authTime, oidc } = grant;
   if (!client.grantTypes.includes('refresh_token')) {
     const at = accessToken(deps, grant);
     return { response: tokenResponse(deps, at, scopes), jti: at.jti, exp: at.exp, family: null };
@@ -114,6 +133,7 @@ export function prepareUserTokens(deps: Pick<Deps, 'config' | 'keys'>, grant: Us
     expiresAt: r.row.expiresAt,
     liveTokenId: r.row.id,
     liveParentId: null,
+    oidc: oidc ?? null,
   };
   return { response: tokenResponse(deps, at, scopes, r.token), jti: at.jti, exp: at.exp, family: { row, first: r.row } };
 }

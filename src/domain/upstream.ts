@@ -4,6 +4,7 @@
 import { OAuth2Client, CodeChallengeMethod, OAuth2RequestError } from 'arctic';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import type { Config } from '../config.ts';
+import type { UserProfile } from '../store/store.ts';
 
 export interface UpstreamIdentity {
   provider: string;
@@ -11,6 +12,20 @@ export interface UpstreamIdentity {
   email: string | null;
   emailVerified: boolean;
   name: string | null;
+  /** OIDC profile claims the provider gave (name, given_name, family_name, picture), for our userinfo. */
+  profile?: UserProfile;
+}
+
+/** The profile claims of an upstream ID token that are short strings (a picture must be an https URL). */
+function profileOf(claims: Record<string, unknown>): UserProfile {
+  const out: UserProfile = {};
+  for (const k of ['name', 'given_name', 'family_name', 'picture'] as const) {
+    const v = claims[k];
+    if (typeof v !== 'string' || v.length === 0 || v.length > 512) continue;
+    if (k === 'picture' && !v.startsWith('https://')) continue;
+    out[k] = v;
+  }
+  return out;
 }
 
 export interface UpstreamProvider {
@@ -133,6 +148,7 @@ class OidcProvider implements UpstreamProvider {
       email: typeof claims.email === 'string' ? claims.email : null,
       emailVerified: claims.email_verified === true,
       name: typeof claims.name === 'string' ? claims.name : null,
+      profile: profileOf(claims),
     };
   }
 }

@@ -45,6 +45,7 @@ export const CORS_PATHS = new Set([
   '/.well-known/jwks.json',
   '/token',
   '/oauth/token',
+  '/userinfo',
   '/register',
   '/revoke',
   '/oauth/revoke',

@@ -102,8 +102,8 @@ export function describeParamError(name: string, value: unknown, schema: TSchema
  * Elysia route options for an `application/x-www-form-urlencoded` body (RFC 6749 §3.2) of at most `limit`
  * bytes; `before` runs first, before a byte is read (a rate limit).
  */
-export function form<S extends TObject>(schema: S, opts: { limit?: number; before?: (request: Request) => void } = {}) {
-  const { limit = 16 * 1024, before } = opts;
+export function form<S extends TObject>(schema: S, opts: { limit?: number; before?: (request: Request) => void; optional?: boolean } = {}) {
+  const { limit = 16 * 1024, before, optional = false } = opts;
   return {
     body: schema,
     /**
@@ -114,6 +114,8 @@ export function form<S extends TObject>(schema: S, opts: { limit?: number; befor
     parse: async ({ request }: { request: Request }) => {
       before?.(request);
       const type = request.headers.get('content-type') ?? '';
+      // `optional`: a request without a body at all (no type, no length or 0) has no parameters.
+      if (optional && !type && !Number(request.headers.get('content-length') ?? 0) && !request.headers.has('transfer-encoding')) return {} as Static<S>;
       if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type)) throw new InvalidRequest('the body must be application/x-www-form-urlencoded');
       const text = await readBodyText(request, limit);
       if (text.includes('\uFFFD')) throw new InvalidRequest('the body is not valid UTF-8');

@@ -34,11 +34,15 @@ export async function pageContext(deps: Pick<Deps, 'config' | 'store' | 'clock'>
   };
 }
 
-/** The page context of every route of the plugin that uses this one; POSTs must carry the form's `csrf`. */
-export function pages(deps: Pick<Deps, 'config' | 'store' | 'clock'>) {
-  return new Elysia().resolve({ as: 'scoped' }, async ({ request, body }) => {
+/**
+ * The page context of every route of the plugin that uses this one; POSTs must carry the form's `csrf`,
+ * except to `csrfExempt` routes (a request another site sends by design, RP-initiated logout).
+ */
+export function pages(deps: Pick<Deps, 'config' | 'store' | 'clock'>, opts: { csrfExempt?: string[] } = {}) {
+  const exempt = new Set(opts.csrfExempt ?? []);
+  return new Elysia().resolve({ as: 'scoped' }, async ({ request, body, route }) => {
     const ctx = await pageContext(deps, request);
-    if (request.method === 'POST') checkCsrf(request, ctx.names, (body as { csrf?: string } | undefined)?.csrf, deps.config.baseUrl);
+    if (request.method === 'POST' && !exempt.has(route)) checkCsrf(request, ctx.names, (body as { csrf?: string } | undefined)?.csrf, deps.config.baseUrl);
     return { page: ctx };
   });
 }

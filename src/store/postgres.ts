@@ -9,6 +9,7 @@ import * as R from './rows.ts';
 import { singleStatements } from './single-statements.ts';
 import { Q } from './statements.ts';
 import {
+  type OidcGrant,
   StoreUnavailableError,
   type CodeRow,
   type AuditRow,
@@ -248,7 +249,7 @@ export class PostgresStore implements Store {
     insert: async (k: SigningKeyRow) => this.insertUnlessTaken(Q.keyInsert, R.keyParams(k)), // false: another active key won
     rotate: async (k: SigningKeyRow, now: number, expiresAt: number) =>
       this.tx(async (t) => {
-        await t.run(Q.keyRetireActive, now, expiresAt);
+        await t.run(k.alg === 'RS256' ? Q.keyRetireActiveRsa : Q.keyRetireActiveOther, now, expiresAt);
         await t.run(Q.keyInsert, ...R.keyParams(k));
       }),
   };
@@ -317,8 +318,8 @@ export class PostgresStore implements Store {
         await t.run(Q.devicePollUpdate, interval, nowMs, id);
         return { row: { ...before, pollInterval: interval, lastPolledMs: nowMs }, tooFast };
       }),
-    decide: async (id: string, decision: 'approved' | 'denied', userId: string, authTime: number, now: number) =>
-      (await this.run(Q.deviceDecide, decision, userId, authTime, id, now)) === 1,
+    decide: async (id: string, decision: 'approved' | 'denied', userId: string, authTime: number, now: number, oidc?: OidcGrant | null) =>
+      (await this.run(Q.deviceDecide, decision, userId, authTime, R.jsonText(oidc), id, now)) === 1,
     consume: async (id: string) => this.oneAs(R.toDevice, Q.deviceConsume, id),
   };
 

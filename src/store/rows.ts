@@ -19,9 +19,12 @@ import type {
 export type Row = Record<string, any>;
 
 export const json = (v: unknown) => JSON.stringify(v);
+export { jsonText };
 const arr = (v: string): string[] => JSON.parse(v) as string[];
 const num = (v: unknown): number => Number(v);
 const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+const jsonOrNull = <T>(v: unknown): T | null => (typeof v === 'string' ? (JSON.parse(v) as T) : null);
+const jsonText = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
 
 export const toClient = (r: Row): ClientRow => ({
   id: r.id,
@@ -46,6 +49,8 @@ export const toUser = (r: Row): UserRow => ({
   passwordHash: r.password_hash,
   isAdmin: !!Number(r.is_admin),
   createdAt: num(r.created_at),
+  profile: r.profile ? JSON.parse(r.profile) : {},
+  updatedAt: numOrNull(r.updated_at),
 });
 
 export const toSession = (r: Row): SessionRow => ({
@@ -55,6 +60,7 @@ export const toSession = (r: Row): SessionRow => ({
   authTime: num(r.auth_time),
   lastSeenAt: num(r.last_seen_at),
   expiresAt: num(r.expires_at),
+  amr: jsonOrNull<string[]>(r.amr),
 });
 
 export const toConsent = (r: Row): ConsentRow => ({
@@ -90,6 +96,7 @@ export const toCode = (r: Row): CodeRow => ({
   issuedFamilyId: r.issued_family_id,
   issuedJti: r.issued_jti,
   issuedExp: numOrNull(r.issued_exp),
+  oidc: jsonOrNull(r.oidc),
 });
 
 export const toFamily = (r: Row): FamilyRow => ({
@@ -104,6 +111,7 @@ export const toFamily = (r: Row): FamilyRow => ({
   expiresAt: num(r.expires_at),
   liveTokenId: r.live_token_id ?? null,
   liveParentId: r.live_parent_id ?? null,
+  oidc: jsonOrNull(r.oidc),
 });
 
 export const toRefresh = (r: Row): RefreshRow => ({
@@ -134,6 +142,7 @@ export const toRefreshWithFamily = (r: Row): { row: RefreshRow; family: FamilyRo
     expires_at: r.f_expires_at,
     live_token_id: r.f_live_token_id,
     live_parent_id: r.f_live_parent_id,
+    oidc: r.f_oidc,
   }),
 });
 
@@ -163,6 +172,7 @@ export const toDevice = (r: Row): DeviceCodeRow => ({
   authTime: numOrNull(r.auth_time),
   createdAt: num(r.created_at),
   expiresAt: num(r.expires_at),
+  oidc: jsonOrNull(r.oidc),
 });
 
 export const toTempToken = (r: Row): TempTokenRow => ({
@@ -199,8 +209,18 @@ export const clientParams = (c: ClientRow) => [
   c.createdAt,
   c.lastUsedAt,
 ];
-export const userParams = (u: UserRow) => [u.id, u.username, u.email, u.emailVerified ? 1 : 0, u.passwordHash, u.isAdmin ? 1 : 0, u.createdAt];
-export const sessionParams = (s: SessionRow) => [s.id, s.hash, s.userId, s.authTime, s.lastSeenAt, s.expiresAt];
+export const userParams = (u: UserRow) => [
+  u.id,
+  u.username,
+  u.email,
+  u.emailVerified ? 1 : 0,
+  u.passwordHash,
+  u.isAdmin ? 1 : 0,
+  u.createdAt,
+  json(u.profile ?? {}),
+  u.updatedAt ?? null,
+];
+export const sessionParams = (s: SessionRow) => [s.id, s.hash, s.userId, s.authTime, s.lastSeenAt, s.expiresAt, jsonText(s.amr)];
 export const keyParams = (k: SigningKeyRow) => [k.kid, k.alg, k.privateJwk, k.publicJwk, k.createdAt, k.retiredAt, k.expiresAt];
 export const codeParams = (c: CodeRow) => [
   c.id,
@@ -213,6 +233,7 @@ export const codeParams = (c: CodeRow) => [
   json(c.resource),
   c.authTime,
   c.expiresAt,
+  jsonText(c.oidc),
 ];
 export const familyParams = (f: FamilyRow) => [
   f.id,
@@ -225,6 +246,7 @@ export const familyParams = (f: FamilyRow) => [
   f.expiresAt,
   f.liveTokenId ?? null,
   f.liveParentId ?? null,
+  jsonText(f.oidc),
 ];
 export const refreshParams = (t: RefreshRow) => [t.id, t.hash, t.familyId, t.scope, json(t.resource), t.createdAt, t.expiresAt, t.lastJti, t.lastExp];
 export const deviceParams = (d: DeviceCodeRow) => [
@@ -241,6 +263,7 @@ export const deviceParams = (d: DeviceCodeRow) => [
   d.authTime,
   d.createdAt,
   d.expiresAt,
+  jsonText(d.oidc),
 ];
 export const tempTokenParams = (t: TempTokenRow) => [t.id, t.hash, t.scope, t.resourceId, t.createdAt, t.expiresAt];
 export const upstreamLoginParams = (r: UpstreamLoginRow) => [r.stateHash, r.provider, r.nonce, r.codeVerifier, r.nextPath, r.expiresAt];

@@ -5,7 +5,7 @@
 import type { Row } from './rows.ts';
 import * as R from './rows.ts';
 import { Q } from './statements.ts';
-import type { ClientRow, ConsentRow, TempTokenRow, UpstreamLoginRow, UserRow } from './store.ts';
+import type { ClientRow, ConsentRow, TempTokenRow, UpstreamLoginRow, UserProfile, UserRow } from './store.ts';
 
 /** How a driver runs one statement: the first row, every row, or the number of rows changed. */
 export interface StatementRunner {
@@ -39,6 +39,7 @@ export function singleStatements(x: StatementRunner) {
       list: () => all(R.toUser, Q.userList),
       count: async () => Number((await x.one(Q.userCount))?.n ?? 0),
       setPasswordHash: async (id: string, hash: string) => (await run(Q.userSetPassword, hash, id)) > 0,
+      setProfile: async (id: string, profile: UserProfile, now: number) => (await run(Q.userSetProfile, R.json(profile), now, id)) > 0,
       linkIdentity: async (provider: string, subject: string, userId: string, email: string | null, now: number) =>
         void (await run(Q.identityLink, provider, subject, userId, email, now)),
       getByIdentity: (provider: string, subject: string) => one(R.toUser, Q.userByIdentity, provider, subject),

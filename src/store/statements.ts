@@ -21,9 +21,11 @@ export const Q = {
       scopes = excluded.scopes, metadata = excluded.metadata
     WHERE clients.origin = 'metadata_document'`,
 
-  userInsert: 'INSERT INTO users (id, username, email, email_verified, password_hash, is_admin, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  userInsert:
+    'INSERT INTO users (id, username, email, email_verified, password_hash, is_admin, created_at, profile, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
   userImport:
-    'INSERT INTO users (id, username, email, email_verified, password_hash, is_admin, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
+    'INSERT INTO users (id, username, email, email_verified, password_hash, is_admin, created_at, profile, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
+  userSetProfile: 'UPDATE users SET profile = ?, updated_at = ? WHERE id = ?',
   userGet: 'SELECT * FROM users WHERE id = ?',
   userByName: 'SELECT * FROM users WHERE username = ?',
   userByVerifiedEmail: 'SELECT * FROM users WHERE lower(email) = lower(?) AND email_verified = 1 ORDER BY created_at LIMIT 1',
@@ -37,7 +39,7 @@ export const Q = {
   identityList: 'SELECT * FROM identities ORDER BY created_at, provider, subject',
   userByIdentity: 'SELECT u.* FROM identities i JOIN users u ON u.id = i.user_id WHERE i.provider = ? AND i.subject = ?',
 
-  sessionInsert: 'INSERT INTO sessions (id, hash, user_id, auth_time, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)',
+  sessionInsert: 'INSERT INTO sessions (id, hash, user_id, auth_time, last_seen_at, expires_at, amr) VALUES (?, ?, ?, ?, ?, ?, ?)',
   sessionGet: 'SELECT * FROM sessions WHERE id = ?',
   sessionTouch: 'UPDATE sessions SET last_seen_at = ? WHERE id = ?',
   sessionRemove: 'DELETE FROM sessions WHERE id = ?',
@@ -53,10 +55,12 @@ export const Q = {
   keyImport:
     'INSERT INTO signing_keys (kid, alg, private_jwk, public_jwk, created_at, retired_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
   keyListPublished: 'SELECT * FROM signing_keys WHERE expires_at IS NULL OR expires_at > ? ORDER BY (retired_at IS NOT NULL), created_at DESC, kid',
-  keyRetireActive: 'UPDATE signing_keys SET retired_at = ?, expires_at = ? WHERE retired_at IS NULL',
+  // Retires the active key of one kind: the RS256 ID-token key, or the access-token key (migration 12).
+  keyRetireActiveRsa: "UPDATE signing_keys SET retired_at = ?, expires_at = ? WHERE retired_at IS NULL AND alg = 'RS256'",
+  keyRetireActiveOther: "UPDATE signing_keys SET retired_at = ?, expires_at = ? WHERE retired_at IS NULL AND alg <> 'RS256'",
 
-  codeInsert: `INSERT INTO authorization_codes (id, hash, client_id, user_id, redirect_uri, code_challenge, scope, resource, auth_time, expires_at, consumed_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)`,
+  codeInsert: `INSERT INTO authorization_codes (id, hash, client_id, user_id, redirect_uri, code_challenge, scope, resource, auth_time, expires_at, oidc, consumed_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)`,
   codeGet: 'SELECT * FROM authorization_codes WHERE id = ?',
   // RFC 6749 §4.1.2: single use, decided by this one statement, which also records what the exchange
   // issued (revoked if the code is replayed).
@@ -64,9 +68,9 @@ export const Q = {
     WHERE id = ? AND consumed_at IS NULL AND expires_at > ?`,
 
   familyInsert:
-    'INSERT INTO refresh_families (id, client_id, user_id, scope, resource, auth_time, created_at, revoked_at, expires_at, live_token_id, live_parent_id) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)',
+    'INSERT INTO refresh_families (id, client_id, user_id, scope, resource, auth_time, created_at, revoked_at, expires_at, live_token_id, live_parent_id, oidc) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?)',
   familyImport:
-    'INSERT INTO refresh_families (id, client_id, user_id, scope, resource, auth_time, created_at, revoked_at, expires_at, live_token_id, live_parent_id) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
+    'INSERT INTO refresh_families (id, client_id, user_id, scope, resource, auth_time, created_at, revoked_at, expires_at, live_token_id, live_parent_id, oidc) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
   familyGet: 'SELECT * FROM refresh_families WHERE id = ?',
   // A rotation: the new token becomes the family's live one (the consume below has checked the old one was).
   familySlide: 'UPDATE refresh_families SET expires_at = ?, live_token_id = ?, live_parent_id = ? WHERE id = ?',
@@ -86,7 +90,7 @@ export const Q = {
   // One read for a refresh request: the token and its family (columns of the family prefixed f_).
   refreshWithFamily: `SELECT t.*, f.client_id AS f_client_id, f.user_id AS f_user_id, f.scope AS f_scope, f.resource AS f_resource,
       f.auth_time AS f_auth_time, f.created_at AS f_created_at, f.revoked_at AS f_revoked_at, f.expires_at AS f_expires_at,
-      f.live_token_id AS f_live_token_id, f.live_parent_id AS f_live_parent_id
+      f.live_token_id AS f_live_token_id, f.live_parent_id AS f_live_parent_id, f.oidc AS f_oidc
     FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id WHERE t.id = ?`,
   refreshConsume: `UPDATE refresh_tokens SET consumed_at = ? WHERE id = ? AND consumed_at IS NULL AND expires_at > ?
     AND EXISTS (SELECT 1 FROM refresh_families f WHERE f.id = refresh_tokens.family_id AND f.revoked_at IS NULL
@@ -108,12 +112,12 @@ export const Q = {
   revokedHas: 'SELECT 1 AS x FROM revoked_access_tokens WHERE jti = ?',
   revokedHasEither: 'SELECT 1 AS x FROM revoked_access_tokens WHERE jti IN (?, ?) LIMIT 1',
 
-  deviceInsert: `INSERT INTO device_codes (id, hash, user_code, client_id, scope, resource, poll_interval, last_polled_ms, status, user_id, auth_time, created_at, expires_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  deviceInsert: `INSERT INTO device_codes (id, hash, user_code, client_id, scope, resource, poll_interval, last_polled_ms, status, user_id, auth_time, created_at, expires_at, oidc)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   deviceGet: 'SELECT * FROM device_codes WHERE id = ?',
   deviceByUserCode: "SELECT * FROM device_codes WHERE user_code = ? AND status = 'pending' AND expires_at > ?",
   devicePollUpdate: 'UPDATE device_codes SET poll_interval = ?, last_polled_ms = ? WHERE id = ?',
-  deviceDecide: "UPDATE device_codes SET status = ?, user_id = ?, auth_time = ? WHERE id = ? AND status = 'pending' AND expires_at > ?",
+  deviceDecide: "UPDATE device_codes SET status = ?, user_id = ?, auth_time = ?, oidc = ? WHERE id = ? AND status = 'pending' AND expires_at > ?",
   deviceConsume: "UPDATE device_codes SET status = 'consumed' WHERE id = ? AND status = 'approved' RETURNING *",
 
   tempInsert: 'INSERT INTO temp_tokens (id, hash, scope, resource_id, created_at, expires_at, consumed_at) VALUES (?, ?, ?, ?, ?, ?, NULL)',

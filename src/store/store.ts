@@ -28,6 +28,28 @@ export interface UserRow {
   passwordHash: string | null;
   isAdmin: boolean;
   createdAt: number;
+  /** OIDC profile claims an upstream provider or the operator gave (OIDC Core §5.1). */
+  profile?: UserProfile;
+  /** When the profile last changed (the `updated_at` claim); null: never. */
+  updatedAt?: number | null;
+}
+
+export interface UserProfile {
+  name?: string;
+  given_name?: string;
+  family_name?: string;
+  picture?: string;
+}
+
+/** What an ID token needs beyond the grant (OIDC Core §2, §3.1.2.1), kept with a grant that included `openid`. */
+export interface OidcGrant {
+  nonce?: string;
+  /** The browser session that signed in (the `sid` claim). */
+  sid?: string;
+  /** How the user signed in (RFC 8176). */
+  amr?: string[];
+  /** The `claims` request parameter (OIDC Core §5.5): members asked for in the ID token and at userinfo. */
+  claims?: { id_token?: Record<string, unknown>; userinfo?: Record<string, unknown> };
 }
 
 export interface SessionRow {
@@ -37,6 +59,8 @@ export interface SessionRow {
   authTime: number;
   lastSeenAt: number;
   expiresAt: number;
+  /** How the session signed in (RFC 8176 values); null when not known. */
+  amr?: string[] | null;
 }
 
 export interface ConsentRow {
@@ -72,6 +96,8 @@ export interface CodeRow {
   issuedFamilyId: string | null;
   issuedJti: string | null;
   issuedExp: number | null;
+  /** Set when `openid` was granted. */
+  oidc?: OidcGrant | null;
 }
 
 export interface FamilyRow {
@@ -88,6 +114,8 @@ export interface FamilyRow {
   liveTokenId: string | null;
   /** The token whose rotation made the live one: a retry with it inside the grace replaces the live one. */
   liveParentId: string | null;
+  /** Set when `openid` was granted: a refresh then issues a new ID token (OIDC Core §12.2). */
+  oidc?: OidcGrant | null;
 }
 
 export interface RefreshRow {
@@ -129,6 +157,8 @@ export interface DeviceCodeRow {
   authTime: number | null;
   createdAt: number;
   expiresAt: number;
+  /** Set at approval when `openid` was asked for (the approving session's sid and amr). */
+  oidc?: OidcGrant | null;
 }
 
 export interface TempTokenRow {
@@ -228,6 +258,8 @@ export interface Store {
     count(): Promise<number>;
     remove(username: string): Promise<boolean>;
     setPasswordHash(id: string, hash: string): Promise<boolean>;
+    /** Replace the profile claims (and the email when given), stamping updated_at. */
+    setProfile(id: string, profile: UserProfile, now: number): Promise<boolean>;
     linkIdentity(provider: string, subject: string, userId: string, email: string | null, now: number): Promise<void>;
     getByIdentity(provider: string, subject: string): Promise<UserRow | null>;
   };
@@ -314,7 +346,7 @@ export interface Store {
      */
     poll(id: string, nowMs: number): Promise<{ row: DeviceCodeRow; tooFast: boolean } | null>;
     /** pending → approved | denied, only while unexpired. */
-    decide(id: string, decision: 'approved' | 'denied', userId: string, authTime: number, now: number): Promise<boolean>;
+    decide(id: string, decision: 'approved' | 'denied', userId: string, authTime: number, now: number, oidc?: OidcGrant | null): Promise<boolean>;
     /** approved → consumed exactly once; returns the row, else null. */
     consume(id: string): Promise<DeviceCodeRow | null>;
   };

@@ -9,6 +9,9 @@ export interface UpstreamUser {
   email?: string;
   email_verified?: boolean;
   name?: string;
+  given_name?: string;
+  family_name?: string;
+  picture?: string;
 }
 
 export interface FakeOidc {

@@ -8,7 +8,7 @@ import type { ClientRow } from '../../store/store.ts';
 import { CODE_PREFIX } from '../authorization.ts';
 import type { Deps } from '../deps.ts';
 import { InvalidGrant, InvalidRequest, UnauthorizedClient } from '../errors.ts';
-import { prepareUserTokens, revokeFamily, type TokenResponse } from '../tokens.ts';
+import { addIdToken, prepareUserTokens, revokeFamily, type TokenResponse } from '../tokens.ts';
 
 /** authorization_code (RFC 6749 §4.1.3): every binding checked before the atomic consume. */
 export async function exchangeAuthorizationCode(
@@ -55,7 +55,10 @@ export async function exchangeAuthorizationCode(
   // issued (a code's grant never changes, so the row read above is what gets consumed). When another
   // exchange won the race, nothing is written and the signed token is thrown away.
   const scopes = row.scope.split(' ').filter(Boolean);
-  const issued = prepareUserTokens(deps, { client, userId: row.userId, scopes, resources: row.resource, authTime: row.authTime }, now);
+  const grant = { client, userId: row.userId, scopes, resources: row.resource, authTime: row.authTime, oidc: row.oidc };
+  const issued = prepareUserTokens(deps, grant, now);
+  await addIdToken(deps, issued.response, grant); // OIDC Core §3.1.3.3
+
   const redeemed = await deps.store.codes.redeem(row.id, now, { jti: issued.jti, exp: issued.exp, family: issued.family });
   if (!redeemed) throw new InvalidGrant('the code was already used');
   deps.audit.tokenIssued('authorization_code', client.id, row.userId);

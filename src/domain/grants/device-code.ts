@@ -39,7 +39,7 @@ export async function pollDeviceCode(
   const now = Math.floor(nowMs / 1000);
   const issued = await issueUserTokens(
     deps,
-    { client, userId: row.userId, scopes: row.scope.split(' ').filter(Boolean), resources: row.resource, authTime: row.authTime ?? now },
+    { client, userId: row.userId, scopes: row.scope.split(' ').filter(Boolean), resources: row.resource, authTime: row.authTime ?? now, oidc: row.oidc },
     now,
   );
   await touchClient(deps, client, now);

@@ -11,7 +11,7 @@ import { touchClient } from '../clients.ts';
 import type { Deps } from '../deps.ts';
 import { InvalidGrant, InvalidRequest, InvalidTarget, UnauthorizedClient } from '../errors.ts';
 import { narrowScopes, validateResources } from '../scopes.ts';
-import { accessToken, newRefresh, REFRESH_PREFIX, revokeFamily, tokenResponse, type TokenResponse } from '../tokens.ts';
+import { accessToken, addIdToken, newRefresh, REFRESH_PREFIX, revokeFamily, tokenResponse, type TokenResponse } from '../tokens.ts';
 
 /** refresh_token (RFC 6749 §6) with rotation, reuse grace and family revocation. */
 export async function refreshTokens(
@@ -79,7 +79,7 @@ async function detectedReuse(deps: Pick<Deps, 'audit' | 'log' | 'metrics' | 'sto
 }
 
 async function issued(
-  deps: Pick<Deps, 'audit' | 'config' | 'store'>,
+  deps: Pick<Deps, 'audit' | 'clock' | 'config' | 'keys' | 'store'>,
   client: ClientRow,
   family: FamilyRow,
   at: { token: string },
@@ -89,5 +89,8 @@ async function issued(
 ): Promise<TokenResponse> {
   await touchClient(deps, client, now);
   deps.audit.tokenIssued('refresh_token', client.id, family.userId);
-  return tokenResponse(deps, at, scopes, refresh);
+  const response = tokenResponse(deps, at, scopes, refresh);
+  // OIDC Core §12.2: a new ID token with the original auth_time (and nonce, sid, amr) when openid remains.
+  await addIdToken(deps, response, { client, userId: family.userId, authTime: family.authTime, oidc: family.oidc, scopes });
+  return response;
 }

@@ -13,6 +13,8 @@ import {
   type AuthorizationRequest,
 } from '../../domain/authorization.ts';
 import type { Deps } from '../../domain/deps.ts';
+import { subjectFor } from '../../domain/oidc.ts';
+import { nowS } from '../../clock.ts';
 import { AuthorizeError } from '../../domain/errors.ts';
 import { requestMeta } from '../context.ts';
 import * as input from '../input.ts';
@@ -30,9 +32,15 @@ export const AuthorizeQuery = t.Object({
   code_challenge_method: lenientParam(16),
   resource: repeated(2000),
   prompt: lenientParam(64),
+  response_mode: lenientParam(32),
+  // OpenID Connect (OIDC Core §3.1.2.1); display, ui_locales, claims_locales and acr_values are accepted and ignored.
   nonce: lenientParam(512),
   login_hint: lenientParam(256),
-  response_mode: lenientParam(32),
+  max_age: lenientParam(16),
+  id_token_hint: lenientParam(8192),
+  claims: lenientParam(4096),
+  request: lenientParam(8192),
+  request_uri: lenientParam(2048),
 });
 const ConsentForm = t.Object({ csrf: param(64), request: param(16 * 1024), decision: param(8) });
 
@@ -58,33 +66,58 @@ function consentPage(ctx: PageContext, req: AuthorizationRequest, query: string)
   );
 }
 
-/** The query string with some prompt values removed (after they have been honoured). */
-function withoutPrompt(query: string, drop: string): string {
+/** The query string without some prompt values and parameters (once they have been honoured). */
+function without(query: string, prompts: string[], params: string[] = []): string {
   const sp = new URLSearchParams(query);
-  const rest = (sp.get('prompt') ?? '').split(' ').filter((v) => v && v !== drop);
+  const rest = (sp.get('prompt') ?? '').split(' ').filter((v) => v && !prompts.includes(v));
   if (rest.length) sp.set('prompt', rest.join(' '));
   else sp.delete('prompt');
+  for (const p of params) sp.delete(p);
   return sp.toString();
+}
+
+/** The sign-in page, continuing with the authorization request; `force` signs in again over a session. */
+function signIn(query: string, req: AuthorizationRequest, force: boolean): Response {
+  const hint = req.oidc?.loginHint ? `&login_hint=${encodeURIComponent(req.oidc.loginHint)}` : '';
+  return redirect(`/login?${force ? 'force=1&' : ''}next=${encodeURIComponent(`/authorize?${query}`)}${hint}`, 302);
 }
 
 async function authorize(deps: Deps, request: Request, query: Static<typeof AuthorizeQuery>, ctx: PageContext): Promise<Response> {
   const raw = queryText(request.url);
   const req = await validateAuthorizationRequest(deps, new Params(query), requestMeta(request).ip);
   const fail = (error: string, description: string) => new AuthorizeError(error, description, true, req.redirectUri, req.state);
-  if (req.prompt.has('login')) {
-    // OIDC-style prompt=login: sign in again, then continue without the prompt.
-    if (req.prompt.has('none')) throw fail('invalid_request', 'prompt=none cannot be combined with login');
-    return redirect(`/login?force=1&next=${encodeURIComponent(`/authorize?${withoutPrompt(raw, 'login')}`)}`, 302);
+  const none = req.prompt.has('none');
+  if (req.prompt.has('login') || req.prompt.has('select_account')) {
+    // prompt=login, and select_account (one account per browser session): sign in again, then continue
+    // without the prompt.
+    if (none) throw fail('invalid_request', 'prompt=none cannot be combined with login');
+    return signIn(without(raw, ['login', 'select_account']), req, true);
   }
-  if (!ctx.session) {
-    if (req.prompt.has('none')) throw fail('login_required', 'the user is not signed in');
-    return redirect(`/login?next=${encodeURIComponent(`/authorize?${raw}`)}`, 302);
+  const session = ctx.session;
+  if (!session) {
+    if (none) throw fail('login_required', 'the user is not signed in');
+    return signIn(raw, req, false);
   }
-  if (await needsConsent(deps, req, ctx.session.user)) {
-    if (req.prompt.has('none')) throw fail('consent_required', 'the user has not authorized this client');
+  if (req.oidc) {
+    // OIDC Core §3.1.2.1 max_age: a sign-in older than that is done again (then continue without it, so a
+    // slow sign-in cannot loop); auth_time is in every ID token.
+    const age = nowS(deps.clock) - session.session.authTime;
+    if (req.oidc.maxAge !== undefined && age > req.oidc.maxAge) {
+      if (none) throw fail('login_required', 'the sign-in is older than max_age');
+      return signIn(without(raw, [], ['max_age']), req, true);
+    }
+    // id_token_hint naming another user than the one signed in: with prompt=none an error; otherwise sign in
+    // again, and the request continues for whoever signs in (the client compares `sub`).
+    if (req.oidc.hintSubject !== undefined && req.oidc.hintSubject !== subjectFor(deps.config, req.client, session.user.id)) {
+      if (none) throw fail('login_required', 'the signed-in user is not the one id_token_hint names');
+      return signIn(without(raw, [], ['id_token_hint']), req, true);
+    }
+  }
+  if (await needsConsent(deps, req, session.user)) {
+    if (none) throw fail('consent_required', 'the user has not authorized this client');
     return consentPage(ctx, req, raw);
   }
-  const location = await issueAuthorizationCode(deps, req, ctx.session.user, ctx.session.session.authTime);
+  const location = await issueAuthorizationCode(deps, req, session.user, session.session);
   return redirect(location, 302);
 }
 
@@ -120,7 +153,7 @@ export function authorizeRoutes(deps: Deps) {
           );
         }
         await rememberConsent(deps, req, page.session.user);
-        return redirect(await issueAuthorizationCode(deps, req, page.session.user, page.session.session.authTime), 303);
+        return redirect(await issueAuthorizationCode(deps, req, page.session.user, page.session.session), 303);
       },
       input.form(ConsentForm),
     );

@@ -110,7 +110,7 @@ export function deviceRoutes(deps: Deps) {
         const found = await findPendingDevice(deps, body.user_code ?? '');
         if (!found) return entryPage(page, '', 'That code is no longer valid. Start again on your device.', 400);
         const approve = body.decision === 'approve';
-        const decided = await decideDevice(deps, found.row, page.session.user, page.session.session.authTime, approve);
+        const decided = await decideDevice(deps, found.row, page.session.user, page.session.session, approve);
         if (!decided) return entryPage(page, '', 'That code is no longer valid. Start again on your device.', 400);
         if (approve && !found.client.firstParty) {
           await rememberConsent(

@@ -1,5 +1,5 @@
-// GET /.well-known/oauth-authorization-server (RFC 8414 §3) and /.well-known/openid-configuration (the
-// same document, for clients that look there first), GET /jwks.json (RFC 7517 §5; also
+// GET /.well-known/oauth-authorization-server (RFC 8414 §3) and /.well-known/openid-configuration (OIDC
+// Discovery §3: the same document with the OpenID Provider fields), GET /jwks.json (RFC 7517 §5; also
 // /.well-known/jwks.json). The metadata is fixed for the life of the process (built from the configuration),
 // so by default it is a static route: Bun answers it without JavaScript — no request id, log line or metrics
 // sample (serve.ts). With LOG_METADATA it is a handler like the others. Either way it carries the same ETag
@@ -42,28 +42,35 @@ const JWKS_HEADERS = {
 };
 
 /**
- * The metadata and JWKS routes; `fixed` holds the metadata as a Bun static route (path → Response) unless
- * LOG_METADATA makes it a handler.
+ * The metadata and JWKS routes: the RFC 8414 document, and the OpenID Provider metadata (OIDC Discovery
+ * §3: the same fields and the OIDC ones) at /.well-known/openid-configuration. `fixed` holds both as Bun
+ * static routes (path → Response) unless LOG_METADATA makes them handlers.
  */
-export function discoveryRoutes(deps: Deps, extra: Record<string, unknown> = {}) {
-  const body = JSON.stringify(authorizationServerMetadata(deps, extra));
-  const etag = `"${sha256Base64url(body).slice(0, 22)}"`;
-  const headers = { ...METADATA_HEADERS, ETag: etag };
-  const jwks = () => new Response(deps.keys.jwksJson(), { headers: JWKS_HEADERS });
-  const paths = ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration'];
-  const routes = new Elysia({ name: 'discovery' }).get('/jwks.json', jwks).get('/.well-known/jwks.json', jwks);
-  if (!deps.config.logMetadata) {
-    const fixed = new Response(body, { headers });
-    return { routes, fixed: Object.fromEntries(paths.map((p) => [p, { GET: fixed }])) };
-  }
-  // RFC 9110 §15.4.5: a 304 carries the ETag and Cache-Control a 200 would have.
-  const notModified = {
-    ETag: etag,
-    'Cache-Control': METADATA_HEADERS['Cache-Control'],
-    'Access-Control-Allow-Origin': METADATA_HEADERS['Access-Control-Allow-Origin'],
+export function discoveryRoutes(deps: Deps, extra: Record<string, unknown> = {}, oidcExtra: Record<string, unknown> = {}) {
+  const oauth = authorizationServerMetadata(deps, extra);
+  const documents: Record<string, string> = {
+    '/.well-known/oauth-authorization-server': JSON.stringify(oauth),
+    '/.well-known/openid-configuration': JSON.stringify({ ...oauth, ...oidcExtra }),
   };
-  const metadata = ({ request }: { request: Request }) =>
-    ifNoneMatches(request.headers.get('if-none-match'), etag) ? new Response(null, { status: 304, headers: notModified }) : new Response(body, { headers });
-  for (const p of paths) routes.get(p, metadata);
-  return { routes, fixed: {} };
+  const jwks = () => new Response(deps.keys.jwksJson(), { headers: JWKS_HEADERS });
+  const routes = new Elysia({ name: 'discovery' }).get('/jwks.json', jwks).get('/.well-known/jwks.json', jwks);
+  const fixed: Record<string, { GET: Response }> = {};
+  for (const [path, body] of Object.entries(documents)) {
+    const etag = `"${sha256Base64url(body).slice(0, 22)}"`;
+    const headers = { ...METADATA_HEADERS, ETag: etag };
+    if (!deps.config.logMetadata) {
+      fixed[path] = { GET: new Response(body, { headers }) };
+      continue;
+    }
+    // RFC 9110 §15.4.5: a 304 carries the ETag and Cache-Control a 200 would have.
+    const notModified = {
+      ETag: etag,
+      'Cache-Control': METADATA_HEADERS['Cache-Control'],
+      'Access-Control-Allow-Origin': METADATA_HEADERS['Access-Control-Allow-Origin'],
+    };
+    routes.get(path, ({ request }) =>
+      ifNoneMatches(request.headers.get('if-none-match'), etag) ? new Response(null, { status: 304, headers: notModified }) : new Response(body, { headers }),
+    );
+  }
+  return { routes, fixed };
 }

@@ -17,7 +17,7 @@ import { pages, redirect, type PageContext } from '../page-context.ts';
 const LoginForm = t.Object({ csrf: param(64), username: param(256), password: param(1024), next: param(4096) });
 const ProviderForm = t.Object({ csrf: param(64), next: param(4096) });
 const LogoutForm = t.Object({ csrf: param(64) });
-const LoginQuery = t.Object({ next: param(4096), force: param(1) });
+const LoginQuery = t.Object({ next: param(4096), force: param(1), login_hint: param(256) });
 const CallbackQuery = t.Object({
   state: param(128),
   code: param(4096),
@@ -53,7 +53,8 @@ export function loginRoutes(deps: Deps) {
       ({ query, page }) => {
         const next = safeNext(query.next);
         if (page.session && query.force !== '1') return redirect(next);
-        return loginPage(deps, page, next);
+        // OIDC login_hint prefills the user name (§3.1.2.1).
+        return loginPage(deps, page, next, { username: query.login_hint });
       },
       input.query(LoginQuery),
     )
@@ -66,7 +67,7 @@ export function loginRoutes(deps: Deps) {
           const user = await loginWithPassword(deps, { username, password: body.password ?? '', ip: requestMeta(request).ip });
           // A new session id at every sign-in (no session fixation).
           await endSession(deps, readCookie(request, page.names.session));
-          const { cookie } = await createSession(deps, user.id);
+          const { cookie } = await createSession(deps, user.id, ['pwd']); // RFC 8176 §2
           return redirect(next, 303, [sessionCookie(page, deps, cookie)]);
         } catch (e) {
           if (e instanceof LoginFailed) return loginPage(deps, page, next, { error: e.description, username, status: 401 });

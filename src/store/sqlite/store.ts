@@ -10,6 +10,7 @@ import { classify, openDatabase } from './open.ts';
 import { RevokedCache } from './revoked-cache.ts';
 import { WriteQueue } from './write-queue.ts';
 import type {
+  OidcGrant,
   CodeRow,
   AuditRow,
   DeviceCodeRow,
@@ -218,7 +219,7 @@ export class SqliteStore implements Store {
     },
     rotate: async (k: SigningKeyRow, now: number, expiresAt: number) =>
       this.tx(() => {
-        this.run(Q.keyRetireActive, now, expiresAt);
+        this.run(k.alg === 'RS256' ? Q.keyRetireActiveRsa : Q.keyRetireActiveOther, now, expiresAt);
         this.run(Q.keyInsert, ...R.keyParams(k));
       }),
   };
@@ -313,8 +314,8 @@ export class SqliteStore implements Store {
         this.run(Q.devicePollUpdate, interval, nowMs, id);
         return { row: { ...before, pollInterval: interval, lastPolledMs: nowMs }, tooFast };
       }),
-    decide: (id: string, decision: 'approved' | 'denied', userId: string, authTime: number, now: number) =>
-      this.write(() => this.run(Q.deviceDecide, decision, userId, authTime, id, now) === 1),
+    decide: (id: string, decision: 'approved' | 'denied', userId: string, authTime: number, now: number, oidc?: OidcGrant | null) =>
+      this.write(() => this.run(Q.deviceDecide, decision, userId, authTime, R.jsonText(oidc), id, now) === 1),
     consume: (id: string) => this.write(() => this.oneAs(R.toDevice, Q.deviceConsume, id)),
   };
 
