@@ -122,6 +122,42 @@ describe('bodies over the 1 MiB cap', () => {
   });
 });
 
+describe('declared headers and path segments (route schemas)', () => {
+  let srv: TestServer;
+  beforeAll(async () => {
+    srv = await startTestServer({ METRICS_TOKEN: 'metrics-token-0123456789' });
+  });
+  afterAll(() => srv.close());
+
+  test('an Authorization header over 8 KiB: 400 invalid_request naming the header, on every route that reads one', async () => {
+    const authorization = `Basic ${'a'.repeat(9000)}`;
+    for (const [method, path] of [
+      ['POST', '/token'],
+      ['POST', '/revoke'],
+      ['POST', '/device_authorization'],
+      ['GET', '/userinfo'],
+      ['GET', '/metrics'],
+    ] as const) {
+      const r = await fetch(srv.base + path, {
+        method,
+        headers: { Authorization: authorization, 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: method === 'POST' ? 'grant_type=client_credentials' : undefined,
+      });
+      expect(r.status).toBe(400);
+      expect(await r.json()).toEqual({ error: 'invalid_request', error_description: 'header authorization is too long (at most 8192 characters)' });
+    }
+  });
+
+  test('a path segment over its cap: 400, a page on page routes', async () => {
+    const file = await fetch(`${srv.base}/static/${'a'.repeat(100)}`);
+    expect(file.status).toBe(400);
+    expect((await file.json()).error_description).toBe('path segment file is too long (at most 64 characters)');
+    const callback = await fetch(`${srv.base}/callback/${'p'.repeat(40)}?state=x&code=y`, { headers: { Accept: 'text/html' } });
+    expect(callback.status).toBe(400);
+    expect(callback.headers.get('content-type')).toContain('text/html');
+  });
+});
+
 /** A small deterministic PRNG so a failing fuzz case can be replayed. */
 function prng(seed: number) {
   return () => {

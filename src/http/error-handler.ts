@@ -107,9 +107,10 @@ export function errorHandler(respond: ReturnType<typeof errorResponder>) {
  */
 function asInvalidRequest(error: unknown, code: 'VALIDATION' | 'PARSE'): OAuthError {
   if (code === 'PARSE') return new OAuthError('invalid_request', 'the request body could not be parsed');
-  const e = error as { value?: unknown; valueError?: { path?: string }; validator?: { schema?: { properties?: Record<string, TSchema> } } };
+  const e = error as { type?: string; value?: unknown; valueError?: { path?: string }; validator?: { schema?: { properties?: Record<string, TSchema> } } };
   const name = (e.valueError?.path ?? '').split('/')[1] ?? '';
   if (!name) return new OAuthError('invalid_request', 'the body must be a JSON object');
   const value = e.value && typeof e.value === 'object' ? (e.value as Record<string, unknown>)[name] : undefined;
-  return new OAuthError('invalid_request', describeParamError(name, value, e.validator?.schema?.properties?.[name]));
+  const noun = e.type === 'headers' ? 'header' : e.type === 'params' ? 'path segment' : 'parameter';
+  return new OAuthError('invalid_request', describeParamError(name, value, e.validator?.schema?.properties?.[name], noun));
 }

@@ -78,24 +78,33 @@ export function parseParamText(text: string, schema: TObject): Parsed {
   return out;
 }
 
+/** A path segment (`:provider`, `:id`): short, no control characters. */
+export const segment = (max = 64) => t.String({ maxLength: max, pattern: TEXT });
+
+/**
+ * The headers a route reads, declared (the values are still parsed by bearer.ts and clients.ts: RFC 6749
+ * §2.3.1 form-decoding of Basic credentials is not a schema's job): a bounded Authorization header.
+ */
+export const authorizationHeader = t.Object({ authorization: t.Optional(t.String({ maxLength: 8192 })) });
+
 /** The message for a parameter that failed its schema: names it, never echoes the value. */
-export function describeParamError(name: string, value: unknown, schema: TSchema | undefined): string {
+export function describeParamError(name: string, value: unknown, schema: TSchema | undefined, noun = 'parameter'): string {
   if (!schema || !name) return 'invalid request parameters';
   // The string schema of one value: the parameter's own, or its list's items (Elysia may wrap either in a union).
   const forms: TSchema[] = [schema, ...(schema.anyOf ?? [])];
   const item = forms.flatMap((f) => [f, f.items]).find((f: TSchema | undefined) => f?.type === 'string' && f.maxLength !== undefined) as TSchema | undefined;
   if (Array.isArray(value)) {
-    if (schema.type === 'string') return `parameter ${name} is repeated`;
-    if (value.length > MAX_REPEATS) return `parameter ${name} is repeated too often`;
+    if (schema.type === 'string') return `${noun} ${name} is repeated`;
+    if (value.length > MAX_REPEATS) return `${noun} ${name} is repeated too often`;
   }
   for (const v of Array.isArray(value) ? value : [value]) {
     if (v === undefined) continue;
-    if (typeof v !== 'string') return `parameter ${name} must be a string`;
-    if (item?.maxLength !== undefined && v.length > item.maxLength) return `parameter ${name} is too long (at most ${item.maxLength} characters)`;
-    if (CONTROL_CHARACTERS.test(v)) return `parameter ${name} contains control characters`;
+    if (typeof v !== 'string') return `${noun} ${name} must be a string`;
+    if (item?.maxLength !== undefined && v.length > item.maxLength) return `${noun} ${name} is too long (at most ${item.maxLength} characters)`;
+    if (CONTROL_CHARACTERS.test(v)) return `${noun} ${name} contains control characters`;
   }
   if (value === undefined) return `${name} is missing`;
-  return `invalid parameter: ${name}`;
+  return `invalid ${noun}: ${name}`;
 }
 
 /**

@@ -11,12 +11,13 @@ import { equalSecrets } from '../../security/compare.ts';
 import { clearCookie, readCookie, setCookie } from '../cookies.ts';
 import { requestMeta } from '../context.ts';
 import * as input from '../input.ts';
-import { param } from '../input.ts';
+import { param, segment } from '../input.ts';
 import { pages, redirect, type PageContext } from '../page-context.ts';
 
 const LoginForm = t.Object({ csrf: param(64), username: param(256), password: param(1024), next: param(4096) });
 const ProviderForm = t.Object({ csrf: param(64), next: param(4096) });
 const LogoutForm = t.Object({ csrf: param(64) });
+const ProviderParams = t.Object({ provider: segment(32) });
 const LoginQuery = t.Object({ next: param(4096), force: param(1), login_hint: param(256) });
 const CallbackQuery = t.Object({
   state: param(128),
@@ -96,9 +97,12 @@ export function loginRoutes(deps: Deps) {
         // The state is also bound to this browser by a short-lived cookie (login CSRF defence).
         return redirect(url.toString(), 303, [setCookie(page.names.upstream, state, page.https, 600)]);
       },
-      input.form(ProviderForm),
+      { ...input.form(ProviderForm), params: ProviderParams },
     )
-    .get('/callback/:provider', ({ query, page, request, params }) => upstreamCallback(deps, request, page, query, params.provider), input.query(CallbackQuery))
+    .get('/callback/:provider', ({ query, page, request, params }) => upstreamCallback(deps, request, page, query, params.provider), {
+      ...input.query(CallbackQuery),
+      params: ProviderParams,
+    })
     .get('/callback', ({ query, page, request }) => upstreamCallback(deps, request, page, query, 'google'), input.query(CallbackQuery));
 }
 

@@ -14,7 +14,7 @@ import { SET_PASSWORD_SCOPE, TempTokenError } from '../../domain/temp-tokens.ts'
 import { requireBearer } from '../bearer.ts';
 import { JSON_NO_STORE } from '../headers.ts';
 import * as input from '../input.ts';
-import { param } from '../input.ts';
+import { param, segment } from '../input.ts';
 import { page } from '../render.ts';
 import { requestMeta } from '../context.ts';
 import { requireTempToken, TempTokenUnauthorized } from '../temp-token-auth.ts';
@@ -27,6 +27,7 @@ const MintBody = t.Object({
 });
 const ValidateBody = t.Object({ token: t.String({ maxLength: 4096 }), method: t.String({ maxLength: 16 }), path: t.String({ maxLength: 4096 }) });
 const DeleteQuery = t.Object({ scope: param(64), resource_id: param(200) });
+const IdParams = t.Object({ id: segment(64) });
 const SetPasswordBody = t.Object({ password: t.Optional(t.String({ maxLength: 4096 })), confirm: t.Optional(t.String({ maxLength: 4096 })) });
 
 const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: JSON_NO_STORE });
@@ -57,7 +58,7 @@ export function tempTokenRoutes(deps: Deps) {
           throw typed(e);
         }
       },
-      input.json(MintBody, { limit: MAX_BODY, before: admin }),
+      { ...input.json(MintBody, { limit: MAX_BODY, before: admin }), headers: input.authorizationHeader },
     )
     .post(
       '/temp-tokens/validate',
@@ -70,7 +71,7 @@ export function tempTokenRoutes(deps: Deps) {
           throw e;
         }
       },
-      input.json(ValidateBody, { limit: MAX_BODY, before: admin }),
+      { ...input.json(ValidateBody, { limit: MAX_BODY, before: admin }), headers: input.authorizationHeader },
     )
     .delete(
       '/temp-tokens',
@@ -79,9 +80,9 @@ export function tempTokenRoutes(deps: Deps) {
         if (!query.scope || !query.resource_id) throw new InvalidRequest('scope and resource_id are required');
         return json({ deleted: await deps.tempTokens.deleteByResource(query.scope, query.resource_id) });
       },
-      input.query(DeleteQuery),
+      { ...input.query(DeleteQuery), headers: input.authorizationHeader },
     )
-    .get('/set-password/:id', ({ params }) => page(SetPasswordPage({ userId: params.id }), deps.config.baseUrl.startsWith('https:')))
+    .get('/set-password/:id', ({ params }) => page(SetPasswordPage({ userId: params.id }), deps.config.baseUrl.startsWith('https:')), { params: IdParams })
     .post(
       '/set-password/:id',
       async ({ request, params, body: b }) => {
@@ -101,6 +102,6 @@ export function tempTokenRoutes(deps: Deps) {
         if (!user) return json({ error: 'unauthorized', error_description: 'this link is invalid' }, 401);
         return json({ ok: true, username: user.username, message: `Password set for ${user.username}. You can sign in now.` });
       },
-      input.json(SetPasswordBody, { limit: MAX_BODY }),
+      { ...input.json(SetPasswordBody, { limit: MAX_BODY }), params: IdParams },
     );
 }

@@ -26,7 +26,7 @@ export function userinfoRoutes(deps: Deps) {
     return new Response(JSON.stringify(await userInfo(deps, token)), { headers: JSON_NO_STORE_CORS });
   };
   return new Elysia({ name: 'userinfo' })
-    .get('/userinfo', ({ request }) => answer(bearerToken(request)))
+    .get('/userinfo', ({ request }) => answer(bearerToken(request)), { headers: input.authorizationHeader })
     .post(
       '/userinfo',
       ({ request, body }) => {
@@ -35,6 +35,6 @@ export function userinfoRoutes(deps: Deps) {
         return answer(header ?? body.access_token);
       },
       // A POST without a body carries the token in the header.
-      input.form(UserinfoForm, { optional: true }),
+      { ...input.form(UserinfoForm, { optional: true }), headers: input.authorizationHeader },
     );
 }
