@@ -17,6 +17,7 @@ import { registerRoutes } from './http/routes/register.ts';
 import { introspectRoutes } from './http/routes/introspect.ts';
 import { userinfoRoutes } from './http/routes/userinfo.ts';
 import { endSessionRoutes } from './http/routes/end-session.ts';
+import { adminRoutes } from './http/routes/admin.ts';
 import { CLAIMS_SUPPORTED } from './domain/oidc.ts';
 import { revokeRoutes } from './http/routes/revoke.ts';
 import { tempTokenRoutes } from './http/routes/temp-tokens.ts';
@@ -58,7 +59,7 @@ export function createApp(deps: Deps) {
     },
   );
   // The pages a person sees: their errors are error pages, not JSON (error-handler.ts).
-  const pageGroups = [authorizeRoutes(deps), loginRoutes(deps), deviceRoutes(deps), accountRoutes(deps), endSessionRoutes(deps)];
+  const pageGroups = [authorizeRoutes(deps), loginRoutes(deps), deviceRoutes(deps), accountRoutes(deps), endSessionRoutes(deps), adminRoutes(deps)];
   const pageRoutes = new Set(pageGroups.flatMap((g) => g.routes.map((r) => r.path)));
   const onError = errorResponder({ log: deps.log, issuer: base, https, metrics: deps.metrics, pageRoutes });
   const app = new Elysia({ name: 'auth' })

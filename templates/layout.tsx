@@ -2,7 +2,7 @@
 // The frame of every page: no inline script or style (CSP), no external assets.
 import type { Children } from '@kitajs/html';
 
-export function Layout(props: { title: string; children: Children; scripts?: string[] }): string {
+export function Layout(props: { title: string; children: Children; scripts?: string[]; wide?: boolean }): string {
   return (
     '<!doctype html>' +
     (
@@ -19,7 +19,7 @@ export function Layout(props: { title: string; children: Children; scripts?: str
           ))}
         </head>
         <body>
-          <main class="card">{props.children}</main>
+          <main class={props.wide ? 'card wide' : 'card'}>{props.children}</main>
         </body>
       </html>
     )

@@ -1,5 +1,5 @@
 // `auth clients add|list|show|remove|rotate-secret` — operator commands against the configured store.
-import { ClientInputError, createClient, rotateClientSecret } from '../domain/clients.ts';
+import { ClientInputError, createClient, removeClient, rotateClientSecret } from '../domain/clients.ts';
 import type { ClientRow } from '../store/store.ts';
 import { CommandError, parse, UsageError } from './args.ts';
 import { commandDeps, printJson } from './env.ts';
@@ -49,8 +49,7 @@ export async function clientsCommand(args: string[]): Promise<number> {
       const { positionals } = parse(rest, {}, 1);
       const id = required(positionals[0], 'clients remove ID');
       return withDeps(async (deps) => {
-        if (!(await deps.store.clients.remove(id))) throw new CommandError(`no client ${id}`);
-        deps.audit.record('client.removed', { clientId: id, details: { by: 'auth clients remove' } });
+        if (!(await removeClient(deps, id))) throw new CommandError(`no client ${id}`);
         process.stdout.write(`removed ${id}\n`);
         return 0;
       });

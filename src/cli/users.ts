@@ -1,16 +1,11 @@
 // `auth users add|list|remove|passwd` — local accounts (argon2id). The password comes from stdin when it
 // is not a terminal (scripts), else it is prompted twice without echo.
 import { spawnSync } from 'node:child_process';
-import { nowS } from '../clock.ts';
 import { hashPassword, passwordProblem } from '../domain/passwords.ts';
-import { randomId } from '../security/random.ts';
+import { createUser, EMAIL_RE, passwordLink, removeUser, USERNAME_RE, UserInputError } from '../domain/users.ts';
 import { parseDuration } from '../config.ts';
-import { SET_PASSWORD_SCOPE, TempTokenError } from '../domain/temp-tokens.ts';
 import { CommandError, parse, UsageError } from './args.ts';
 import { commandDeps, printJson } from './env.ts';
-
-const USERNAME_RE = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
-const EMAIL_RE = /^[^\s@]{1,64}@[^\s@]{1,255}$/;
 
 export async function usersCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
@@ -24,19 +19,12 @@ export async function usersCommand(args: string[]): Promise<number> {
       const password = await readPassword();
       const { deps, close } = await commandDeps();
       try {
-        if (await deps.store.users.getByUsername(name)) throw new CommandError(`user ${name} exists`);
-        await deps.store.users.insert({
-          id: randomId(),
-          username: name,
-          email: values.email ?? null,
-          // An operator-entered email is trusted as verified for account linking.
-          emailVerified: values.email !== undefined,
-          passwordHash: await hashPassword(password),
-          isAdmin: !!values.admin,
-          createdAt: nowS(deps.clock),
-        });
+        await createUser(deps, { username: name, email: values.email, password, isAdmin: !!values.admin });
         process.stdout.write(`added user ${name}\n`);
         return 0;
+      } catch (e) {
+        if (e instanceof UserInputError) throw new CommandError(e.message);
+        throw e;
       } finally {
         await close();
       }
@@ -65,7 +53,8 @@ export async function usersCommand(args: string[]): Promise<number> {
       if (!positionals[0]) throw new UsageError('usage: auth users remove NAME');
       const { deps, close } = await commandDeps();
       try {
-        if (!(await deps.store.users.remove(positionals[0]))) throw new CommandError(`no user ${positionals[0]}`);
+        const user = await deps.store.users.getByUsername(positionals[0]);
+        if (!user || !(await removeUser(deps, user))) throw new CommandError(`no user ${positionals[0]}`);
         process.stdout.write(`removed user ${positionals[0]} (sessions, consents and tokens with it)\n`);
         return 0;
       } finally {
@@ -104,35 +93,21 @@ export async function usersCommand(args: string[]): Promise<number> {
       try {
         let user = await deps.store.users.getByUsername(name);
         if (invite) {
-          if (!USERNAME_RE.test(name)) throw new CommandError('a user name is 1–64 characters: letters, digits, . _ @ -');
           if (user) throw new CommandError(`user ${name} exists; use auth users reset-password ${name}`);
-          user = {
-            id: randomId(),
-            username: name,
-            email: email ?? null,
-            emailVerified: email !== undefined,
-            passwordHash: null,
-            isAdmin: false,
-            createdAt: nowS(deps.clock),
-          };
-          await deps.store.users.insert(user);
+          user = await createUser(deps, { username: name, email });
         } else if (!user) throw new CommandError(`no user ${name}`);
-        let minted: Awaited<ReturnType<typeof deps.tempTokens.mint>>;
-        try {
-          minted = await deps.tempTokens.mint(SET_PASSWORD_SCOPE.name, user.id, ttl);
-        } catch (e) {
-          if (e instanceof TempTokenError) throw new CommandError(e.message);
-          throw e;
-        }
         // The token travels in the fragment: browsers never send it to the server or in Referer.
-        const link = `${deps.config.baseUrl}/set-password/${user.id}#t=${minted.token}`;
-        const expires = new Date(minted.expiresAt * 1000).toISOString();
+        const { link, expiresAt } = await passwordLink(deps, user, ttl);
+        const expires = new Date(expiresAt * 1000).toISOString();
         if ((values as { json?: boolean }).json) printJson({ username: user.username, link, expires_at: expires });
         else
           process.stdout.write(
             `${link}\n(works once, until ${expires}; ${invite ? `lets ${user.username} choose a password` : `sets a new password for ${user.username}`})\n`,
           );
         return 0;
+      } catch (e) {
+        if (e instanceof UserInputError) throw new CommandError(e.message);
+        throw e;
       } finally {
         await close();
       }

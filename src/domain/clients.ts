@@ -34,17 +34,11 @@ function newSecret(): { secret: string; hash: string } {
   return { secret, hash: sha256Hex(secret) };
 }
 
-export async function createClient(
-  deps: Pick<Deps, 'audit' | 'clock' | 'config' | 'store'>,
-  input: NewClientInput,
-): Promise<{ client: ClientRow; secret: string | null }> {
+/** The settings of an operator's client, checked (shared by create and the admin console's edit). */
+function checkedSettings(config: Deps['config'], input: Omit<NewClientInput, 'authMethod' | 'postLogoutRedirectUris'>) {
   const name = input.name.trim();
-  if (!name || name.length > 200) throw new ClientInputError('--name is required (at most 200 characters)');
-  const grants = input.grantTypes?.length
-    ? [...new Set(input.grantTypes)]
-    : input.isPublic
-      ? ['authorization_code', 'refresh_token']
-      : ['authorization_code', 'refresh_token'];
+  if (!name || name.length > 200) throw new ClientInputError('a name is required (at most 200 characters)');
+  const grants = input.grantTypes?.length ? [...new Set(input.grantTypes)] : ['authorization_code', 'refresh_token'];
   for (const g of grants)
     if (!(GRANT_TYPES as readonly string[]).includes(g)) throw new ClientInputError(`unknown grant type ${g}; known: ${GRANT_TYPES.join(', ')}`);
   if (input.isPublic && grants.includes('client_credentials')) throw new ClientInputError('a public client cannot use client_credentials');
@@ -55,7 +49,16 @@ export async function createClient(
     if (problem) throw new ClientInputError(`invalid redirect URI ${u}: ${problem.replace(/_/g, ' ')}`);
   }
   const scopes = [...new Set(input.scopes ?? [])];
-  for (const s of scopes) if (!deps.config.scopes.includes(s)) throw new ClientInputError(`unknown scope ${s}; SCOPES is ${deps.config.scopes.join(' ')}`);
+  for (const s of scopes) if (!config.scopes.includes(s)) throw new ClientInputError(`unknown scope ${s}; SCOPES is ${config.scopes.join(' ')}`);
+  return { name, grants, scopes, redirectUris: [...new Set(input.redirectUris)] };
+}
+
+export async function createClient(
+  deps: Pick<Deps, 'audit' | 'clock' | 'config' | 'store'>,
+  input: NewClientInput,
+  actor?: string,
+): Promise<{ client: ClientRow; secret: string | null }> {
+  const { name, grants, scopes, redirectUris } = checkedSettings(deps.config, input);
   const postLogout = [...new Set(input.postLogoutRedirectUris ?? [])];
   for (const u of postLogout) {
     const problem = checkRedirectUri(u);
@@ -66,7 +69,7 @@ export async function createClient(
     id: `c_${randomToken(12)}`,
     secretHash: secret?.hash ?? null,
     name,
-    redirectUris: [...new Set(input.redirectUris)],
+    redirectUris,
     grantTypes: grants,
     scopes,
     tokenEndpointAuthMethod: input.isPublic ? 'none' : (input.authMethod ?? 'client_secret_basic'),
@@ -77,8 +80,31 @@ export async function createClient(
     lastUsedAt: null,
   };
   await deps.store.clients.insert(client);
-  deps.audit.record('client.created', { clientId: client.id, details: { name, public: input.isPublic, grant_types: grants } });
+  deps.audit.record('client.created', { clientId: client.id, details: { name, public: input.isPublic, grant_types: grants, ...(actor ? { actor } : {}) } });
   return { client, secret: secret?.secret ?? null };
+}
+
+/** Change a client's name, redirect URIs, grants, scopes and first-party flag (the admin console). */
+export async function updateClient(
+  deps: Pick<Deps, 'audit' | 'clientCache' | 'config' | 'store'>,
+  client: ClientRow,
+  input: { name: string; redirectUris: string[]; grantTypes: string[]; scopes: string[]; firstParty: boolean },
+  actor?: string,
+): Promise<ClientRow> {
+  const s = checkedSettings(deps.config, { ...input, isPublic: client.tokenEndpointAuthMethod === 'none' });
+  const row: ClientRow = { ...client, name: s.name, redirectUris: s.redirectUris, grantTypes: s.grants, scopes: s.scopes, firstParty: input.firstParty };
+  await deps.store.clients.update(row);
+  deps.clientCache.invalidate(client.id);
+  deps.audit.record('client.updated', { clientId: client.id, details: { name: s.name, grant_types: s.grants, ...(actor ? { actor } : {}) } });
+  return row;
+}
+
+/** Remove a client with its grants and consent. */
+export async function removeClient(deps: Pick<Deps, 'audit' | 'clientCache' | 'store'>, id: string, actor?: string): Promise<boolean> {
+  const removed = await deps.store.clients.remove(id);
+  deps.clientCache.invalidate(id);
+  if (removed) deps.audit.record('client.removed', { clientId: id, details: actor ? { actor } : { by: 'auth clients remove' } });
+  return removed;
 }
 
 export async function rotateClientSecret(deps: Pick<Deps, 'audit' | 'clientCache' | 'store'>, id: string): Promise<string | null> {

@@ -63,6 +63,11 @@ export async function loginWithPassword(
     deps.log.info('login failed', { ip: input.ip, ...(user ? { user_id: user.id } : who) });
     throw new LoginFailed();
   }
+  if (user.disabledAt) {
+    // The right password for a disabled account: said plainly (the password was right), never a session.
+    deps.audit.record('login.failure', { userId: user.id, ip: input.ip, details: { username: user.username, method: 'password', reason: 'disabled' } });
+    throw new LoginFailed('this account is disabled; ask an administrator');
+  }
   // Neither count is reset by a success: a guesser who signs in to an account of their own must not get a
   // fresh per-address budget, and the account's count must not reopen guessing.
   deps.audit.record('login.success', { userId: user.id, ip: input.ip, details: { method: 'password' } });
@@ -131,6 +136,10 @@ export async function finishUpstreamLogin(
     );
   }
   const user = await linkOrCreateUser(deps, identity);
+  if (user.disabledAt) {
+    deps.audit.record('login.failure', { userId: user.id, ip, details: { method: providerId, reason: 'disabled' } });
+    throw new OAuthError('access_denied', 'this account is disabled; ask an administrator', 403);
+  }
   deps.audit.record('login.success', { userId: user.id, ip, details: { method: providerId } });
   deps.log.info('login', { user_id: user.id, method: providerId });
   return { user, next: row.nextPath };

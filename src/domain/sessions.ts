@@ -39,7 +39,7 @@ export async function validateSession(deps: Pick<Deps, 'clock' | 'config' | 'sto
     return null;
   }
   const user = await deps.store.users.get(session.userId);
-  if (!user) return null;
+  if (!user || user.disabledAt) return null;
   if (now - session.lastSeenAt >= 60) await deps.store.sessions.touch(session.id, now);
   return { session, user };
 }

@@ -21,6 +21,10 @@ const TEXT = '^[^\\u0000-\\u001f\\u007f]*$';
 /** How often a parameter that may repeat (RFC 8707 `resource`) may appear. */
 const MAX_REPEATS = 20;
 
+/** Text of a textarea: line breaks allowed (CR, LF), other control characters not. */
+const LINES = '^[^\\u0000-\\u0009\\u000b\\u000c\\u000e-\\u001f\\u007f]*$';
+/** A single-valued parameter of at most `max` characters that may span lines (a form's textarea). */
+export const multiline = (max: number) => t.Optional(t.String({ maxLength: max, pattern: LINES }));
 /** A single-valued parameter of at most `max` characters. */
 export const param = (max: number) => t.Optional(t.String({ maxLength: max, pattern: TEXT }));
 /** A parameter that may repeat (empty values dropped). */

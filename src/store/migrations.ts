@@ -13,6 +13,7 @@ import m0009pg from '../../schema/0009_refresh_tokens_no_family_index.postgres.s
 import m0010 from '../../schema/0010_one_live_refresh_token.sql' with { type: 'text' };
 import m0011 from '../../schema/0011_clients_origin_index.sql' with { type: 'text' };
 import m0012 from '../../schema/0012_openid_connect.sql' with { type: 'text' };
+import m0013 from '../../schema/0013_users_disabled.sql' with { type: 'text' };
 
 export interface Migration {
   version: number;
@@ -35,6 +36,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 10, name: '0010_one_live_refresh_token', sql: m0010 },
   { version: 11, name: '0011_clients_origin_index', sql: m0011 },
   { version: 12, name: '0012_openid_connect', sql: m0012 },
+  { version: 13, name: '0013_users_disabled', sql: m0013 },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -180,6 +180,10 @@ export class PostgresStore implements Store {
     return applied;
   }
 
+  stats(now: number) {
+    return this.shared.stats(now);
+  }
+
   async ping(): Promise<void> {
     await this.one(Q.ping);
   }

@@ -51,6 +51,7 @@ export const toUser = (r: Row): UserRow => ({
   createdAt: num(r.created_at),
   profile: r.profile ? JSON.parse(r.profile) : {},
   updatedAt: numOrNull(r.updated_at),
+  disabledAt: numOrNull(r.disabled_at),
 });
 
 export const toSession = (r: Row): SessionRow => ({
@@ -219,6 +220,7 @@ export const userParams = (u: UserRow) => [
   u.createdAt,
   json(u.profile ?? {}),
   u.updatedAt ?? null,
+  u.disabledAt ?? null,
 ];
 export const sessionParams = (s: SessionRow) => [s.id, s.hash, s.userId, s.authTime, s.lastSeenAt, s.expiresAt, jsonText(s.amr)];
 export const keyParams = (k: SigningKeyRow) => [k.kid, k.alg, k.privateJwk, k.publicJwk, k.createdAt, k.retiredAt, k.expiresAt];

@@ -5,7 +5,7 @@
 import type { Row } from './rows.ts';
 import * as R from './rows.ts';
 import { Q } from './statements.ts';
-import type { ClientRow, ConsentRow, TempTokenRow, UpstreamLoginRow, UserProfile, UserRow } from './store.ts';
+import type { AuditQuery, ClientRow, ConsentRow, StoreStats, TempTokenRow, UpstreamLoginRow, UserProfile, UserRow } from './store.ts';
 
 /** How a driver runs one statement: the first row, every row, or the number of rows changed. */
 export interface StatementRunner {
@@ -28,6 +28,8 @@ export function singleStatements(x: StatementRunner) {
       get: (id: string) => one(R.toClient, Q.clientGet, id),
       list: () => all(R.toClient, Q.clientList),
       setSecretHash: async (id: string, hash: string) => (await run(Q.clientSetSecret, hash, id)) > 0,
+      update: async (c: ClientRow) =>
+        (await run(Q.clientUpdate, c.name, R.json(c.redirectUris), R.json(c.grantTypes), R.json(c.scopes), c.firstParty ? 1 : 0, c.id)) > 0,
       upsertDocument: async (c: ClientRow) =>
         void (await run(Q.clientUpsertDocument, c.id, c.name, R.json(c.redirectUris), R.json(c.grantTypes), R.json(c.scopes), R.json(c.metadata), c.createdAt)),
     },
@@ -40,6 +42,8 @@ export function singleStatements(x: StatementRunner) {
       count: async () => Number((await x.one(Q.userCount))?.n ?? 0),
       setPasswordHash: async (id: string, hash: string) => (await run(Q.userSetPassword, hash, id)) > 0,
       setProfile: async (id: string, profile: UserProfile, now: number) => (await run(Q.userSetProfile, R.json(profile), now, id)) > 0,
+      setAdmin: async (id: string, admin: boolean) => (await run(Q.userSetAdmin, admin ? 1 : 0, id)) > 0,
+      setDisabled: async (id: string, at: number | null) => (await run(Q.userSetDisabled, at, id)) > 0,
       linkIdentity: async (provider: string, subject: string, userId: string, email: string | null, now: number) =>
         void (await run(Q.identityLink, provider, subject, userId, email, now)),
       getByIdentity: (provider: string, subject: string) => one(R.toUser, Q.userByIdentity, provider, subject),
@@ -81,6 +85,30 @@ export function singleStatements(x: StatementRunner) {
       list: (q: { since: number; userId?: string; limit: number }) =>
         q.userId ? all(R.toAudit, Q.auditListUser, q.since, q.userId, q.limit) : all(R.toAudit, Q.auditList, q.since, q.limit),
       deleteBefore: (time: number) => run(Q.auditDeleteBefore, time),
+      search: (q: AuditQuery) => {
+        const f = (v: string | undefined) => [v ?? null, v ?? null];
+        return all(
+          R.toAudit,
+          Q.auditSearch,
+          q.since,
+          q.until ?? Number.MAX_SAFE_INTEGER,
+          ...f(q.userId),
+          ...f(q.clientId),
+          ...f(q.event),
+          q.limit,
+          q.offset ?? 0,
+        );
+      },
+    },
+    stats: async (now: number): Promise<StoreStats> => {
+      const r = (await x.one(Q.stats, now, now, now))!;
+      return {
+        users: Number(r.users),
+        clients: Number(r.clients),
+        sessions: Number(r.sessions),
+        families: Number(r.families),
+        deviceCodes: Number(r.device_codes),
+      };
     },
     rateLimits: {
       hit: async (key: string, windowS: number, now: number) => {

@@ -12,6 +12,7 @@ export const Q = {
   clientList: 'SELECT * FROM clients ORDER BY created_at, id',
   clientRemove: 'DELETE FROM clients WHERE id = ?',
   clientSetSecret: 'UPDATE clients SET secret_hash = ? WHERE id = ?',
+  clientUpdate: 'UPDATE clients SET name = ?, redirect_uris = ?, grant_types = ?, scopes = ?, first_party = ? WHERE id = ?',
   clientTouch: 'UPDATE clients SET last_used_at = ? WHERE id = ?',
   clientDocumentCount: "SELECT COUNT(*) AS n FROM clients WHERE origin = 'metadata_document'",
   clientDocumentsLeastUsed: "SELECT id FROM clients WHERE origin = 'metadata_document' ORDER BY COALESCE(last_used_at, created_at), id LIMIT ?",
@@ -22,10 +23,12 @@ export const Q = {
     WHERE clients.origin = 'metadata_document'`,
 
   userInsert:
-    'INSERT INTO users (id, username, email, email_verified, password_hash, is_admin, created_at, profile, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    'INSERT INTO users (id, username, email, email_verified, password_hash, is_admin, created_at, profile, updated_at, disabled_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
   userImport:
-    'INSERT INTO users (id, username, email, email_verified, password_hash, is_admin, created_at, profile, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
+    'INSERT INTO users (id, username, email, email_verified, password_hash, is_admin, created_at, profile, updated_at, disabled_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
   userSetProfile: 'UPDATE users SET profile = ?, updated_at = ? WHERE id = ?',
+  userSetAdmin: 'UPDATE users SET is_admin = ? WHERE id = ?',
+  userSetDisabled: 'UPDATE users SET disabled_at = ? WHERE id = ?',
   userGet: 'SELECT * FROM users WHERE id = ?',
   userByName: 'SELECT * FROM users WHERE username = ?',
   userByVerifiedEmail: 'SELECT * FROM users WHERE lower(email) = lower(?) AND email_verified = 1 ORDER BY created_at LIMIT 1',
@@ -133,6 +136,14 @@ export const Q = {
   auditList: 'SELECT * FROM audit_log WHERE time >= ? ORDER BY time DESC, id LIMIT ?',
   auditListUser: 'SELECT * FROM audit_log WHERE time >= ? AND user_id = ? ORDER BY time DESC, id LIMIT ?',
   auditDeleteBefore: 'DELETE FROM audit_log WHERE time < ?',
+  // The admin audit search: a NULL filter matches everything (one statement, parameters bound as usual).
+  auditSearch: `SELECT * FROM audit_log WHERE time >= ? AND time < ?
+    AND (CAST(? AS TEXT) IS NULL OR user_id = ?) AND (CAST(? AS TEXT) IS NULL OR client_id = ?) AND (CAST(? AS TEXT) IS NULL OR event = ?)
+    ORDER BY time DESC, id LIMIT ? OFFSET ?`,
+  stats: `SELECT (SELECT COUNT(*) FROM users) AS users, (SELECT COUNT(*) FROM clients) AS clients,
+    (SELECT COUNT(*) FROM sessions WHERE expires_at > ?) AS sessions,
+    (SELECT COUNT(*) FROM refresh_families WHERE revoked_at IS NULL AND expires_at > ?) AS families,
+    (SELECT COUNT(*) FROM device_codes WHERE status = 'pending' AND expires_at > ?) AS device_codes`,
 
   // Fixed windows shared by every instance (registration per IP): one upsert counts and resets.
   rateHit: `INSERT INTO rate_limits (key, window_start, count) VALUES (?, ?, 1)

@@ -32,6 +32,28 @@ export interface UserRow {
   profile?: UserProfile;
   /** When the profile last changed (the `updated_at` claim); null: never. */
   updatedAt?: number | null;
+  /** When an admin disabled the account (no sign-in, no sessions, no grants); null: enabled. */
+  disabledAt?: number | null;
+}
+
+/** What the admin console's dashboard counts. */
+export interface StoreStats {
+  users: number;
+  clients: number;
+  sessions: number;
+  families: number;
+  deviceCodes: number;
+}
+
+/** An audit search (admin console): every filter optional, newest first. */
+export interface AuditQuery {
+  since: number;
+  until?: number;
+  userId?: string;
+  clientId?: string;
+  event?: string;
+  limit: number;
+  offset?: number;
 }
 
 export interface UserProfile {
@@ -242,6 +264,8 @@ export interface Store {
     list(): Promise<ClientRow[]>;
     remove(id: string): Promise<boolean>;
     setSecretHash(id: string, hash: string): Promise<boolean>;
+    /** Name, redirect URIs, grants, scopes, first party. */
+    update(c: ClientRow): Promise<boolean>;
     touch(id: string, now: number): Promise<void>;
     /** Insert or refresh a metadata-document client (name, redirects, grants, scopes, metadata). */
     upsertDocument(c: ClientRow): Promise<void>;
@@ -260,6 +284,9 @@ export interface Store {
     setPasswordHash(id: string, hash: string): Promise<boolean>;
     /** Replace the profile claims (and the email when given), stamping updated_at. */
     setProfile(id: string, profile: UserProfile, now: number): Promise<boolean>;
+    setAdmin(id: string, admin: boolean): Promise<boolean>;
+    /** Disable (at `at`) or enable (null). */
+    setDisabled(id: string, at: number | null): Promise<boolean>;
     linkIdentity(provider: string, subject: string, userId: string, email: string | null, now: number): Promise<void>;
     getByIdentity(provider: string, subject: string): Promise<UserRow | null>;
   };
@@ -365,6 +392,8 @@ export interface Store {
     append(rows: AuditRow[]): Promise<void>;
     /** Newest first, at most `limit`, optionally one user's. */
     list(q: { since: number; userId?: string; limit: number }): Promise<AuditRow[]>;
+    /** Newest first with every filter of the admin console's audit page. */
+    search(q: AuditQuery): Promise<AuditRow[]>;
     deleteBefore(time: number): Promise<number>;
   };
 
@@ -372,6 +401,9 @@ export interface Store {
     /** Count one event for `key` in a fixed window of `windowS`; returns the count and the window start. */
     hit(key: string, windowS: number, now: number): Promise<{ count: number; windowStart: number }>;
   };
+
+  /** Counts of live things for the admin dashboard. */
+  stats(now: number): Promise<StoreStats>;
 
   /** Everything `auth export` carries (see StoreDump). */
   dump(now: number): Promise<StoreDump>;

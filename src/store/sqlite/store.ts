@@ -138,6 +138,10 @@ export class SqliteStore implements Store {
     return applied;
   }
 
+  stats(now: number) {
+    return this.shared.stats(now);
+  }
+
   async ping(): Promise<void> {
     this.one(Q.ping);
   }
