@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from './helpers/browser.ts';
-import { addClient, addUser, Browser as HttpBrowser, hiddenValue } from './helpers/oauth.ts';
+import { addClient, addUser, basic, codeFrom, Browser as HttpBrowser, hiddenValue, pkcePair, postForm } from './helpers/oauth.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 
 const HOSTILE = `<img src=x onerror=alert(1)> \u202Eevil\u202C ${'W'.repeat(80)} ${'long name '.repeat(6)}end`;
@@ -37,6 +37,26 @@ async function signedIn(next = '/admin', who = { username: 'root', password: 'ad
   await page.click('button[type=submit]');
   await page.waitForLoadState();
   return page;
+}
+
+/** A signed-in user's refresh token for `app` (code flow with PKCE over HTTP). */
+async function grantFor(b: HttpBrowser, app: Awaited<ReturnType<typeof addClient>>): Promise<string> {
+  const { verifier, challenge } = pkcePair();
+  const { code } = codeFrom(
+    await b.authorize({
+      response_type: 'code',
+      client_id: app.client.id,
+      redirect_uri: 'https://app.example/callback',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+    }),
+  );
+  const res = await postForm(
+    `${srv.base}/token`,
+    { grant_type: 'authorization_code', code, redirect_uri: 'https://app.example/callback', code_verifier: verifier },
+    basic(app.client.id, app.secret!),
+  );
+  return ((await res.json()) as { refresh_token: string }).refresh_token;
 }
 
 const noSideScroll = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth);
@@ -121,24 +141,7 @@ describe('admin console in Chromium', () => {
     const other = new HttpBrowser(srv.base);
     await other.login('victim', victim.password);
     expect((await other.get('/account')).status).toBe(200);
-    const { pkcePair, codeFrom, postForm, basic } = await import('./helpers/oauth.ts');
-    const { verifier, challenge } = pkcePair();
-    const code = codeFrom(
-      await other.authorize({
-        response_type: 'code',
-        client_id: app.client.id,
-        redirect_uri: 'https://app.example/callback',
-        code_challenge: challenge,
-        code_challenge_method: 'S256',
-      }),
-    ).code;
-    const tokens = (await (
-      await postForm(
-        `${srv.base}/token`,
-        { grant_type: 'authorization_code', code, redirect_uri: 'https://app.example/callback', code_verifier: verifier },
-        basic(app.client.id, app.secret!),
-      )
-    ).json()) as { refresh_token: string };
+    const tokens = { refresh_token: await grantFor(other, app) };
     await page.goto(`${srv.base}/admin/users/${victim.id}`);
     expect(await page.textContent('main')).toContain(app.client.name);
     await page.click('button:has-text("Disable")');
@@ -170,24 +173,7 @@ describe('admin console in Chromium', () => {
     const app = await addClient(srv, { firstParty: true, name: 'Revocable App' });
     const b = new HttpBrowser(srv.base);
     await b.login('sessioned', u.password);
-    const { pkcePair, codeFrom, postForm, basic } = await import('./helpers/oauth.ts');
-    const { verifier, challenge } = pkcePair();
-    const code = codeFrom(
-      await b.authorize({
-        response_type: 'code',
-        client_id: app.client.id,
-        redirect_uri: 'https://app.example/callback',
-        code_challenge: challenge,
-        code_challenge_method: 'S256',
-      }),
-    ).code;
-    const t = (await (
-      await postForm(
-        `${srv.base}/token`,
-        { grant_type: 'authorization_code', code, redirect_uri: 'https://app.example/callback', code_verifier: verifier },
-        basic(app.client.id, app.secret!),
-      )
-    ).json()) as { refresh_token: string };
+    const t = { refresh_token: await grantFor(b, app) };
     const page = await signedIn(`/admin/users/${u.id}`);
     await page.click('section.app li button:has-text("Revoke")');
     await page.waitForSelector('text=Revoked.');

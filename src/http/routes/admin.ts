@@ -3,6 +3,7 @@
 // sign-in page (and come back), others get 403. Every form is CSRF-checked (page-context.ts), every action
 // audited with the acting admin; removing a user, rotating keys and making an admin need a sign-in within
 // the last 10 minutes.
+import type { Static } from '@sinclair/typebox';
 import { Elysia, t } from 'elysia';
 import {
   AuditPage,
@@ -71,6 +72,17 @@ const lines = (v: string | undefined) =>
     .split(/\r?\n/)
     .map((s) => s.trim())
     .filter(Boolean);
+
+/** A client form's fields as client settings. */
+function clientValues(body: Static<typeof ClientForm>) {
+  return {
+    name: body.name ?? '',
+    redirectUris: lines(body.redirect_uris),
+    grantTypes: body.grant_types ?? [],
+    scopes: (body.scopes ?? '').split(/\s+/).filter(Boolean),
+    firstParty: body.first_party === '1',
+  };
+}
 
 function clientView(c: ClientRow): ClientView {
   return {
@@ -167,13 +179,7 @@ export function adminRoutes(deps: Deps) {
       .post(
         '/admin/clients',
         async ({ page, body }) => {
-          const values = {
-            name: body.name ?? '',
-            redirectUris: lines(body.redirect_uris),
-            grantTypes: body.grant_types ?? [],
-            scopes: (body.scopes ?? '').split(/\s+/).filter(Boolean),
-            firstParty: body.first_party === '1',
-          };
+          const values = clientValues(body);
           try {
             const { client, secret } = await createClient(deps, { ...values, isPublic: body.public === '1' }, adminOf(page).username);
             return page.render(ClientPage({ ...ctx(page, { message: 'Client created.' }), client: clientView(client), secret: secret ?? undefined }), 201);
@@ -196,13 +202,7 @@ export function adminRoutes(deps: Deps) {
         '/admin/clients/:id',
         async ({ page, params, body }) => {
           const c = await clientOr404(params.id);
-          const values = {
-            name: body.name ?? '',
-            redirectUris: lines(body.redirect_uris),
-            grantTypes: body.grant_types ?? [],
-            scopes: (body.scopes ?? '').split(/\s+/).filter(Boolean),
-            firstParty: body.first_party === '1',
-          };
+          const values = clientValues(body);
           try {
             await updateClient(deps, c, values, adminOf(page).username);
           } catch (e) {
