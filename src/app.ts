@@ -5,6 +5,7 @@
 import { Elysia } from 'elysia';
 import type { Deps } from './domain/deps.ts';
 import { errorHandler, errorResponder } from './http/error-handler.ts';
+import { brandKit } from './http/brand.ts';
 import { healthRoutes } from './http/routes/health.ts';
 import { staticRoutes } from './http/routes/static.ts';
 import { authorizeRoutes } from './http/routes/authorize.ts';
@@ -61,7 +62,7 @@ export function createApp(deps: Deps) {
   // The pages a person sees: their errors are error pages, not JSON (error-handler.ts).
   const pageGroups = [authorizeRoutes(deps), loginRoutes(deps), deviceRoutes(deps), accountRoutes(deps), endSessionRoutes(deps), adminRoutes(deps)];
   const pageRoutes = new Set(pageGroups.flatMap((g) => g.routes.map((r) => r.path)));
-  const onError = errorResponder({ log: deps.log, issuer: base, https, metrics: deps.metrics, pageRoutes });
+  const onError = errorResponder({ log: deps.log, issuer: base, https, metrics: deps.metrics, pageRoutes, brand: brandKit(deps.config) });
   const app = new Elysia({ name: 'auth' })
     .use(requestLifecycle({ trustProxy: deps.config.trustProxy, log: deps.log, metrics: deps.metrics }))
     .use(errorHandler(onError))
@@ -75,7 +76,7 @@ export function createApp(deps: Deps) {
     .use(registerRoutes(deps))
     .use(tempTokenRoutes(deps))
     .use(metricsRoutes(deps))
-    .use(staticRoutes());
+    .use(staticRoutes(brandKit(deps.config)));
   for (const g of pageGroups) app.use(g);
   app.options('/*', ({ request }) => (CORS_PATHS.has(pathOf(request.url)) ? corsPreflight() : new Response(null, { status: 404 })));
   return { app, fixed: discovery.fixed, onError };

@@ -6,6 +6,7 @@
 import { type StaticDecode, type TSchema, Type } from '@sinclair/typebox';
 import { TransformDecodeError, Value } from '@sinclair/typebox/value';
 import { isLoopbackHost } from './security/loopback.ts';
+import { hexColour, parseColour } from './colour.ts';
 
 /** Parse "90", "90s", "15m", "1h", "30d" into seconds. */
 export function parseDuration(text: string): number | null {
@@ -345,6 +346,26 @@ const ConfigSchema = Type.Object({
     description: 'Timeout of each request to an upstream identity provider.',
   }),
   upstreamAllowHttp: setting(bool(), { env: 'UPSTREAM_ALLOW_HTTP', default: 'false', description: 'Development only: allow an http OIDC_ISSUER on loopback.' }),
+  brandName: setting(
+    decoded('a name of 1 to 64 characters', (raw) => (raw.trim().length >= 1 && raw.trim().length <= 64 ? raw.trim() : undefined)),
+    { env: 'BRAND_NAME', default: 'auth', description: 'Product name on every page: titles, headings, the sign-in page ("Sign in to …").' },
+  ),
+  brandLogoUrl: setting(text(), {
+    env: 'BRAND_LOGO_URL',
+    description:
+      "Logo above every page: an https URL (added to the pages' `img-src`), or a PNG, JPEG, GIF, WebP or SVG file (at most 512 KiB) read at start and served from `/static/brand-logo`. Unset: the logo embedded at build time (`BRAND_LOGO_FILE=… bun run build`), if any.",
+  }),
+  brandAccent: setting(
+    decoded('a colour such as #2952cc, #25c or rgb(41 82 204)', (raw) => {
+      const rgb = parseColour(raw);
+      return rgb ? hexColour(rgb) : undefined;
+    }),
+    { env: 'BRAND_ACCENT', description: 'Colour of primary buttons; their text is black or white, whichever contrasts more (WCAG AA ≥ 4.5:1 either way).' },
+  ),
+  brandSupportUrl: setting(
+    decoded('an http(s) or mailto: URL', (raw) => (/^(https?|mailto):/i.test(raw) && URL.canParse(raw) ? raw : undefined)),
+    { env: 'BRAND_SUPPORT_URL', description: 'Where people get help; linked from every error page.' },
+  ),
 });
 
 /** The settings, read: BASE_URL and DEFAULT_AUDIENCE always have a value once loadConfig has run. */

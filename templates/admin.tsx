@@ -2,7 +2,7 @@
 // The admin console (/admin): server-rendered, every action a plain form (CSRF token in each), no script
 // needed — the one script (admin.js) only adds copy buttons.
 import type { Children } from '@kitajs/html';
-import { Layout } from './layout.tsx';
+import { type Brand, Layout } from './layout.tsx';
 
 const SECTIONS = [
   ['/admin', 'Dashboard'],
@@ -12,9 +12,9 @@ const SECTIONS = [
   ['/admin/audit', 'Audit log'],
 ] as const;
 
-function Frame(p: { title: string; current: string; admin: string; csrf: string; children: Children; message?: string; error?: string }): string {
+function Frame(p: { brand: Brand; title: string; current: string; admin: string; csrf: string; children: Children; message?: string; error?: string }): string {
   return (
-    <Layout title={`${p.title} · Admin`} wide scripts={['/static/admin.js']}>
+    <Layout brand={p.brand} title={`${p.title} · Admin`} wide scripts={['/static/admin.js']}>
       <nav class="admin" aria-label="Admin sections">
         {SECTIONS.map(([href, label]) => (
           <a href={href} aria-current={href === p.current ? 'page' : undefined}>
@@ -52,6 +52,7 @@ function Frame(p: { title: string; current: string; admin: string; csrf: string;
 }
 
 export interface Ctx {
+  brand: Brand;
   admin: string;
   csrf: string;
   message?: string;

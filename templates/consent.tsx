@@ -1,10 +1,12 @@
 /** @jsxImportSource @kitajs/html */
-// Consent: names the client, where it will send the person (the redirect host), the scopes and the
-// resources. Allow / Deny post back with the CSRF token and the original request.
-import { Layout } from './layout.tsx';
-import { DecisionForms, ResourceList } from './grant-parts.tsx';
+// Consent: names the client (marked when it chose its name itself), where it will send the person (the
+// redirect host), the scopes in plain words and the resources. Allow / Deny post back with the CSRF token
+// and the original request.
+import { type Brand, Layout } from './layout.tsx';
+import { DecisionForms, FullName, Host, Name, ResourceList, ScopeList, UnverifiedNotice } from './grant-parts.tsx';
 
 export interface ConsentProps {
+  brand: Brand;
   csrf: string;
   request: string;
   clientName: string;
@@ -18,45 +20,19 @@ export interface ConsentProps {
   documentHost?: string;
 }
 
-const SCOPE_TEXT: Record<string, string> = {
-  openid: 'Know who you are',
-  profile: 'See your user name',
-  email: 'See your email address',
-  offline_access: 'Stay signed in (refresh tokens)',
-};
-
 export function ConsentPage(p: ConsentProps): string {
   return (
-    <Layout title="Authorize access">
+    <Layout brand={p.brand} title="Authorize access">
       <h1>Authorize access</h1>
       <p>
-        <strong safe>{p.clientName}</strong> wants to access your account <strong safe>{p.username}</strong>.
+        <Name name={p.clientName} /> wants to access your account <Name name={p.username} />.
       </p>
-      {p.unverifiedName ? <p class="muted">This name was chosen by the application itself and is not verified.</p> : ''}
-      {p.documentHost ? (
-        <p class="muted">
-          The application is described by <code safe>{p.documentHost}</code>.
-        </p>
-      ) : (
-        ''
-      )}
-      <p class="muted">
-        After you decide, you will be sent to <code safe>{p.redirectHost}</code>.
+      <FullName name={p.clientName} />
+      {p.unverifiedName ? <UnverifiedNotice documentHost={p.documentHost} /> : ''}
+      <p class="redirect">
+        After you decide, you will be sent to <Host host={p.redirectHost} />.
       </p>
-      {p.scopes.length ? (
-        <>
-          <p>It asks to:</p>
-          <ul class="scopes">
-            {p.scopes.map((s) => (
-              <li>
-                <span safe>{SCOPE_TEXT[s] ?? s}</span> <code safe>{s}</code>
-              </li>
-            ))}
-          </ul>
-        </>
-      ) : (
-        <p>It asks for basic access only.</p>
-      )}
+      <ScopeList scopes={p.scopes} />
       <ResourceList resources={p.resources} />
       <DecisionForms action="/consent" fields={{ csrf: p.csrf, request: p.request }} allowValue="allow" allowLabel="Allow" />
       <p class="muted">

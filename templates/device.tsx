@@ -1,16 +1,16 @@
 /** @jsxImportSource @kitajs/html */
 // RFC 8628 §3.3 pages: code entry, confirmation (names the client, scopes and resources; Approve / Deny),
 // and the final page that sends the person back to the device.
-import { Layout } from './layout.tsx';
-import { CodeList, DecisionForms, ResourceList } from './grant-parts.tsx';
+import { type Brand, Layout } from './layout.tsx';
+import { DecisionForms, FullName, Name, ResourceList, ScopeList, UnverifiedNotice } from './grant-parts.tsx';
 
-export function DeviceEntryPage(p: { csrf: string; userCode: string; error?: string; username: string }): string {
+export function DeviceEntryPage(p: { brand: Brand; csrf: string; userCode: string; error?: string; username: string }): string {
   return (
-    <Layout title="Connect a device">
+    <Layout brand={p.brand} title="Connect a device">
       <h1>Connect a device</h1>
       <p>Enter the code shown on your device.</p>
       {p.error ? (
-        <p class="error" role="alert" safe>
+        <p class="error" role="alert" id="code-error" safe>
           {p.error}
         </p>
       ) : (
@@ -32,17 +32,19 @@ export function DeviceEntryPage(p: { csrf: string; userCode: string; error?: str
           maxlength="12"
           required
           autofocus
+          aria-describedby={p.error ? 'code-error' : undefined}
         />
         <button type="submit">Continue</button>
       </form>
       <p class="muted">
-        Signed in as <strong safe>{p.username}</strong>.
+        Signed in as <Name name={p.username} />.
       </p>
     </Layout>
   ) as string;
 }
 
 export interface DeviceConfirmProps {
+  brand: Brand;
   csrf: string;
   userCode: string;
   clientName: string;
@@ -55,12 +57,13 @@ export interface DeviceConfirmProps {
 
 export function DeviceConfirmPage(p: DeviceConfirmProps): string {
   return (
-    <Layout title="Approve this device?">
+    <Layout brand={p.brand} title="Approve this device?">
       <h1>Approve this device?</h1>
       <p>
-        A device using <strong safe>{p.clientName}</strong> asks to act as <strong safe>{p.username}</strong>.
+        A device using <Name name={p.clientName} /> asks to act as <Name name={p.username} />.
       </p>
-      {p.unverifiedName ? <p class="muted">This name was chosen by the application itself and is not verified.</p> : ''}
+      <FullName name={p.clientName} />
+      {p.unverifiedName ? <UnverifiedNotice /> : ''}
       <p>
         Only approve if the code on your device is{' '}
         <strong class="code" safe>
@@ -68,7 +71,7 @@ export function DeviceConfirmPage(p: DeviceConfirmProps): string {
         </strong>{' '}
         and you started this yourself.
       </p>
-      <CodeList intro="It asks for:" values={p.scopes} />
+      <ScopeList scopes={p.scopes} />
       <ResourceList resources={p.resources} />
       <DecisionForms action="/device/confirm" fields={{ csrf: p.csrf, user_code: p.userCode }} allowValue="approve" allowLabel="Approve" />
       <p class="muted">
@@ -78,17 +81,17 @@ export function DeviceConfirmPage(p: DeviceConfirmProps): string {
   ) as string;
 }
 
-export function DeviceDonePage(p: { approved: boolean; clientName: string }): string {
+export function DeviceDonePage(p: { brand: Brand; approved: boolean; clientName: string }): string {
   return (
-    <Layout title={p.approved ? 'Device connected' : 'Request denied'}>
+    <Layout brand={p.brand} title={p.approved ? 'Device connected' : 'Request denied'}>
       <h1>{p.approved ? 'Device connected' : 'Request denied'}</h1>
       {p.approved ? (
         <p>
-          <strong safe>{p.clientName}</strong> is now signed in. Return to your device; you can close this window.
+          <Name name={p.clientName} /> is now signed in. Return to your device; you can close this window.
         </p>
       ) : (
         <p>
-          The request of <strong safe>{p.clientName}</strong> was denied. Return to your device; you can close this window.
+          The request of <Name name={p.clientName} /> was denied. Return to your device; you can close this window.
         </p>
       )}
       <a class="button secondary" href="/device">

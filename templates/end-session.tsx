@@ -1,9 +1,11 @@
 /** @jsxImportSource @kitajs/html */
 // RP-initiated logout (OpenID RP-Initiated Logout 1.0 §2): ask before signing out when the request does
 // not prove which user it is for, and say so once signed out.
-import { Layout } from './layout.tsx';
+import { type Brand, Layout } from './layout.tsx';
+import { Name } from './grant-parts.tsx';
 
 export function EndSessionPage(p: {
+  brand: Brand;
   csrf: string;
   username: string;
   clientName: string | null;
@@ -12,17 +14,17 @@ export function EndSessionPage(p: {
   state: string;
 }): string {
   return (
-    <Layout title="Sign out?">
+    <Layout brand={p.brand} title="Sign out?">
       <h1>Sign out?</h1>
       <p>
         {p.clientName ? (
           <>
-            <strong safe>{p.clientName}</strong> asks to sign you out.{' '}
+            <Name name={p.clientName} /> asks to sign you out.{' '}
           </>
         ) : (
           ''
         )}
-        You are signed in as <strong safe>{p.username}</strong>.
+        You are signed in as <Name name={p.username} />.
       </p>
       <form method="post" action="/end-session/confirm">
         <input type="hidden" name="csrf" value={p.csrf} />
@@ -40,9 +42,9 @@ export function EndSessionPage(p: {
   ) as string;
 }
 
-export function SignedOutPage(): string {
+export function SignedOutPage(p: { brand: Brand }): string {
   return (
-    <Layout title="Signed out">
+    <Layout brand={p.brand} title="Signed out">
       <h1>Signed out</h1>
       <p>You are signed out. You can close this tab.</p>
       <a class="button" href="/login">

@@ -1,16 +1,17 @@
 /** @jsxImportSource @kitajs/html */
 // The root page without OAuth parameters: who is signed in, and sign out.
-import { Layout } from './layout.tsx';
+import { type Brand, Layout } from './layout.tsx';
+import { Name } from './grant-parts.tsx';
 
-export function HomePage(p: { username: string | null; csrf: string; message?: string }): string {
+export function HomePage(p: { brand: Brand; username: string | null; csrf: string; message?: string }): string {
   return (
-    <Layout title="auth">
-      <h1>auth</h1>
+    <Layout brand={p.brand} title={p.brand.name}>
+      <h1 safe>{p.brand.name}</h1>
       {p.message ? <p safe>{p.message}</p> : ''}
       {p.username ? (
         <>
           <p>
-            Signed in as <strong safe>{p.username}</strong>.
+            Signed in as <Name name={p.username} />.
           </p>
           <a class="button" href="/account">
             Your account: apps and devices

@@ -1,11 +1,11 @@
 /** @jsxImportSource @kitajs/html */
 // Invitation and password-reset links: the page reads the token from the URL fragment (static/temp-token.js)
 // and posts the new password with it in X-Temp-Token. Nothing secret is rendered here.
-import { Layout } from './layout.tsx';
+import { type Brand, Layout } from './layout.tsx';
 
-export function SetPasswordPage(p: { userId: string }): string {
+export function SetPasswordPage(p: { brand: Brand; userId: string }): string {
   return (
-    <Layout title="Choose a password" scripts={['/static/temp-token.js']}>
+    <Layout brand={p.brand} title="Choose a password" scripts={['/static/temp-token.js']}>
       <h1>Choose a password</h1>
       <p class="muted">This link works once and for a limited time.</p>
       <form method="post" action={`/set-password/${encodeURIComponent(p.userId)}`} data-temp-token="">
@@ -16,9 +16,9 @@ export function SetPasswordPage(p: { userId: string }): string {
         <button type="submit">Set password</button>
       </form>
       <p data-result="" role="status"></p>
-      <p>
-        <a href="/login">Sign in</a>
-      </p>
+      <a class="button secondary" href="/login">
+        Go to sign-in
+      </a>
     </Layout>
   ) as string;
 }

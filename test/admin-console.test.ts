@@ -65,7 +65,7 @@ describe('admin console in Chromium', () => {
   test('signing in with next=/admin lands on the dashboard with counts and the 24-hour chart', async () => {
     const page = await signedIn('/admin');
     expect(new URL(page.url()).pathname).toBe('/admin');
-    expect(await page.title()).toBe('Dashboard · Admin');
+    expect(await page.title()).toBe('Dashboard · Admin · auth');
     const text = await page.textContent('main');
     expect(text).toMatch(/\d+\s*users/);
     expect(text).toContain('live sessions');
@@ -217,7 +217,7 @@ describe('admin console in Chromium', () => {
       await page.screenshot({ path: `${shots}/admin-client-${width}.png`, fullPage: true });
       await page.context().close();
     }
-  });
+  }, 30_000);
 });
 
 describe('admin console: the gate, CSRF, re-authentication', () => {

@@ -48,7 +48,7 @@ test('Chromium: sign in, consent, and the loopback client receives a code it can
     const errors: string[] = [];
     page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
     await page.goto(`${srv.url}/authorize?${q}`);
-    expect(await page.title()).toBe('Sign in');
+    expect(await page.title()).toBe('Sign in · auth');
     // The stylesheet loads under the CSP (no inline styles or scripts needed).
     expect(await page.evaluate(() => getComputedStyle(document.querySelector('main')!).borderRadius)).toBe('12px');
     await page.fill('#username', 'alice');

@@ -3,6 +3,7 @@
 // unexpectedly (synchronously and asynchronously). Issue 2: one log line per request, X-Request-Id echoed,
 // 500 server_error with a short id and the stack only in the log — for handlers that return and that throw.
 import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { brandKit } from '../src/http/brand.ts';
 import { Elysia } from 'elysia';
 import { loadConfig } from '../src/config.ts';
 import { InvalidRequest } from '../src/domain/errors.ts';
@@ -19,7 +20,7 @@ let server: ReturnType<typeof Bun.serve>;
 let base = '';
 
 beforeAll(() => {
-  const onError = errorResponder({ log, issuer: 'http://127.0.0.1', https: false, metrics });
+  const onError = errorResponder({ log, issuer: 'http://127.0.0.1', https: false, metrics, brand: brandKit(loadConfig({})) });
   const app = new Elysia()
     .use(requestLifecycle({ trustProxy: loadConfig({}).trustProxy, log, metrics }))
     .use(errorHandler(onError))

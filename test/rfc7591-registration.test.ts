@@ -448,7 +448,7 @@ describe('Client ID Metadata Documents', () => {
     expect(consent.status).toBe(200);
     const html = await consent.text();
     expect(html).toContain('Claude Code');
-    expect(html).toContain(`described by <code>127.0.0.1:${docs.port}</code>`);
+    expect(html.replace(/<[^>]+>/g, '')).toContain(`described by 127.0.0.1:${docs.port}.`);
     const res = await b.post('/consent', { csrf: hiddenValue(html, 'csrf')!, request: hiddenValue(html, 'request')!, decision: 'allow' });
     const t = await postForm(`${cimd.base}/token`, {
       grant_type: 'authorization_code',

@@ -258,7 +258,7 @@ describe('in a real browser', () => {
     const d = await start({ scope: 'openid' });
     const page = await chromium.newPage();
     await page.goto(`${srv.url}/device`);
-    expect(await page.title()).toBe('Sign in');
+    expect(await page.title()).toBe('Sign in · auth');
     await page.fill('#username', 'alice');
     await page.fill('#password', alice.password);
     await page.click('button[type=submit]');

@@ -2,7 +2,10 @@
 // refresh-token families) and revoking them — a whole app, or one session. Only one's own: a foreign or
 // unknown id changes nothing.
 import { nowS } from '../clock.ts';
-import type { FamilyRow } from '../store/store.ts';
+import type { FamilyRow, UserRow } from '../store/store.ts';
+import { TooManyRequests } from './errors.ts';
+import { hashPassword, passwordProblem, verifyPassword } from './passwords.ts';
+import { describeUserAgent } from './user-agent.ts';
 import type { Deps } from './deps.ts';
 import { DEVICE_GRANT } from './grant-types.ts';
 import { revokeFamily } from './tokens.ts';
@@ -12,7 +15,22 @@ export interface ConnectedApp {
   clientName: string;
   scope: string;
   consented: boolean;
-  sessions: { familyId: string; scope: string; since: number; until: number; device: boolean }[];
+  /** The latest use of any of its sessions (a refresh or the sign-in); null when it has none. */
+  lastUsed: number | null;
+  sessions: AppSession[];
+}
+
+/** One refresh-token family: one sign-in of an app (or device) and its refreshes since. */
+export interface AppSession {
+  familyId: string;
+  scope: string;
+  since: number;
+  until: number;
+  lastUsed: number;
+  device: boolean;
+  /** The User-Agent of the client software, summarised; the address it signed in from. */
+  userAgent: string;
+  ip: string | null;
 }
 
 /** Every app with remembered consent or a live refresh family, by client; each family as a session. */
@@ -27,7 +45,7 @@ export async function connectedApps(deps: Pick<Deps, 'store' | 'clock'>, userId:
   const app = async (clientId: string) => {
     let a = apps.get(clientId);
     if (!a) {
-      a = { clientId, clientName: (await client(clientId))?.name ?? clientId, scope: '', consented: false, sessions: [] };
+      a = { clientId, clientName: (await client(clientId))?.name ?? clientId, scope: '', consented: false, lastUsed: null, sessions: [] };
       apps.set(clientId, a);
     }
     return a;
@@ -40,15 +58,91 @@ export async function connectedApps(deps: Pick<Deps, 'store' | 'clock'>, userId:
   for (const f of await store.refresh.listLiveFamiliesForUser(userId, nowS(deps.clock))) {
     const a = await app(f.clientId);
     const c = await client(f.clientId);
+    const lastUsed = f.lastUsedAt ?? f.createdAt;
     a.sessions.push({
       familyId: f.id,
       scope: f.scope,
       since: f.createdAt,
       until: f.expiresAt,
+      lastUsed,
       device: !c?.redirectUris.length && !!c?.grantTypes.includes(DEVICE_GRANT),
+      userAgent: describeUserAgent(f.userAgent),
+      ip: f.ip ?? null,
     });
+    a.lastUsed = Math.max(a.lastUsed ?? 0, lastUsed);
   }
   return [...apps.values()];
+}
+
+export interface BrowserSession {
+  id: string;
+  current: boolean;
+  userAgent: string;
+  ip: string | null;
+  since: number;
+  lastUsed: number;
+}
+
+/** The user's signed-in browsers (this one first), for /account. */
+export async function browserSessions(deps: Pick<Deps, 'store' | 'clock'>, userId: string, currentId: string): Promise<BrowserSession[]> {
+  const rows = await deps.store.sessions.listForUser(userId, nowS(deps.clock));
+  return rows
+    .map((s) => ({
+      id: s.id,
+      current: s.id === currentId,
+      userAgent: describeUserAgent(s.userAgent),
+      ip: s.ip ?? null,
+      since: s.authTime,
+      lastUsed: s.lastSeenAt,
+    }))
+    .sort((a, b) => Number(b.current) - Number(a.current));
+}
+
+/** Sign one of the user's other browsers out; false when the id is not theirs (or is gone). */
+export async function endOwnBrowserSession(deps: Pick<Deps, 'audit' | 'store'>, userId: string, sessionId: string, ip: string): Promise<boolean> {
+  const removed = (await deps.store.sessions.removeOwn(userId, sessionId)) > 0;
+  if (removed) deps.audit.record('session.revoked', { userId, ip, details: { reason: 'account', session: 'browser' } });
+  return removed;
+}
+
+export class PasswordChangeRefused extends Error {}
+
+/**
+ * Change one's own password: the current one must be right (it counts against the same sign-in limits as
+ * the sign-in form, so the form cannot be used to guess it), the new one must meet the policy. Every other
+ * browser session ends; app grants stay (the page lists them for revoking).
+ */
+export async function changeOwnPassword(
+  deps: Pick<Deps, 'audit' | 'limits' | 'log' | 'metrics' | 'store'>,
+  input: { user: UserRow; sessionId: string; current: string; next: string; repeat: string; ip: string },
+): Promise<void> {
+  const { loginIp, loginAccount } = deps.limits;
+  const accountKey = input.user.username.toLowerCase();
+  const wait = Math.max(loginIp.blockedFor(input.ip), loginAccount.blockedFor(accountKey));
+  if (wait > 0) {
+    deps.metrics.rateLimited('login');
+    throw new TooManyRequests(wait, 'too many wrong passwords; try again later');
+  }
+  const fresh = await deps.store.users.get(input.user.id);
+  if (!fresh || !(await verifyPassword(input.current, fresh.passwordHash))) {
+    loginIp.hit(input.ip);
+    loginAccount.hit(accountKey);
+    deps.audit.record('login.failure', {
+      userId: input.user.id,
+      ip: input.ip,
+      details: { username: input.user.username, method: 'password', reason: 'password_change' },
+    });
+    throw new PasswordChangeRefused(
+      fresh?.passwordHash ? 'the current password is not right' : 'this account has no password yet; use an invitation or reset link',
+    );
+  }
+  const problem = passwordProblem(input.next);
+  if (problem) throw new PasswordChangeRefused(problem);
+  if (input.next !== input.repeat) throw new PasswordChangeRefused('the two new passwords differ');
+  await deps.store.users.setPasswordHash(fresh.id, await hashPassword(input.next));
+  const ended = await deps.store.sessions.removeOthers(fresh.id, input.sessionId);
+  deps.audit.record('password.set', { userId: fresh.id, ip: input.ip, details: { via: 'account', other_sessions_ended: ended } });
+  deps.log.info('password changed', { user_id: fresh.id });
 }
 
 /** End one of the user's sessions (a refresh family); the family when it was theirs, else null. */

@@ -18,10 +18,21 @@ export async function createSession(
   deps: Pick<Deps, 'clock' | 'config' | 'store'>,
   userId: string,
   amr: string[] | null = null,
+  origin: { ip: string; userAgent: string | null } | null = null,
 ): Promise<{ cookie: string; session: SessionRow }> {
   const s = mintSecret(PREFIX);
   const now = nowS(deps.clock);
-  const session: SessionRow = { id: s.id, hash: s.hash, userId, authTime: now, lastSeenAt: now, expiresAt: now + deps.config.sessionTtl, amr };
+  const session: SessionRow = {
+    id: s.id,
+    hash: s.hash,
+    userId,
+    authTime: now,
+    lastSeenAt: now,
+    expiresAt: now + deps.config.sessionTtl,
+    amr,
+    userAgent: origin?.userAgent ?? null,
+    ip: origin?.ip ?? null,
+  };
   await deps.store.sessions.insert(session);
   return { cookie: s.token, session };
 }

@@ -94,7 +94,21 @@ export async function issueUserTokens(
   return { response: issued.response, familyId: issued.family?.row.id ?? null, jti: issued.jti, exp: issued.exp };
 }
 
-type UserGrant = { client: ClientRow; userId: string; scopes: string[]; resources: string[]; authTime: number; oidc?: OidcGrant | null };
+/** Where a token request came from: kept on the refresh family it starts, for /account. */
+export interface RequestOrigin {
+  ip: string;
+  userAgent: string | null;
+}
+
+type UserGrant = {
+  client: ClientRow;
+  userId: string;
+  scopes: string[];
+  resources: string[];
+  authTime: number;
+  oidc?: OidcGrant | null;
+  origin?: RequestOrigin;
+};
 
 /**
  * Add an ID token (OIDC Core §3.1.3.3, §12.2 on refresh) to a response when the grant kept its OIDC facts
@@ -134,6 +148,9 @@ export function prepareUserTokens(deps: Pick<Deps, 'config' | 'keys'>, grant: Us
     liveTokenId: r.row.id,
     liveParentId: null,
     oidc: oidc ?? null,
+    userAgent: grant.origin?.userAgent ?? null,
+    ip: grant.origin?.ip ?? null,
+    lastUsedAt: now,
   };
   return { response: tokenResponse(deps, at, scopes, r.token), jti: at.jti, exp: at.exp, family: { row, first: r.row } };
 }

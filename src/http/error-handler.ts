@@ -1,7 +1,7 @@
 // The one place errors become responses. OAuthError → RFC 6749 §5.2 JSON, or on a page route an error page;
 // an authorization error → the RFC 6749 §4.1.2.1 redirect when the redirect URI is verified, else a page;
 // Elysia VALIDATION/PARSE → 400 invalid_request naming the parameter (never 422 with a schema dump);
-// unknown route → 404 JSON; anything else → 500 server_error with a short id, the stack only in the log.
+// unknown route → 404 JSON (a page for a browser); anything else → 500 server_error with a short id, the stack only in the log.
 import type { TSchema } from '@sinclair/typebox';
 import { Elysia } from 'elysia';
 import { AuthorizeError, OAuthError } from '../domain/errors.ts';
@@ -13,6 +13,7 @@ import { describeParamError } from './input.ts';
 import { pathOf } from './serve.ts';
 import { CORS, CORS_PATHS, JSON_NO_STORE } from './headers.ts';
 import { errorPage } from './render.ts';
+import type { BrandKit } from './brand.ts';
 
 export function oauthErrorResponse(e: OAuthError, request?: Request): Response {
   const cors = request && CORS_PATHS.has(pathOf(request.url)) ? CORS : {};
@@ -40,6 +41,7 @@ export interface ErrorOptions {
   issuer: string;
   https: boolean;
   metrics: Metrics;
+  brand: BrandKit;
   /** Routes whose errors are pages for a person (sign-in, consent, device, account), by registered path. */
   pageRoutes?: ReadonlySet<string>;
 }
@@ -53,25 +55,25 @@ export function errorResponder(opts: ErrorOptions) {
     if (error instanceof OAuthError) opts.metrics.oauthError(error.error);
     if (error instanceof AuthorizeError) {
       if (error.redirectable && error.redirectUri) return authorizeErrorRedirect(error, opts.issuer);
-      return errorPage(opts.https, error.status, error.error, error.description, requestMeta(request).id);
+      return errorPage(opts.brand, opts.https, error.status, error.error, error.description, requestMeta(request).id);
     }
     if (error instanceof StoreUnavailableError) {
       // The database is down, locked, read-only or full: tell the client to retry; the server recovers by itself.
       opts.log.warn('store unavailable', { request_id: requestMeta(request).id, error: error.message });
       const unavailable = new OAuthError('temporarily_unavailable', 'the service is temporarily unavailable; retry shortly', 503);
       unavailable.headers['Retry-After'] = '5';
-      if (wantsHtml(request)) return errorPage(opts.https, 503, unavailable.error, unavailable.description, requestMeta(request).id);
+      if (wantsHtml(request)) return errorPage(opts.brand, opts.https, 503, unavailable.error, unavailable.description, requestMeta(request).id);
       return oauthErrorResponse(unavailable, request);
     }
     if (error instanceof OAuthError) {
       if (route !== undefined && opts.pageRoutes?.has(route)) {
         // A person's page: the error is a page (with Retry-After for 429; no bearer challenge on a page).
-        const page = errorPage(opts.https, error.status, error.error, error.description, requestMeta(request).id);
+        const page = errorPage(opts.brand, opts.https, error.status, error.error, error.description, requestMeta(request).id);
         for (const [k, v] of Object.entries(error.headers)) if (k !== 'WWW-Authenticate') page.headers.set(k, v);
         return page;
       }
       if (wantsHtml(request) && request.method === 'GET') {
-        const page = errorPage(opts.https, error.status, error.error, error.description);
+        const page = errorPage(opts.brand, opts.https, error.status, error.error, error.description);
         for (const [k, v] of Object.entries(error.headers)) page.headers.set(k, v); // Retry-After, WWW-Authenticate
         return page;
       }
@@ -79,6 +81,9 @@ export function errorResponder(opts: ErrorOptions) {
     }
     switch (code) {
       case 'NOT_FOUND':
+        // A browser gets a page; API clients keep the JSON answer.
+        if (wantsHtml(request) && (request.method === 'GET' || request.method === 'HEAD'))
+          return errorPage(opts.brand, opts.https, 404, 'not_found', 'There is no page at this address.', requestMeta(request).id);
         return new Response(JSON.stringify({ error: 'not_found', error_description: 'no such endpoint' }), { status: 404, headers: JSON_NO_STORE });
     }
     const status = (error as { status?: unknown })?.status;

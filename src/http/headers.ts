@@ -22,12 +22,12 @@ export const CORS_PREFLIGHT = {
   'Access-Control-Max-Age': '86400',
 } as const;
 
-export function pageHeaders(https: boolean): Record<string, string> {
+/** `imgOrigin`: a configured external logo's origin (BRAND_LOGO_URL), the one outside source a page may load. */
+export function pageHeaders(https: boolean, imgOrigin: string | null = null): Record<string, string> {
   const h: Record<string, string> = {
     'Content-Type': 'text/html; charset=utf-8',
     // No inline script anywhere: scripts come from /static only.
-    'Content-Security-Policy':
-      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'",
+    'Content-Security-Policy': `default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:${imgOrigin ? ` ${imgOrigin}` : ''}; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'`,
     'X-Content-Type-Options': 'nosniff',
     'X-Frame-Options': 'DENY',
     'Referrer-Policy': 'no-referrer',

@@ -6,12 +6,16 @@ import type { Deps } from '../domain/deps.ts';
 import { validateSession, type ActiveSession } from '../domain/sessions.ts';
 import { checkCsrf, cookieNames, csrfToken, readCookie, type CookieNames } from './cookies.ts';
 import { page } from './render.ts';
+import { brandKit, type BrandKit } from './brand.ts';
+import type { Brand } from '../../templates/layout.tsx';
 
 export interface PageContext {
   https: boolean;
   names: CookieNames;
   session: ActiveSession | null;
   csrf: string;
+  brand: Brand;
+  kit: BrandKit;
   /** Render HTML with the page headers (and the CSRF cookie when it was just minted). */
   render(html: string, status?: number, extra?: Record<string, string>): Response;
 }
@@ -21,13 +25,16 @@ export async function pageContext(deps: Pick<Deps, 'config' | 'store' | 'clock'>
   const names = cookieNames(https);
   const session = await validateSession(deps, readCookie(request, names.session));
   const csrf = csrfToken(request, names, https);
+  const kit = brandKit(deps.config);
   return {
+    brand: kit.brand,
+    kit,
     https,
     names,
     session,
     csrf: csrf.token,
     render(html, status = 200, extra = {}) {
-      const res = page(html, https, status, extra);
+      const res = page(kit, html, https, status, extra);
       if (csrf.setCookie) res.headers.append('Set-Cookie', csrf.setCookie);
       return res;
     },

@@ -14,6 +14,7 @@ import m0010 from '../../schema/0010_one_live_refresh_token.sql' with { type: 't
 import m0011 from '../../schema/0011_clients_origin_index.sql' with { type: 'text' };
 import m0012 from '../../schema/0012_openid_connect.sql' with { type: 'text' };
 import m0013 from '../../schema/0013_users_disabled.sql' with { type: 'text' };
+import m0014 from '../../schema/0014_account_activity.sql' with { type: 'text' };
 
 export interface Migration {
   version: number;
@@ -37,6 +38,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 11, name: '0011_clients_origin_index', sql: m0011 },
   { version: 12, name: '0012_openid_connect', sql: m0012 },
   { version: 13, name: '0013_users_disabled', sql: m0013 },
+  { version: 14, name: '0014_account_activity', sql: m0014 },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

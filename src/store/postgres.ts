@@ -284,7 +284,7 @@ export class PostgresStore implements Store {
       this.tx(async (t) => {
         if ((await t.run(Q.refreshConsume, now, oldId, now)) !== 1) return false;
         await t.run(Q.refreshInsert, ...R.refreshParams(next));
-        await t.run(Q.familySlide, familyExpiresAt, next.id, oldId, next.familyId);
+        await t.run(Q.familySlide, familyExpiresAt, next.id, oldId, now, next.familyId);
         return true;
       }),
     replaceLive: async (parentId: string, next: RefreshRow, now: number, familyExpiresAt: number) =>

@@ -62,6 +62,8 @@ export const toSession = (r: Row): SessionRow => ({
   lastSeenAt: num(r.last_seen_at),
   expiresAt: num(r.expires_at),
   amr: jsonOrNull<string[]>(r.amr),
+  userAgent: r.user_agent ?? null,
+  ip: r.ip ?? null,
 });
 
 export const toConsent = (r: Row): ConsentRow => ({
@@ -113,6 +115,9 @@ export const toFamily = (r: Row): FamilyRow => ({
   liveTokenId: r.live_token_id ?? null,
   liveParentId: r.live_parent_id ?? null,
   oidc: jsonOrNull(r.oidc),
+  userAgent: r.user_agent ?? null,
+  ip: r.ip ?? null,
+  lastUsedAt: numOrNull(r.last_used_at),
 });
 
 export const toRefresh = (r: Row): RefreshRow => ({
@@ -222,7 +227,17 @@ export const userParams = (u: UserRow) => [
   u.updatedAt ?? null,
   u.disabledAt ?? null,
 ];
-export const sessionParams = (s: SessionRow) => [s.id, s.hash, s.userId, s.authTime, s.lastSeenAt, s.expiresAt, jsonText(s.amr)];
+export const sessionParams = (s: SessionRow) => [
+  s.id,
+  s.hash,
+  s.userId,
+  s.authTime,
+  s.lastSeenAt,
+  s.expiresAt,
+  jsonText(s.amr),
+  s.userAgent ?? null,
+  s.ip ?? null,
+];
 export const keyParams = (k: SigningKeyRow) => [k.kid, k.alg, k.privateJwk, k.publicJwk, k.createdAt, k.retiredAt, k.expiresAt];
 export const codeParams = (c: CodeRow) => [
   c.id,
@@ -249,6 +264,9 @@ export const familyParams = (f: FamilyRow) => [
   f.liveTokenId ?? null,
   f.liveParentId ?? null,
   jsonText(f.oidc),
+  f.userAgent ?? null,
+  f.ip ?? null,
+  f.lastUsedAt ?? f.createdAt,
 ];
 export const refreshParams = (t: RefreshRow) => [t.id, t.hash, t.familyId, t.scope, json(t.resource), t.createdAt, t.expiresAt, t.lastJti, t.lastExp];
 export const deviceParams = (d: DeviceCodeRow) => [

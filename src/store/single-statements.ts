@@ -52,6 +52,9 @@ export function singleStatements(x: StatementRunner) {
       get: (id: string) => one(R.toSession, Q.sessionGet, id),
       remove: async (id: string) => void (await run(Q.sessionRemove, id)),
       removeForUser: (userId: string) => run(Q.sessionRemoveForUser, userId),
+      listForUser: (userId: string, now: number) => all(R.toSession, Q.sessionListForUser, userId, now),
+      removeOwn: (userId: string, id: string) => run(Q.sessionRemoveOwn, id, userId),
+      removeOthers: (userId: string, keepId: string) => run(Q.sessionRemoveOthers, userId, keepId),
     },
     consents: {
       get: (userId: string, clientId: string, resource: string) => one(R.toConsent, Q.consentGet, userId, clientId, resource),

@@ -42,7 +42,10 @@ export const Q = {
   identityList: 'SELECT * FROM identities ORDER BY created_at, provider, subject',
   userByIdentity: 'SELECT u.* FROM identities i JOIN users u ON u.id = i.user_id WHERE i.provider = ? AND i.subject = ?',
 
-  sessionInsert: 'INSERT INTO sessions (id, hash, user_id, auth_time, last_seen_at, expires_at, amr) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  sessionInsert: 'INSERT INTO sessions (id, hash, user_id, auth_time, last_seen_at, expires_at, amr, user_agent, ip) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  sessionListForUser: 'SELECT * FROM sessions WHERE user_id = ? AND expires_at > ? ORDER BY last_seen_at DESC',
+  sessionRemoveOwn: 'DELETE FROM sessions WHERE id = ? AND user_id = ?',
+  sessionRemoveOthers: 'DELETE FROM sessions WHERE user_id = ? AND id <> ?',
   sessionGet: 'SELECT * FROM sessions WHERE id = ?',
   sessionTouch: 'UPDATE sessions SET last_seen_at = ? WHERE id = ?',
   sessionRemove: 'DELETE FROM sessions WHERE id = ?',
@@ -71,12 +74,12 @@ export const Q = {
     WHERE id = ? AND consumed_at IS NULL AND expires_at > ?`,
 
   familyInsert:
-    'INSERT INTO refresh_families (id, client_id, user_id, scope, resource, auth_time, created_at, revoked_at, expires_at, live_token_id, live_parent_id, oidc) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?)',
+    'INSERT INTO refresh_families (id, client_id, user_id, scope, resource, auth_time, created_at, revoked_at, expires_at, live_token_id, live_parent_id, oidc, user_agent, ip, last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?)',
   familyImport:
-    'INSERT INTO refresh_families (id, client_id, user_id, scope, resource, auth_time, created_at, revoked_at, expires_at, live_token_id, live_parent_id, oidc) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
+    'INSERT INTO refresh_families (id, client_id, user_id, scope, resource, auth_time, created_at, revoked_at, expires_at, live_token_id, live_parent_id, oidc, user_agent, ip, last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
   familyGet: 'SELECT * FROM refresh_families WHERE id = ?',
   // A rotation: the new token becomes the family's live one (the consume below has checked the old one was).
-  familySlide: 'UPDATE refresh_families SET expires_at = ?, live_token_id = ?, live_parent_id = ? WHERE id = ?',
+  familySlide: 'UPDATE refresh_families SET expires_at = ?, live_token_id = ?, live_parent_id = ?, last_used_at = ? WHERE id = ?',
   // A retry inside the grace: replaces the live token iff the retried token's rotation made it (a family from
   // before migration 10 has no live token recorded yet). Conditional on the row itself, so concurrent retries
   // serialise on its lock and each replaces the one before (PostgreSQL re-checks the row after the wait).

@@ -83,6 +83,9 @@ export interface SessionRow {
   expiresAt: number;
   /** How the session signed in (RFC 8176 values); null when not known. */
   amr?: string[] | null;
+  /** The browser (User-Agent, at most 256 characters) and address it signed in from; null when not known. */
+  userAgent?: string | null;
+  ip?: string | null;
 }
 
 export interface ConsentRow {
@@ -138,6 +141,11 @@ export interface FamilyRow {
   liveParentId: string | null;
   /** Set when `openid` was granted: a refresh then issues a new ID token (OIDC Core §12.2). */
   oidc?: OidcGrant | null;
+  /** The client software (User-Agent of the token request that started it) and its address; null when not known. */
+  userAgent?: string | null;
+  ip?: string | null;
+  /** The last rotation (or the start); null for families from before migration 14. */
+  lastUsedAt?: number | null;
 }
 
 export interface RefreshRow {
@@ -297,6 +305,12 @@ export interface Store {
     touch(id: string, now: number): Promise<void>;
     remove(id: string): Promise<void>;
     removeForUser(userId: string): Promise<number>;
+    /** The user's sessions not past their absolute end, most recently used first. */
+    listForUser(userId: string, now: number): Promise<SessionRow[]>;
+    /** Remove a session if it is this user's; how many were removed. */
+    removeOwn(userId: string, id: string): Promise<number>;
+    /** Remove every session of the user but one (a password change keeps the browser that made it). */
+    removeOthers(userId: string, keepId: string): Promise<number>;
   };
 
   consents: {

@@ -85,7 +85,7 @@ export async function spawnServer(opts: { env: Record<string, string>; cwd: stri
  * `auth server` on PORT=0: it binds a free port itself (no bind/release race) and its "listening" line
  * says which; the issuer, unless BASE_URL is given, names that port.
  */
-export async function spawnListening(opts: { env: Record<string, string>; cwd: string }) {
+export async function spawnListening(opts: { env: Record<string, string>; cwd: string; bin?: string }) {
   const srv = await spawnServer({ ...opts, env: { HOST: '127.0.0.1', ...opts.env, PORT: '0' } });
   const line = await srv.waitFor((l) => l.includes('"listening"'));
   const url = (JSON.parse(line) as { url: string }).url;

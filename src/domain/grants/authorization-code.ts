@@ -8,13 +8,14 @@ import type { ClientRow } from '../../store/store.ts';
 import { CODE_PREFIX } from '../authorization.ts';
 import type { Deps } from '../deps.ts';
 import { InvalidGrant, InvalidRequest, UnauthorizedClient } from '../errors.ts';
-import { addIdToken, prepareUserTokens, revokeFamily, type TokenResponse } from '../tokens.ts';
+import { addIdToken, prepareUserTokens, type RequestOrigin, revokeFamily, type TokenResponse } from '../tokens.ts';
 
 /** authorization_code (RFC 6749 §4.1.3): every binding checked before the atomic consume. */
 export async function exchangeAuthorizationCode(
   deps: Pick<Deps, 'audit' | 'clock' | 'config' | 'keys' | 'log' | 'store'>,
   client: ClientRow,
   input: { code: string | undefined; redirectUri: string | undefined; codeVerifier: string | undefined },
+  origin?: RequestOrigin,
 ): Promise<TokenResponse> {
   if (!client.grantTypes.includes('authorization_code')) throw new UnauthorizedClient('this client may not use the authorization code grant');
   if (!input.code) throw new InvalidRequest('code is missing');
@@ -55,7 +56,7 @@ export async function exchangeAuthorizationCode(
   // issued (a code's grant never changes, so the row read above is what gets consumed). When another
   // exchange won the race, nothing is written and the signed token is thrown away.
   const scopes = row.scope.split(' ').filter(Boolean);
-  const grant = { client, userId: row.userId, scopes, resources: row.resource, authTime: row.authTime, oidc: row.oidc };
+  const grant = { client, userId: row.userId, scopes, resources: row.resource, authTime: row.authTime, oidc: row.oidc, origin };
   const issued = prepareUserTokens(deps, grant, now);
   await addIdToken(deps, issued.response, grant); // OIDC Core §3.1.3.3
 

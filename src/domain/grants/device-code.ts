@@ -8,13 +8,14 @@ import type { Deps } from '../deps.ts';
 import { AuthorizationPending, DEVICE_PREFIX, ExpiredToken, SlowDown } from '../device.ts';
 import { InvalidGrant, InvalidRequest, OAuthError, UnauthorizedClient } from '../errors.ts';
 import { DEVICE_GRANT } from '../grant-types.ts';
-import { issueUserTokens, type TokenResponse } from '../tokens.ts';
+import { issueUserTokens, type RequestOrigin, type TokenResponse } from '../tokens.ts';
 
 /** grant_type=urn:ietf:params:oauth:grant-type:device_code (RFC 8628 §3.4–3.5). */
 export async function pollDeviceCode(
   deps: Pick<Deps, 'audit' | 'clock' | 'config' | 'keys' | 'store'>,
   client: ClientRow,
   deviceCode: string | undefined,
+  origin?: RequestOrigin,
 ): Promise<TokenResponse> {
   if (!client.grantTypes.includes(DEVICE_GRANT)) throw new UnauthorizedClient('this client may not use the device authorization grant');
   if (!deviceCode) throw new InvalidRequest('device_code is missing');
@@ -39,7 +40,15 @@ export async function pollDeviceCode(
   const now = Math.floor(nowMs / 1000);
   const issued = await issueUserTokens(
     deps,
-    { client, userId: row.userId, scopes: row.scope.split(' ').filter(Boolean), resources: row.resource, authTime: row.authTime ?? now, oidc: row.oidc },
+    {
+      client,
+      userId: row.userId,
+      scopes: row.scope.split(' ').filter(Boolean),
+      resources: row.resource,
+      authTime: row.authTime ?? now,
+      oidc: row.oidc,
+      origin,
+    },
     now,
   );
   await touchClient(deps, client, now);

@@ -115,6 +115,7 @@ export function adminRoutes(deps: Deps) {
   /** The admin of this request (the gate below has checked there is one). */
   const adminOf = (page: PageContext) => page.session!.user;
   const ctx = (page: PageContext, extra: { message?: string; error?: string } = {}) => ({
+    brand: page.brand,
     admin: adminOf(page).username,
     csrf: page.csrf,
     ...extra,

@@ -52,6 +52,7 @@ function redirectHost(uri: string): string {
 function consentPage(ctx: PageContext, req: AuthorizationRequest, query: string): Response {
   return ctx.render(
     ConsentPage({
+      brand: ctx.brand,
       csrf: ctx.csrf,
       request: query,
       clientName: req.client.name,
@@ -134,7 +135,7 @@ export function authorizeRoutes(deps: Deps) {
       '/',
       ({ request, query, page }) => {
         if (/[?&](client_id|response_type)=/.test(request.url)) return authorize(deps, request, query, page);
-        return page.render(HomePage({ username: page.session?.user.username ?? null, csrf: page.csrf }));
+        return page.render(HomePage({ brand: page.brand, username: page.session?.user.username ?? null, csrf: page.csrf }));
       },
       input.query(AuthorizeQuery),
     )

@@ -24,8 +24,12 @@ const ConfirmForm = t.Object({ csrf: param(64), user_code: param(32), decision: 
 
 /** The token endpoint's handler for grant_type=urn:ietf:params:oauth:grant-type:device_code. */
 export const deviceGrant = {
-  'urn:ietf:params:oauth:grant-type:device_code': (deps: Deps, client: Parameters<typeof pollDeviceCode>[1], p: { device_code?: string }) =>
-    pollDeviceCode(deps, client, p.device_code),
+  'urn:ietf:params:oauth:grant-type:device_code': (
+    deps: Deps,
+    client: Parameters<typeof pollDeviceCode>[1],
+    p: { device_code?: string },
+    origin: Parameters<typeof pollDeviceCode>[3],
+  ) => pollDeviceCode(deps, client, p.device_code, origin),
 };
 
 function loginFirst(userCode: string | undefined): Response {
@@ -43,7 +47,7 @@ function checkEntryLimit(deps: Deps, ip: string, sessionId: string): void {
 }
 
 function entryPage(ctx: PageContext, userCode: string, error?: string, status = 200): Response {
-  return ctx.render(DeviceEntryPage({ csrf: ctx.csrf, userCode, error, username: ctx.session!.user.username }), status);
+  return ctx.render(DeviceEntryPage({ brand: ctx.brand, csrf: ctx.csrf, userCode, error, username: ctx.session!.user.username }), status);
 }
 
 /** The device authorization endpoint (RFC 8628 §3.1–3.2). */
@@ -65,12 +69,40 @@ export function deviceAuthorizationRoutes(deps: Deps) {
 
 /** The verification pages (RFC 8628 §3.3). */
 export function deviceRoutes(deps: Deps) {
-  const entry = ({ query, page }: { query: Static<typeof EntryQuery>; page: PageContext }) => {
+  /** The confirmation page for a typed (or linked) code, or the entry page again with what was wrong. */
+  const confirmation = async (page: PageContext, typed: string, ip: string): Promise<Response> => {
+    const session = page.session!;
+    checkEntryLimit(deps, ip, session.session.id);
+    const found = await findPendingDevice(deps, typed);
+    if (!found) {
+      deps.limits.deviceEntry.hit(`ip:${ip}`);
+      deps.limits.deviceEntry.hit(`session:${session.session.id}`);
+      deps.log.warn('wrong device user code', { ip, user_id: session.user.id });
+      return entryPage(page, typed, 'That code is not valid or has expired. Check the code on your device.', 400);
+    }
+    return page.render(
+      DeviceConfirmPage({
+        brand: page.brand,
+        csrf: page.csrf,
+        userCode: formatUserCode(found.row.userCode),
+        clientName: found.client.name,
+        clientId: found.client.id,
+        scopes: found.row.scope.split(' ').filter(Boolean),
+        resources: found.row.resource,
+        username: session.user.username,
+        unverifiedName: found.client.origin === 'dynamic' || found.client.origin === 'metadata_document',
+      }),
+    );
+  };
+
+  const entry = ({ query, page, request }: { query: Static<typeof EntryQuery>; page: PageContext; request: Request }) => {
     const typed = query.user_code;
     if (!page.session) return loginFirst(typed);
-    // Prefilled from verification_uri_complete; the person still confirms on the next page.
+    // verification_uri_complete (RFC 8628 §3.3.1): straight to the confirmation, which shows the code to
+    // compare with the device's and still needs Approve; a malformed code is only prefilled.
     const code = typed ? normalizeUserCode(typed) : null;
-    return entryPage(page, code ? formatUserCode(code) : '');
+    if (code) return confirmation(page, typed!, requestMeta(request).ip);
+    return entryPage(page, '');
   };
 
   return new Elysia({ name: 'device' })
@@ -79,30 +111,9 @@ export function deviceRoutes(deps: Deps) {
     .get('/device/verify', entry, input.query(EntryQuery))
     .post(
       '/device',
-      async ({ body, page, request }) => {
-        const typed = body.user_code ?? '';
-        if (!page.session) return loginFirst(typed);
-        const ip = requestMeta(request).ip;
-        checkEntryLimit(deps, ip, page.session.session.id);
-        const found = await findPendingDevice(deps, typed);
-        if (!found) {
-          deps.limits.deviceEntry.hit(`ip:${ip}`);
-          deps.limits.deviceEntry.hit(`session:${page.session.session.id}`);
-          deps.log.warn('wrong device user code', { ip, user_id: page.session.user.id });
-          return entryPage(page, typed, 'That code is not valid or has expired. Check the code on your device.', 400);
-        }
-        return page.render(
-          DeviceConfirmPage({
-            csrf: page.csrf,
-            userCode: formatUserCode(found.row.userCode),
-            clientName: found.client.name,
-            clientId: found.client.id,
-            scopes: found.row.scope.split(' ').filter(Boolean),
-            resources: found.row.resource,
-            username: page.session.user.username,
-            unverifiedName: found.client.origin === 'dynamic',
-          }),
-        );
+      ({ body, page, request }) => {
+        if (!page.session) return loginFirst(body.user_code);
+        return confirmation(page, body.user_code ?? '', requestMeta(request).ip);
       },
       input.form(EntryForm),
     )
@@ -123,7 +134,7 @@ export function deviceRoutes(deps: Deps) {
           );
         }
         deps.log.info(approve ? 'device approved' : 'device denied', { client_id: found.client.id, user_id: page.session.user.id });
-        return page.render(DeviceDonePage({ approved: approve, clientName: found.client.name }));
+        return page.render(DeviceDonePage({ brand: page.brand, approved: approve, clientName: found.client.name }));
       },
       input.form(ConfirmForm),
     );

@@ -68,7 +68,7 @@ function done(page: PageContext, r: LogoutRequest, cookies: string[]): Response 
     if (r.state !== undefined) url.searchParams.set('state', r.state);
     return redirect(url.toString(), 303, cookies);
   }
-  const res = page.render(SignedOutPage());
+  const res = page.render(SignedOutPage({ brand: page.brand }));
   for (const c of cookies) res.headers.append('Set-Cookie', c);
   return res;
 }
@@ -85,6 +85,7 @@ export function endSessionRoutes(deps: Deps) {
     if (sameUser) return done(page, r, await end(request, page));
     return page.render(
       EndSessionPage({
+        brand: page.brand,
         csrf: page.csrf,
         username: page.session.user.username,
         clientName: r.client?.name ?? null,

@@ -13,6 +13,7 @@ import { requestMeta } from '../context.ts';
 import * as input from '../input.ts';
 import { param, segment } from '../input.ts';
 import { pages, redirect, type PageContext } from '../page-context.ts';
+import { originOf } from './token.ts';
 
 const LoginForm = t.Object({ csrf: param(64), username: param(256), password: param(1024), next: param(4096) });
 const ProviderForm = t.Object({ csrf: param(64), next: param(4096) });
@@ -31,8 +32,23 @@ const CallbackQuery = t.Object({
   hd: param(256),
 });
 
-function loginPage(deps: Deps, ctx: PageContext, next: string, extra: { error?: string; username?: string; status?: number } = {}) {
+/**
+ * The application a sign-in continues to, when `next` is an authorization request: its name from the
+ * store (a registered client, or a metadata-document client already fetched — never a fetch from here).
+ */
+async function continuingTo(deps: Deps, next: string): Promise<{ clientName?: string; forDevice?: boolean }> {
+  if (next.startsWith('/device')) return { forDevice: true };
+  if (!next.startsWith('/authorize?') && !next.startsWith('/?')) return {};
+  const ids = new URLSearchParams(next.slice(next.indexOf('?') + 1)).getAll('client_id');
+  if (ids.length !== 1 || ids[0]!.length > 2048) return {};
+  const client = await deps.store.clients.get(ids[0]!);
+  return client ? { clientName: client.name } : {};
+}
+
+async function loginPage(deps: Deps, ctx: PageContext, next: string, extra: { error?: string; username?: string; status?: number } = {}) {
   const html = LoginPage({
+    ...(await continuingTo(deps, next)),
+    brand: ctx.brand,
     csrf: ctx.csrf,
     next,
     providers: deps.upstreams.list.map((p) => ({ id: p.id, label: p.label })),
@@ -68,12 +84,12 @@ export function loginRoutes(deps: Deps) {
           const user = await loginWithPassword(deps, { username, password: body.password ?? '', ip: requestMeta(request).ip });
           // A new session id at every sign-in (no session fixation).
           await endSession(deps, readCookie(request, page.names.session));
-          const { cookie } = await createSession(deps, user.id, ['pwd']); // RFC 8176 §2
+          const { cookie } = await createSession(deps, user.id, ['pwd'], originOf(request)); // RFC 8176 §2
           return redirect(next, 303, [sessionCookie(page, deps, cookie)]);
         } catch (e) {
           if (e instanceof LoginFailed) return loginPage(deps, page, next, { error: e.description, username, status: 401 });
           if (e instanceof TooManyRequests) {
-            const res = loginPage(deps, page, next, { error: e.description, username, status: 429 });
+            const res = await loginPage(deps, page, next, { error: e.description, username, status: 429 });
             res.headers.set('Retry-After', e.headers['Retry-After']!);
             return res;
           }
@@ -114,6 +130,6 @@ async function upstreamCallback(deps: Deps, request: Request, ctx: PageContext, 
     throw new OAuthError('access_denied', 'this sign-in was not started in this browser or has expired; please start again', 400);
   const { user, next } = await finishUpstreamLogin(deps, provider, q.state, q.code, requestMeta(request).ip);
   await endSession(deps, readCookie(request, ctx.names.session));
-  const { cookie } = await createSession(deps, user.id);
+  const { cookie } = await createSession(deps, user.id, null, originOf(request));
   return redirect(next, 303, [clear, sessionCookie(ctx, deps, cookie)]);
 }

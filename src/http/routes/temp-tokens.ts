@@ -5,6 +5,7 @@
 //   DELETE /temp-tokens?scope=…&resource_id=…               → {deleted}
 //   GET    /set-password/:id       the page;  POST /set-password/:id  {password, confirm} with X-Temp-Token
 import { Elysia, t } from 'elysia';
+import { brandKit } from '../brand.ts';
 import { SetPasswordPage } from '../../../templates/set-password.tsx';
 import { parseDuration } from '../../config.ts';
 import type { Deps } from '../../domain/deps.ts';
@@ -82,7 +83,14 @@ export function tempTokenRoutes(deps: Deps) {
       },
       { ...input.query(DeleteQuery), headers: input.authorizationHeader },
     )
-    .get('/set-password/:id', ({ params }) => page(SetPasswordPage({ userId: params.id }), deps.config.baseUrl.startsWith('https:')), { params: IdParams })
+    .get(
+      '/set-password/:id',
+      ({ params }) => {
+        const kit = brandKit(deps.config);
+        return page(kit, SetPasswordPage({ brand: kit.brand, userId: params.id }), deps.config.baseUrl.startsWith('https:'));
+      },
+      { params: IdParams },
+    )
     .post(
       '/set-password/:id',
       async ({ request, params, body: b }) => {

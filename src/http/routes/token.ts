@@ -8,7 +8,7 @@ import { InvalidClient, InvalidRequest, UnsupportedGrantType } from '../../domai
 import { exchangeAuthorizationCode } from '../../domain/grants/authorization-code.ts';
 import { clientCredentials } from '../../domain/grants/client-credentials.ts';
 import { refreshTokens } from '../../domain/grants/refresh-token.ts';
-import type { TokenResponse } from '../../domain/tokens.ts';
+import type { RequestOrigin, TokenResponse } from '../../domain/tokens.ts';
 import { JSON_NO_STORE_CORS } from '../headers.ts';
 import * as input from '../input.ts';
 import { param, repeated } from '../input.ts';
@@ -29,11 +29,16 @@ export const TokenForm = t.Object({
 });
 type TokenParams = Static<typeof TokenForm>;
 
-type GrantHandler = (deps: Deps, client: Awaited<ReturnType<typeof authenticateClient>>, p: TokenParams) => Promise<TokenResponse>;
+type GrantHandler = (deps: Deps, client: Awaited<ReturnType<typeof authenticateClient>>, p: TokenParams, origin: RequestOrigin) => Promise<TokenResponse>;
+
+/** The caller's address and software (User-Agent, cut to 256 characters), kept on a refresh family it starts. */
+export function originOf(request: Request): RequestOrigin {
+  return { ip: requestMeta(request).ip, userAgent: request.headers.get('user-agent')?.slice(0, 256) || null };
+}
 
 const GRANTS: Record<string, GrantHandler> = {
-  authorization_code: (deps, client, p) =>
-    exchangeAuthorizationCode(deps, client, { code: p.code, redirectUri: p.redirect_uri, codeVerifier: p.code_verifier }),
+  authorization_code: (deps, client, p, origin) =>
+    exchangeAuthorizationCode(deps, client, { code: p.code, redirectUri: p.redirect_uri, codeVerifier: p.code_verifier }, origin),
   refresh_token: (deps, client, p) => refreshTokens(deps, client, { refreshToken: p.refresh_token, scope: p.scope, resources: p.resource ?? [] }),
   client_credentials: (deps, client, p) => clientCredentials(deps, client, { scope: p.scope, resources: p.resource ?? [] }),
 };
@@ -54,7 +59,7 @@ export function tokenRoutes(deps: Deps, extraGrants: Record<string, GrantHandler
     if (!grant) throw new UnsupportedGrantType(`grant_type ${grantType} is not supported`);
     const client = await authenticateClient(deps, clientCredentialsOf(request, p));
     enforce(deps.limits.tokenClient, client.id, () => deps.metrics.rateLimited('token_client'));
-    const body = await grant(deps, client, p);
+    const body = await grant(deps, client, p, originOf(request));
     deps.metrics.tokenIssued(grantType);
     return new Response(JSON.stringify(body), { headers: JSON_NO_STORE_CORS });
   };

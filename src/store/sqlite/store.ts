@@ -263,7 +263,7 @@ export class SqliteStore implements Store {
       this.write(() => {
         if (this.run(Q.refreshConsume, now, oldId, now) !== 1) return false;
         this.run(Q.refreshInsert, ...R.refreshParams(next));
-        this.run(Q.familySlide, familyExpiresAt, next.id, oldId, next.familyId);
+        this.run(Q.familySlide, familyExpiresAt, next.id, oldId, now, next.familyId);
         return true;
       }),
     replaceLive: (parentId: string, next: RefreshRow, now: number, familyExpiresAt: number) =>
