@@ -395,7 +395,7 @@ describe('token endpoint errors (RFC 6749 §5.2)', () => {
 
   test('malformed, unknown and tampered codes', async () => {
     const { code, verifier } = await freshCode();
-    for (const c of ['garbage', 'ac_x.y', `${code.slice(0, -2)}AA`, `rt_${code.slice(3)}`]) {
+    for (const c of ['garbage', 'ac_x.y', `${code.slice(0, -2)}${code.endsWith('AA') ? 'BB' : 'AA'}`, `rt_${code.slice(3)}`]) {
       const r = await token({ grant_type: 'authorization_code', code: c, redirect_uri: CB, code_verifier: verifier }, basic(conf.client.id, conf.secret!));
       expect(r.status).toBe(400);
       expect((await r.json()).error).toBe('invalid_grant');
