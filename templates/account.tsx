@@ -38,6 +38,19 @@ function Csrf(p: { csrf: string }): string {
   return (<input type="hidden" name="csrf" value={p.csrf} />) as string;
 }
 
+/** A POST to /account/revoke naming one browser session, app session or app. */
+function Revoke(p: { csrf: string; field: 'session_id' | 'family_id' | 'client_id'; value: string; label: string; small?: boolean }): string {
+  return (
+    <form method="post" action="/account/revoke">
+      <Csrf csrf={p.csrf} />
+      <input type="hidden" name={p.field} value={p.value} />
+      <button type="submit" class={p.small ? 'secondary small' : 'secondary'} safe>
+        {p.label}
+      </button>
+    </form>
+  ) as string;
+}
+
 /** "Firefox on Linux · from 192.0.2.1" */
 function Device(p: { userAgent: string; ip: string | null }): string {
   return (
@@ -78,17 +91,7 @@ export function AccountPage(p: AccountProps): string {
               {b.current ? <span class="badge">This browser</span> : ''}
             </p>
             <p class="muted" safe>{`Signed in ${b.since} · last active ${b.lastUsed}`}</p>
-            {b.current ? (
-              ''
-            ) : (
-              <form method="post" action="/account/revoke">
-                <Csrf csrf={p.csrf} />
-                <input type="hidden" name="session_id" value={b.id} />
-                <button type="submit" class="secondary small">
-                  Sign out
-                </button>
-              </form>
-            )}
+            {b.current ? '' : <Revoke csrf={p.csrf} field="session_id" value={b.id} label="Sign out" small />}
           </li>
         ))}
       </ul>
@@ -122,23 +125,11 @@ export function AccountPage(p: AccountProps): string {
                   {s.device ? <span class="badge">Device</span> : ''}
                 </p>
                 <p class="muted" safe>{`Signed in ${s.since} · last used ${s.lastUsed}`}</p>
-                <form method="post" action="/account/revoke">
-                  <Csrf csrf={p.csrf} />
-                  <input type="hidden" name="family_id" value={s.familyId} />
-                  <button type="submit" class="secondary small">
-                    Sign out
-                  </button>
-                </form>
+                <Revoke csrf={p.csrf} field="family_id" value={s.familyId} label="Sign out" small />
               </li>
             ))}
           </ul>
-          <form method="post" action="/account/revoke">
-            <Csrf csrf={p.csrf} />
-            <input type="hidden" name="client_id" value={a.clientId} />
-            <button type="submit" class="secondary">
-              Revoke access
-            </button>
-          </form>
+          <Revoke csrf={p.csrf} field="client_id" value={a.clientId} label="Revoke access" />
         </section>
       ))}
       <h2 id="password">Change password</h2>
