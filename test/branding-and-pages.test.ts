@@ -9,7 +9,7 @@ import { loadConfig } from '../src/config.ts';
 import { describeUserAgent } from '../src/domain/user-agent.ts';
 import { brandKit } from '../src/http/brand.ts';
 import { ROOT, spawnListening } from './helpers/cli.ts';
-import { addClient, addUser, basic, Browser, codeFrom, pkcePair, postForm } from './helpers/oauth.ts';
+import { addClient, addUser, basic, Browser, codeFrom, hiddenValue, pkcePair, postForm } from './helpers/oauth.ts';
 import { startTestServer, tempDir, type TestServer } from './helpers/server.ts';
 
 let srv: TestServer;
@@ -173,6 +173,33 @@ describe('pages over HTTP', () => {
     const html = await (await b.get('/account')).text();
     expect(html).toContain('rotating-app 2.0');
     expect(html).toContain(' · from 127.0.0.1');
+  });
+});
+
+describe('POST /account/password errors', () => {
+  test('signed out, no CSRF token, repeated, oversized, too short: refused and nothing changes', async () => {
+    await addUser(srv, 'dave', 'dave password 1');
+    const anon = await postForm(`${srv.base}/account/password`, { current_password: 'x', new_password: 'y', repeat_password: 'y' });
+    expect(anon.status).toBe(403); // CSRF is checked before anything else
+    const b = new Browser(srv.base);
+    await b.login('dave', 'dave password 1');
+    const csrf = hiddenValue(await (await b.get('/account')).text(), 'csrf')!;
+    // Pairs, so a parameter can be sent twice (URLSearchParams takes either form).
+    const change = (form: Record<string, string | string[]>) =>
+      b.post(
+        '/account/password',
+        Object.entries(form).flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).map((x) => [k, x])) as unknown as Record<string, string>,
+      );
+    expect(
+      (await b.post('/account/password', { current_password: 'dave password 1', new_password: 'n3w password!', repeat_password: 'n3w password!' })).status,
+    ).toBe(403);
+    expect((await change({ csrf, current_password: ['a', 'b'], new_password: 'n3w password!', repeat_password: 'n3w password!' })).status).toBe(400);
+    expect((await change({ csrf, current_password: 'x'.repeat(1025), new_password: 'n3w password!', repeat_password: 'n3w password!' })).status).toBe(400);
+    const short = await change({ csrf, current_password: 'dave password 1', new_password: 'short', repeat_password: 'short' });
+    expect(short.status).toBe(400);
+    expect(await short.text()).toContain('at least 8 characters');
+    const user = (await srv.deps.store.users.getByUsername('dave'))!;
+    expect(await Bun.password.verify('dave password 1', user.passwordHash!)).toBe(true);
   });
 });
 

@@ -1,4 +1,5 @@
 // Per-request facts the request lifecycle (serve.ts) learns first: id, client IP, start time.
+import type { RequestOrigin } from '../domain/tokens.ts';
 import { randomId } from '../security/random.ts';
 
 // Request ids need to be unique, not unpredictable: a random per-process prefix and a counter.
@@ -38,4 +39,9 @@ export function attachMeta(req: Request, peer: PeerSource, trustProxy: boolean):
 
 export function requestMeta(req: Request): RequestMeta {
   return meta.get(req) ?? { id: '-', ip: 'unknown', start: performance.now() };
+}
+
+/** The caller's address and software (User-Agent, cut to 256 characters), kept on a refresh family it starts. */
+export function originOf(request: Request): RequestOrigin {
+  return { ip: requestMeta(request).ip, userAgent: request.headers.get('user-agent')?.slice(0, 256) || null };
 }

@@ -9,11 +9,10 @@ import { finishUpstreamLogin, LoginFailed, loginWithPassword, safeNext, startUps
 import { createSession, endSession } from '../../domain/sessions.ts';
 import { equalSecrets } from '../../security/compare.ts';
 import { clearCookie, readCookie, setCookie } from '../cookies.ts';
-import { requestMeta } from '../context.ts';
+import { originOf, requestMeta } from '../context.ts';
 import * as input from '../input.ts';
 import { param, segment } from '../input.ts';
 import { pages, redirect, type PageContext } from '../page-context.ts';
-import { originOf } from './token.ts';
 
 const LoginForm = t.Object({ csrf: param(64), username: param(256), password: param(1024), next: param(4096) });
 const ProviderForm = t.Object({ csrf: param(64), next: param(4096) });

@@ -8,12 +8,12 @@ import { InvalidClient, InvalidRequest, UnsupportedGrantType } from '../../domai
 import { exchangeAuthorizationCode } from '../../domain/grants/authorization-code.ts';
 import { clientCredentials } from '../../domain/grants/client-credentials.ts';
 import { refreshTokens } from '../../domain/grants/refresh-token.ts';
-import type { RequestOrigin, TokenResponse } from '../../domain/tokens.ts';
+import type { TokenResponse } from '../../domain/tokens.ts';
 import { JSON_NO_STORE_CORS } from '../headers.ts';
 import * as input from '../input.ts';
 import { param, repeated } from '../input.ts';
 import { enforce } from '../../domain/rate-limit.ts';
-import { requestMeta } from '../context.ts';
+import { originOf, requestMeta } from '../context.ts';
 
 export const TokenForm = t.Object({
   grant_type: param(128),
@@ -29,12 +29,12 @@ export const TokenForm = t.Object({
 });
 type TokenParams = Static<typeof TokenForm>;
 
-type GrantHandler = (deps: Deps, client: Awaited<ReturnType<typeof authenticateClient>>, p: TokenParams, origin: RequestOrigin) => Promise<TokenResponse>;
-
-/** The caller's address and software (User-Agent, cut to 256 characters), kept on a refresh family it starts. */
-export function originOf(request: Request): RequestOrigin {
-  return { ip: requestMeta(request).ip, userAgent: request.headers.get('user-agent')?.slice(0, 256) || null };
-}
+type GrantHandler = (
+  deps: Deps,
+  client: Awaited<ReturnType<typeof authenticateClient>>,
+  p: TokenParams,
+  origin: ReturnType<typeof originOf>,
+) => Promise<TokenResponse>;
 
 const GRANTS: Record<string, GrantHandler> = {
   authorization_code: (deps, client, p, origin) =>
