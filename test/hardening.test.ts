@@ -136,8 +136,8 @@ describe('metrics, audit log and the account page', () => {
     expect(r.headers.get('content-type')).toContain('text/plain');
     const text = await r.text();
     expect(text).toContain('# TYPE auth_http_requests_total counter');
-    expect(text).toMatch(/auth_http_requests_total\{route="\/token",status="200"\} \d+/);
-    expect(text).toMatch(/auth_http_request_duration_seconds_bucket\{route="\/token",le="0.005"\} \d+/);
+    expect(text).toMatch(/auth_http_requests_total\{method="POST",route="\/token",status="200"\} \d+/);
+    expect(text).toMatch(/auth_http_request_duration_seconds_bucket\{method="POST",route="\/token",le="0.005"\} \d+/);
     expect(text).toContain('auth_tokens_issued_total{grant_type="authorization_code"} 1');
     expect(text).toContain('auth_tokens_issued_total{grant_type="refresh_token"} 1');
     expect(text).toContain('auth_oauth_errors_total{error="unsupported_grant_type"} 1');

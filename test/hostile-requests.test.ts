@@ -57,7 +57,7 @@ describe('Host header that is not a valid authority', () => {
     // Logged at info and counted, like any other 400.
     expect(srv.logs.some((l) => l.includes('"msg":"request"') && l.includes('"path":"/token"') && l.includes('"status":400'))).toBe(true);
     const metrics = await (await fetch(`${srv.base}/metrics`)).text();
-    expect(metrics).toMatch(/auth_http_requests_total\{route="\/token",status="400"\} \d+/);
+    expect(metrics).toMatch(/auth_http_requests_total\{method="POST",route="\/token",status="400"\} \d+/);
   });
 
   test('a valid Host keeps working on the same server', async () => {
@@ -103,10 +103,10 @@ describe('bodies over the 1 MiB cap', () => {
       expect(a.status).toBe(413);
     }
     // With the three declared-length ones of the test before (two on /token); counted after each response.
-    await eventually(() => srv.deps.metrics.render().includes('auth_http_requests_total{route="/login",status="413"} 2'));
+    await eventually(() => srv.deps.metrics.render().includes('auth_http_requests_total{method="POST",route="/login",status="413"} 2'));
     const metrics = await (await fetch(`${srv.base}/metrics`)).text();
-    expect(metrics).toContain('auth_http_requests_total{route="/token",status="413"} 3');
-    expect(metrics).toContain('auth_http_requests_total{route="/login",status="413"} 2');
+    expect(metrics).toContain('auth_http_requests_total{method="POST",route="/token",status="413"} 3');
+    expect(metrics).toContain('auth_http_requests_total{method="POST",route="/login",status="413"} 2');
     expect(loud(srv.logs)).toEqual([]);
     expect(srv.logs.some((l) => l.includes('"status":500'))).toBe(false);
   });

@@ -105,14 +105,22 @@ test('other methods on a path and unknown paths: 404 JSON', async () => {
   }
 });
 
-test('metrics count every request by route and status', async () => {
+test('metrics count every request by method, route and status; build and process metrics', async () => {
   const text = metrics.render();
-  expect(text).toContain('auth_http_requests_total{route="other",status="500"}');
-  expect(text).toMatch(/auth_http_request_duration_seconds_count\{route="other"\} \d+/);
+  expect(text).toContain('auth_http_requests_total{method="GET",route="other",status="500"}');
+  expect(text).toMatch(/auth_http_requests_total\{method="POST",route="other",status="400"\} \d+/);
+  expect(text).toMatch(/auth_http_request_duration_seconds_count\{method="GET",route="other"\} \d+/);
   // Prometheus buckets are cumulative: non-decreasing, +Inf equal to the count.
-  const buckets = [...text.matchAll(/auth_http_request_duration_seconds_bucket\{route="other",le="([^"]+)"\} (\d+)/g)].map((m) => Number(m[2]));
+  const buckets = [...text.matchAll(/auth_http_request_duration_seconds_bucket\{method="GET",route="other",le="([^"]+)"\} (\d+)/g)].map((m) => Number(m[2]));
   expect(buckets.length).toBeGreaterThan(5);
   for (let i = 1; i < buckets.length; i++) expect(buckets[i]!).toBeGreaterThanOrEqual(buckets[i - 1]!);
-  const count = Number(/auth_http_request_duration_seconds_count\{route="other"\} (\d+)/.exec(text)![1]);
+  const count = Number(/auth_http_request_duration_seconds_count\{method="GET",route="other"\} (\d+)/.exec(text)![1]);
   expect(buckets.at(-1)).toBe(count);
+  expect(text).toMatch(/^auth_build_info\{version="[^"]+",commit="[^"]+"\} 1$/m);
+  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+  expect(value('process_cpu_seconds_total')).toBeGreaterThan(0);
+  expect(value('process_resident_memory_bytes')).toBeGreaterThan(10 * 1024 * 1024);
+  expect(value('process_open_fds')).toBeGreaterThan(2);
+  expect(value('process_max_fds')).toBeGreaterThanOrEqual(value('process_open_fds'));
+  expect(Math.abs(value('process_start_time_seconds') - Date.now() / 1000)).toBeLessThan(3600);
 });

@@ -1,6 +1,9 @@
-// Prometheus metrics, kept in memory per instance: requests by route and status, latency histogram by
-// route, tokens issued by grant, OAuth errors by code, refresh reuse detections, rate-limit rejections and
+// Prometheus metrics, kept in memory per instance: requests by method, route and status, latency histogram
+// by method and route, tokens issued by grant, OAuth errors by code, refresh reuse detections, rate-limit rejections and
 // store latency (a timed ping every few seconds). Counting is a Map increment: cheap on the hot path.
+import { readdirSync, readFileSync } from 'node:fs';
+import { COMMIT, VERSION } from '../version.ts';
+
 const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 class Histogram {
@@ -77,14 +80,44 @@ export function routeOf(path: string): string {
   return 'other';
 }
 
-/** Per route: responses by status and the latency histogram (no string keys built per request). */
+/** Per method and route: responses by status and the latency histogram (no string keys built per request). */
 interface RouteStats {
   statuses: Map<number, number>;
   latency: Histogram;
 }
 
+/** Method labels: the methods a client may send; anything else counts as "other". */
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+/** The process as Prometheus' client libraries describe it (process_* names), read when scraped. */
+const START_TIME_S = Date.now() / 1000 - process.uptime();
+function processMetrics(): string[] {
+  const cpu = process.cpuUsage();
+  const lines = [
+    '# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.',
+    '# TYPE process_cpu_seconds_total counter',
+    `process_cpu_seconds_total ${(cpu.user + cpu.system) / 1e6}`,
+    '# HELP process_resident_memory_bytes Resident memory size in bytes.',
+    '# TYPE process_resident_memory_bytes gauge',
+    `process_resident_memory_bytes ${process.memoryUsage.rss()}`,
+    '# HELP process_start_time_seconds Start time of the process since the Unix epoch in seconds.',
+    '# TYPE process_start_time_seconds gauge',
+    `process_start_time_seconds ${Math.round(START_TIME_S * 1000) / 1000}`,
+  ];
+  try {
+    // Linux only: the entries of /proc/self/fd are the open descriptors.
+    const fds = readdirSync('/proc/self/fd').length;
+    const max = /Max open files\s+(\d+)/.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1];
+    lines.push('# HELP process_open_fds Number of open file descriptors.', '# TYPE process_open_fds gauge', `process_open_fds ${fds}`);
+    if (max) lines.push('# HELP process_max_fds Maximum number of open file descriptors.', '# TYPE process_max_fds gauge', `process_max_fds ${max}`);
+  } catch {
+    // not Linux: no /proc
+  }
+  return lines;
+}
+
 export class Metrics {
-  private routes = new Map<string, RouteStats>();
+  private methods = new Map<string, Map<string, RouteStats>>();
   private tokens = new Map<string, number>();
   private errors = new Map<string, number>();
   private limited = new Map<string, number>();
@@ -92,12 +125,18 @@ export class Metrics {
   private store = new Histogram();
   private storeUp = 1;
 
-  request(path: string, status: number, seconds: number): void {
+  request(method: string, path: string, status: number, seconds: number): void {
+    const m = METHODS.has(method) ? method : 'other';
+    let routes = this.methods.get(m);
+    if (!routes) {
+      routes = new Map();
+      this.methods.set(m, routes);
+    }
     const route = routeOf(path);
-    let r = this.routes.get(route);
+    let r = routes.get(route);
     if (!r) {
       r = { statuses: new Map(), latency: new Histogram() };
-      this.routes.set(route, r);
+      routes.set(route, r);
     }
     r.statuses.set(status, (r.statuses.get(status) ?? 0) + 1);
     r.latency.observe(seconds);
@@ -125,13 +164,19 @@ export class Metrics {
       out.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`);
       for (const [labels, v] of rows) out.push(`${name}${labels ? `{${labels}}` : ''} ${v}`);
     };
+    out.push(
+      '# HELP auth_build_info The running version and commit (always 1).',
+      '# TYPE auth_build_info gauge',
+      `auth_build_info{version="${esc(VERSION)}",commit="${esc(COMMIT)}"} 1`,
+    );
+    const byRoute = [...this.methods].flatMap(([method, routes]) => [...routes].map(([route, r]) => [`method="${method}",route="${esc(route)}"`, r] as const));
     counter(
       'auth_http_requests_total',
-      'HTTP requests by route and status.',
-      [...this.routes].flatMap(([route, r]) => [...r.statuses].map(([status, v]): [string, number] => [`route="${esc(route)}",status="${status}"`, v])),
+      'HTTP requests by method, route and status.',
+      byRoute.flatMap(([labels, r]) => [...r.statuses].map(([status, v]): [string, number] => [`${labels},status="${status}"`, v])),
     );
-    out.push('# HELP auth_http_request_duration_seconds Request latency by route.', '# TYPE auth_http_request_duration_seconds histogram');
-    for (const [route, r] of this.routes) out.push(...r.latency.render('auth_http_request_duration_seconds', `route="${esc(route)}"`));
+    out.push('# HELP auth_http_request_duration_seconds Request latency by method and route.', '# TYPE auth_http_request_duration_seconds histogram');
+    for (const [labels, r] of byRoute) out.push(...r.latency.render('auth_http_request_duration_seconds', labels));
     counter(
       'auth_tokens_issued_total',
       'Tokens issued by grant type.',
@@ -154,6 +199,7 @@ export class Metrics {
       ...this.store.render('auth_store_ping_seconds', ''),
     );
     out.push('# HELP auth_store_up Whether the last store ping succeeded.', '# TYPE auth_store_up gauge', `auth_store_up ${this.storeUp}`);
+    out.push(...processMetrics());
     return `${out.join('\n')}\n`;
   }
 }

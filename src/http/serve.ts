@@ -49,7 +49,7 @@ export function requestLifecycle(opts: { trustProxy: boolean; log: Logger; metri
     const meta = requestMeta(req);
     const path = pathOf(req.url);
     const ms = performance.now() - meta.start;
-    metrics.request(path, status, ms / 1000);
+    metrics.request(req.method, path, status, ms / 1000);
     log.request({ method: req.method, path, status, durationMs: Math.round(ms * 100) / 100, requestId: meta.id, ip: meta.ip });
   };
   const noPeer: PeerSource = { requestIP: () => null };
