@@ -10,11 +10,21 @@ import type { Logger } from './log.ts';
 import { randomId, randomToken } from './security/random.ts';
 import type { Store } from './store/store.ts';
 
-export async function ensureSeeds({ store, clock, config, log }: { store: Store; clock: Clock; config: Pick<Config, 'dataDir'>; log: Logger }): Promise<void> {
-  if ((await store.users.count()) > 0) return;
+export async function ensureSeeds({
+  store,
+  clock,
+  config,
+  log,
+}: {
+  store: Store;
+  clock: Clock;
+  config: Pick<Config, 'dataDir'>;
+  log: Logger;
+}): Promise<string | null> {
+  if ((await store.users.count()) > 0) return null;
   const password = randomToken(18);
   const file = resolve(join(config.dataDir, 'initial-admin-password'));
-  mkdirSync(config.dataDir, { recursive: true });
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   if (existsSync(file)) {
     log.warn('initial-admin-password exists but no user does; leaving it and creating a new password', { file });
   }
@@ -30,4 +40,5 @@ export async function ensureSeeds({ store, clock, config, log }: { store: Store;
     createdAt: nowS(clock),
   });
   log.warn('created user "admin"; its password is in the file named here (read it, then delete it)', { file });
+  return file;
 }

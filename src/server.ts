@@ -140,12 +140,14 @@ export async function startServer(config: Config, log: Logger, opts: { clock?: C
   const maintenance = startMaintenance(deps.store, log);
   void sweep();
   // The first admin's argon2id hash costs ~100 ms: done after listening, so start-up is not held up.
-  const seeding = ensureSeeds(deps).catch((e) => log.error('seeding failed', { error: String(e) }));
-  inflight.add(seeding);
-
   const port = server.port ?? config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   log.info('listening', { url, issuer: config.baseUrl, version: VERSION, database: deps.store.kind });
+  const seeding = ensureSeeds(deps).then(
+    (passwordFile) => log.info(nextSteps(config.baseUrl, passwordFile)),
+    (e) => log.error('seeding failed', { error: String(e) }),
+  );
+  inflight.add(seeding);
 
   let stopping: Promise<void> | null = null;
   return {
@@ -181,4 +183,10 @@ export async function startServer(config: Config, log: Logger, opts: { clock?: C
       return stopping;
     },
   };
+}
+
+/** The one line after "listening" that says what to do next. */
+function nextSteps(issuer: string, passwordFile: string | null): string {
+  const admin = passwordFile ? `sign in as admin with the password in ${passwordFile}` : 'sign in';
+  return `next: open ${issuer}/admin and ${admin}; from a terminal: auth login ${issuer}`;
 }

@@ -1,7 +1,7 @@
 // `auth export [--output FILE]` and `auth import [--input FILE]`: JSON lines of clients, users, identities,
 // signing keys and live refresh families with their live tokens, so a SQLite deployment can move to
 // PostgreSQL (or back). The export holds secret material (hashes, private keys): --output writes it 0600.
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { nowS } from '../clock.ts';
 import { LATEST_VERSION } from '../store/migrations.ts';
 import type { StoreDump } from '../store/store.ts';
@@ -18,7 +18,7 @@ const KINDS: Record<string, keyof StoreDump> = {
 };
 
 export async function exportCommand(args: string[]): Promise<number> {
-  const { values } = parse(args, { output: { type: 'string' } });
+  const { values } = parse(args, 'export');
   const { deps, close } = await commandDeps();
   try {
     const dump = await deps.store.dump(nowS(deps.clock));
@@ -35,8 +35,10 @@ export async function exportCommand(args: string[]): Promise<number> {
     for (const [type, key] of Object.entries(KINDS)) for (const row of dump[key]) lines.push(JSON.stringify({ type, data: row }));
     const text = `${lines.join('\n')}\n`;
     if (values.output) {
-      writeFileSync(values.output, text, { mode: 0o600 });
+      // 0600 before the first byte is written, also when the file exists with a looser mode.
+      closeSync(openSync(values.output, 'a', 0o600));
       chmodSync(values.output, 0o600);
+      writeFileSync(values.output, text);
     } else process.stdout.write(text);
     const counts = Object.values(KINDS)
       .map((k) => `${dump[k].length} ${k}`)
@@ -49,7 +51,7 @@ export async function exportCommand(args: string[]): Promise<number> {
 }
 
 export async function importCommand(args: string[]): Promise<number> {
-  const { values } = parse(args, { input: { type: 'string' } });
+  const { values } = parse(args, 'import');
   const text = values.input ? readFileSync(values.input, 'utf8') : await new Response(Bun.stdin.stream()).text();
   const lines = text.split('\n').filter((l) => l.trim());
   const header = (() => {

@@ -19,7 +19,7 @@ export function sqlitePath(config: Pick<Config, 'databaseUrl' | 'dataDir'>): str
 
 export async function openStore(config: Pick<Config, 'databaseUrl' | 'dataDir' | 'dbPoolSize' | 'dbConnectTimeout'>, log: Logger): Promise<Store> {
   const path = sqlitePath(config);
-  if (path !== null) return openSqlite(path);
+  if (path !== null) return openSqlite(path, (message, fields) => log.warn(message, fields));
   const url = config.databaseUrl!;
   if (/^postgres(ql)?:\/\//i.test(url)) return openPostgres(url, { poolSize: config.dbPoolSize, connectTimeoutS: config.dbConnectTimeout, log });
   throw new ConfigError(`invalid DATABASE_URL: scheme ${url.split(':')[0]}:// is not supported (sqlite:// or postgres://)`);

@@ -1,13 +1,35 @@
 // Opening a SQLite database the way this server uses it (WAL, busy timeout, foreign keys, a large page
 // cache), and telling a database that cannot serve right now (503) from a bug (500).
 import { Database } from 'bun:sqlite';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { StoreUnavailableError } from '../store.ts';
 
+/**
+ * The database holds private signing keys and token hashes: a new one is created 0600 in a 0700 directory
+ * whatever the umask (SQLite gives its -wal and -shm files the database file's mode). An existing file or
+ * directory that others can read is left as it is, with a warning.
+ */
+function secureFiles(path: string, warn: (message: string, fields: Record<string, unknown>) => void): void {
+  const dir = dirname(path);
+  if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  else if (statSync(dir).mode & 0o077 && dir !== '.' && dir !== '/') {
+    warn('the database directory is open to other users; chmod 700 it', { path: dir, mode: (statSync(dir).mode & 0o777).toString(8) });
+  }
+  if (!existsSync(path)) {
+    closeSync(openSync(path, 'a', 0o600));
+    chmodSync(path, 0o600);
+  } else if (statSync(path).mode & 0o077) {
+    warn('the database file is readable by other users (it holds private keys); chmod 600 it', {
+      path,
+      mode: (statSync(path).mode & 0o777).toString(8),
+    });
+  }
+}
+
 /** Open (creating if needed) a SQLite database at `path` (':memory:' for tests). */
-export function openDatabase(path: string): Database {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+export function openDatabase(path: string, warn: (message: string, fields: Record<string, unknown>) => void = () => {}): Database {
+  if (path !== ':memory:') secureFiles(path, warn);
   const db = new Database(path, { create: true, strict: true });
   // busy_timeout first: switching to WAL needs a lock another process may hold.
   db.exec('PRAGMA busy_timeout = 5000');
