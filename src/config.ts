@@ -7,6 +7,7 @@ import { type StaticDecode, type TSchema, Type } from '@sinclair/typebox';
 import { TransformDecodeError, Value } from '@sinclair/typebox/value';
 import { isLoopbackHost } from './security/loopback.ts';
 import { hexColour, parseColour } from './colour.ts';
+import { distance } from './closest.ts';
 
 /** Parse "90", "90s", "15m", "1h", "30d" into seconds. */
 export function parseDuration(text: string): number | null {
@@ -63,8 +64,20 @@ const decoded = <T>(expected: string, decode: (raw: string) => T | undefined) =>
 const text = () => decoded('a string', (raw) => raw);
 const int = (min: number, max: number) =>
   decoded(`an integer from ${min} to ${max}`, (raw) => (/^\d+$/.test(raw) && Number(raw) >= min && Number(raw) <= max ? Number(raw) : undefined));
+/** 90 → "90s", 3600 → "1h": a duration as people write it. */
+export function formatDuration(s: number): string {
+  if (s >= 86400 && s % 86400 === 0) return `${s / 86400}d`;
+  if (s >= 3600 && s % 3600 === 0) return `${s / 3600}h`;
+  if (s >= 60 && s % 60 === 0) return `${s / 60}m`;
+  return `${s}s`;
+}
+/** The bounds as people write them, and an example that is itself allowed. */
+const durationExpected = (min: number, max: number) => {
+  const example = [30, 60, 300, 900, 3600, 86400, 7 * 86400].find((v) => v > min && v < max) ?? max;
+  return `a duration from ${formatDuration(min)} to ${formatDuration(max)}, such as ${formatDuration(example)} (units: s, m, h, d)`;
+};
 const duration = (min: number, max: number) =>
-  decoded(`a duration such as 30s, 15m, 1h or 7d, from ${min}s to ${max}s`, (raw) => {
+  decoded(durationExpected(min, max), (raw) => {
     const n = parseDuration(raw);
     return n !== null && n >= min && n <= max ? n : undefined;
   });
@@ -119,7 +132,8 @@ const ConfigSchema = Type.Object({
   logFormat: setting(oneOf(['json', 'pretty'] as const), {
     env: 'LOG_FORMAT',
     default: 'json',
-    description: 'One JSON object per line, or human-readable lines.',
+    description:
+      '`json`: one JSON object per line (`time`, `level`, `msg` and fields), for journald, Loki or any log shipper. `pretty`: `2026-12-05T10:00:00.000Z INFO  listening url=… issuer=…` lines for a terminal. Both go to stderr.',
   }),
   logMetadata: setting(bool(), {
     env: 'LOG_METADATA',
@@ -453,7 +467,48 @@ function configError(e: unknown, raw: Record<string, string>): ConfigError {
 
 /** The environment merged with `.env` from `cwd` (the environment wins). */
 export async function readEnvironment(env: Record<string, string | undefined>, cwd: string): Promise<Record<string, string | undefined>> {
-  const file = Bun.file(`${cwd}/.env`);
-  if (!(await file.exists())) return env;
-  return { ...parseDotenv(await file.text()), ...env };
+  return (await readSettings(env, cwd)).env;
+}
+
+/** Where settings come from: the environment, and `.env` in `cwd` when there is one (its keys listed). */
+export async function readSettings(
+  env: Record<string, string | undefined>,
+  cwd: string,
+): Promise<{ env: Record<string, string | undefined>; file: string | null; fileKeys: string[] }> {
+  const path = `${cwd.replace(/\/+$/, '')}/.env`;
+  const file = Bun.file(path);
+  if (!(await file.exists())) return { env, file: null, fileKeys: [] };
+  const parsed = parseDotenv(await file.text());
+  return { env: { ...parsed, ...env }, file: path, fileKeys: Object.keys(parsed) };
+}
+
+/** Where one setting's value came from, for messages: "the environment", "/srv/auth/.env" or "the default". */
+export function settingSource(name: string, processEnv: Record<string, string | undefined>, source: { file: string | null; fileKeys: string[] }): string {
+  if (processEnv[name] !== undefined && processEnv[name] !== '') return 'the environment';
+  if (source.file && source.fileKeys.includes(name)) return source.file;
+  return 'the default';
+}
+
+/**
+ * Names in the environment or `.env` that look like a setting but are none (`ACCES_TOKEN_TTL`, `BASEURL`),
+ * each with the setting it is closest to: a typo would otherwise be ignored in silence.
+ */
+export function unknownSettings(env: Record<string, string | undefined>): { name: string; closest: string }[] {
+  const known = SETTINGS.flatMap((s) => [s.env, ...(s.aliases ?? [])]);
+  const knownSet = new Set(known);
+  const squash = (n: string) => n.toUpperCase().replace(/[^A-Z0-9]/g, '');
+  const out: { name: string; closest: string }[] = [];
+  for (const name of Object.keys(env)) {
+    if (knownSet.has(name)) continue;
+    let best: string | undefined;
+    let bestD = Infinity;
+    for (const k of known) {
+      const d = squash(k) === squash(name) ? 0 : distance(name.toUpperCase(), k);
+      if (d < bestD) [best, bestD] = [k, d];
+    }
+    // Short names only when they differ by case or underscores (HOME is not HOST); longer ones by a typo or two.
+    const limit = name.length < 6 ? 0 : name.length < 12 ? 1 : 2;
+    if (best && bestD <= limit) out.push({ name, closest: best });
+  }
+  return out;
 }
