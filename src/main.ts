@@ -2,50 +2,14 @@
 // The `auth` executable: argv → command. Commands are imported lazily (literal imports, which work inside
 // the compiled binary) so `auth --version` does not load the server.
 import { ConfigError } from './config.ts';
-import { CommandError, UsageError } from './cli/args.ts';
+import { CommandError, UsageError, wantsHelp } from './cli/args.ts';
+import { closest } from './closest.ts';
+import { COMMANDS, commandHelp, globalUsage, groupHelp, groupOf, specOf } from './cli/commands.ts';
 import { versionLine } from './version.ts';
-
-export const USAGE = `auth — OAuth 2.1 authorization server for CLIs, MCP clients and devices
-
-Usage: auth <command> [flags]
-
-Server:
-  server                         serve (configuration from the environment and ./.env)
-  migrate                        apply database migrations and exit
-  healthcheck [--url U]          GET /health; exit 0 on 200, else 1
-
-Operators (against the configured database):
-  clients add --name N --redirect-uri U [--redirect-uri U2]… [--public] [--grant-type G]…
-              [--scope S]… [--first-party] [--post-logout-redirect-uri U]… [--json]
-  clients list [--json] | show ID | remove ID | rotate-secret ID
-  users add NAME [--email E] [--admin]   (password from stdin, or prompted on a terminal)
-  users list [--json] | remove NAME | passwd NAME
-  users invite NAME [--email E] [--ttl 24h] | reset-password NAME [--ttl 1h]   print a one-time link
-  keys list [--json] | rotate
-  audit [--since 24h] [--user U] [--limit N] [--json]   the audit log, newest first
-  export [--output FILE]         clients, users, identities, keys, live refresh tokens as JSON lines
-  import [--input FILE]          load an export into the configured database (e.g. SQLite → PostgreSQL)
-
-Client (any OAuth 2.1 / MCP server):
-  login TARGET [--name N] [--device] [--no-browser] [--port P] [--scope S]… [--client-id ID] [--resource R]
-                                 sign in; TARGET is an issuer or a protected resource (MCP server) URL
-  token [NAME] [--json]          print a valid access token, refreshing it when needed
-  logout [NAME]                  revoke and forget;   status [--json]   list credentials
-
-Resource server:
-  proxy --upstream URL [--resource URL] [--scope S]… [--port 8081] [--host H] [--issuer URL] [--name N]
-                                 an OAuth gate (RFC 9728 metadata, JWT checks) in front of an MCP/HTTP server
-
-Other:
-  version, --version, -v         print the version
-  help, --help, -h               print this help
-
-Exit codes: 0 success, 1 failure, 2 usage error.
-`;
 
 type Command = (args: string[]) => Promise<number>;
 
-const COMMANDS: Record<string, () => Promise<Command>> = {
+const HANDLERS: Record<string, () => Promise<Command>> = {
   server: async () => (await import('./cli/server.ts')).serverCommand,
   migrate: async () => (await import('./cli/migrate.ts')).migrateCommand,
   healthcheck: async () => (await import('./cli/healthcheck.ts')).healthcheckCommand,
@@ -65,7 +29,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 export async function main(argv: string[]): Promise<number> {
   const [first, ...rest] = argv;
   if (first === undefined) {
-    process.stderr.write(USAGE);
+    process.stderr.write(globalUsage());
     return 2;
   }
   if (first === '--version' || first === '-v' || first === 'version') {
@@ -73,16 +37,23 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${versionLine()}\n`);
     return 0;
   }
-  if (first === '--help' || first === '-h' || first === 'help') {
-    process.stdout.write(USAGE);
+  if (first === '--help' || first === '-h') {
+    process.stdout.write(globalUsage());
     return 0;
   }
-  const load = Object.hasOwn(COMMANDS, first) ? COMMANDS[first] : undefined;
-  if (!load) return usage(first.startsWith('-') ? `unknown flag: ${first}` : `unknown command: ${first}`);
+  if (first === 'help') return help(rest);
+  const resolved = resolve(first, rest[0]);
+  if (typeof resolved === 'number') return resolved;
+  const name = resolved;
+  if (wantsHelp(name === first ? rest : rest.slice(1))) {
+    process.stdout.write(commandHelp(name));
+    return 0;
+  }
+  const load = HANDLERS[first]!;
   try {
     return await (await load())(rest);
   } catch (e) {
-    if (e instanceof UsageError) return usage(e.message);
+    if (e instanceof UsageError) return usage(e.message, name);
     if (e instanceof ConfigError) {
       process.stderr.write(`auth: configuration error: ${e.message}\n`);
       return 1;
@@ -96,8 +67,58 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-function usage(message: string): number {
-  process.stderr.write(`auth: ${message}\n\n${USAGE}`);
+/** The table name of `auth FIRST [SUB]` (`clients add`, `login`), or the exit code after a usage message. */
+function resolve(first: string, sub: string | undefined): string | number {
+  const subs = groupOf(first);
+  if (subs.length) {
+    if (sub === '--help' || sub === '-h') {
+      process.stdout.write(groupHelp(first));
+      return 0;
+    }
+    if (sub === undefined) {
+      process.stderr.write(groupHelp(first));
+      return 2;
+    }
+    if (!subs.includes(sub)) {
+      const hint = closest(sub, subs);
+      process.stderr.write(
+        `auth: unknown ${first} command: ${sub}${hint ? `; did you mean '${first} ${hint}'?` : ''}\nRun 'auth ${first} --help' for its commands.\n`,
+      );
+      return 2;
+    }
+    return `${first} ${sub}`;
+  }
+  if (specOf(first) && Object.hasOwn(HANDLERS, first)) return first;
+  const names = [...new Set(Object.keys(COMMANDS).map((c) => c.split(' ')[0]!)), 'help', 'version'];
+  const hint = first.startsWith('-') ? undefined : closest(first, names);
+  process.stderr.write(
+    `auth: ${first.startsWith('-') ? 'unknown flag' : 'unknown command'}: ${first}${hint ? `; did you mean '${hint}'?` : ''}\nRun 'auth --help' for the list of commands.\n`,
+  );
+  return 2;
+}
+
+/** `auth help`, `auth help clients`, `auth help clients add`. */
+function help(args: string[]): number {
+  if (!args.length) {
+    process.stdout.write(globalUsage());
+    return 0;
+  }
+  const name = args.join(' ');
+  if (groupOf(name).length) {
+    process.stdout.write(groupHelp(name));
+    return 0;
+  }
+  if (specOf(name)) {
+    process.stdout.write(commandHelp(name));
+    return 0;
+  }
+  const hint = closest(name, Object.keys(COMMANDS));
+  process.stderr.write(`auth: no command '${name}'${hint ? `; did you mean '${hint}'?` : ''}\nRun 'auth --help' for the list of commands.\n`);
+  return 2;
+}
+
+function usage(message: string, name?: string): number {
+  process.stderr.write(`auth: ${message}\nRun 'auth ${name ? `${name} ` : ''}--help' for usage.\n`);
   return 2;
 }
 

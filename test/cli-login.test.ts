@@ -2,10 +2,10 @@
 // registration, device), `auth token` (refresh, 10 concurrent invocations, one rotation), `auth logout`,
 // `auth status`, file permissions and encryption — against the real server started by the test.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { statSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeJwt } from 'jose';
-import { BINARY, ensureBinary, spawnServer } from './helpers/cli.ts';
+import { BINARY, ensureBinary, onPty, spawnServer } from './helpers/cli.ts';
 import { rawQuery } from './helpers/db.ts';
 import { addUser, Browser, hiddenValue, postForm } from './helpers/oauth.ts';
 import { freePort, startTestServer, tempDir, type TestServer } from './helpers/server.ts';
@@ -333,5 +333,135 @@ describe('auth token, status, logout', () => {
     expect((await run(['login']).done()).code).toBe(2);
     expect((await run(['login', srv.base, '--port', 'x']).done()).code).toBe(2);
     expect((await run(['token', '--bogus']).done()).code).toBe(2);
+  });
+});
+
+const runOnPty = (args: string[], env: Record<string, string> = {}) => onPty(args, clientEnv(env));
+
+/** A $BROWSER that records the URL it is asked to open (and exits 0, as xdg-open does). */
+function recordingBrowser(): { command: string; opened: () => string | null } {
+  const dir = tempDir('browser-');
+  const script = join(dir, 'browser');
+  const log = join(dir, 'opened');
+  writeFileSync(script, `#!/bin/sh\nprintf '%s\\n' "$1" >> '${log}'\n`, { mode: 0o755 });
+  return { command: script, opened: () => (existsSync(log) ? readFileSync(log, 'utf8').trim() : null) };
+}
+
+describe('auth login: messages and conveniences', () => {
+  test('a server that is down: "could not connect … (connection refused)"', async () => {
+    const port = freePort();
+    const r = await run(['login', `http://127.0.0.1:${port}`, '--no-browser']).done();
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`could not connect to http://127.0.0.1:${port} (connection refused)`);
+  });
+
+  test('a TARGET without a scheme is http:// on loopback; the default name is the host', async () => {
+    const hostPort = new URL(srv.base).host; // 127.0.0.1:PORT
+    const login = run(['login', hostPort, '--no-browser']);
+    const [, url] = await login.waitFor(/\n\s+(http\S+\/authorize\?\S+)/);
+    await approveInBrowser(url!);
+    const r = await login.done();
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('Credentials saved as "127.0.0.1"');
+    expect(readCreds().credentials['127.0.0.1']).toMatchObject({ issuer: srv.base, target: srv.base });
+    // Elsewhere https:// is assumed (a name that resolves nowhere fails before any request is sent in clear).
+    const remote = await run(['login', 'auth.invalid', '--no-browser']).done();
+    expect(remote.code).toBe(1);
+    expect(remote.stderr).toContain('https://auth.invalid');
+  });
+
+  test('localhost for a server whose issuer says 127.0.0.1: the same loopback listener, accepted and explained', async () => {
+    const port = new URL(srv.base).port;
+    const login = run(['login', `http://localhost:${port}`, '--name', 'alias', '--no-browser']);
+    await login.waitFor(/same server as/);
+    const [, url] = await login.waitFor(/\n\s+(http\S+\/authorize\?\S+)/);
+    await approveInBrowser(url!);
+    const r = await login.done();
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`localhost:${port} is the same server as ${srv.base}`);
+    expect(readCreds().credentials.alias.issuer).toBe(srv.base);
+  });
+
+  test('an issuer that names another server: the message says which URL to use', async () => {
+    const liar = Bun.serve({
+      port: 0,
+      hostname: '127.0.0.1',
+      fetch: (req) =>
+        new URL(req.url).pathname === '/.well-known/oauth-authorization-server'
+          ? Response.json({ issuer: 'https://auth.example.com', token_endpoint: 'https://auth.example.com/token' })
+          : new Response('no', { status: 404 }),
+    });
+    try {
+      const r = await run(['login', `http://127.0.0.1:${liar.port}`, '--no-browser']).done();
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('says the issuer is https://auth.example.com');
+      expect(r.stderr).toContain('run: auth login https://auth.example.com');
+    } finally {
+      liar.stop(true);
+    }
+  });
+
+  test('$BROWSER is used; the loopback page is styled, fits a phone and says the tab may be closed', async () => {
+    const browser = recordingBrowser();
+    const login = run(['login', srv.base, '--name', 'browser'], { BROWSER: browser.command, DISPLAY: ':0' });
+    await login.waitFor(/Opened your browser/);
+    const url = browser.opened()!;
+    expect(url).toContain('/authorize?');
+    const page = await approveInBrowser(url);
+    const html = await page.text();
+    expect(html).toContain('<meta name="viewport" content="width=device-width, initial-scale=1">');
+    expect(html).toContain(`<link rel="stylesheet" href="${srv.base}/static/style.css">`);
+    expect(html).toContain('safe to close this tab');
+    expect(page.headers.get('content-security-policy')).toContain(`style-src 'unsafe-inline' ${srv.base}`);
+    expect((await login.done()).code).toBe(0);
+  });
+
+  test('a browser that cannot be started is reported, with the URL and the --device suggestion', async () => {
+    const login = run(['login', srv.base, '--name', 'nobrowser', '--timeout', '2s'], { BROWSER: '/nonexistent/browser', DISPLAY: ':0' });
+    await login.waitFor(/Could not open a browser/);
+    const r = await login.done();
+    expect(r.stderr).toContain('/nonexistent/browser is not installed');
+    expect(r.stderr).toMatch(/\n\s+http\S+\/authorize\?/);
+    expect(r.stderr).toContain(`run: auth login ${srv.base} --device`);
+    expect(r.stderr).not.toContain('Opened your browser');
+  });
+
+  test('device flow on a terminal: a QR code of the complete URI, the code in large type, a countdown', async () => {
+    const pty = runOnPty(['login', srv.base, '--device', '--name', 'qr']);
+    await pty.waitFor(/expires in \d+:\d\d/);
+    const out = pty.output();
+    expect(out).toContain('▄'); // the terminal renderer's half blocks
+    const bold = new RegExp(`${'\u001b'}\\[1m[A-Z] [A-Z] [A-Z] [A-Z] - [A-Z] [A-Z] [A-Z] [A-Z]${'\u001b'}\\[0m`);
+    expect(out).toMatch(bold);
+    expect(out).toContain('/device?user_code=');
+    pty.proc.kill();
+    // --no-qr on a terminal, and any pipe: no QR code.
+    const noQr = runOnPty(['login', srv.base, '--device', '--no-qr', '--name', 'qr']);
+    await noQr.waitFor(/expires in/);
+    expect(noQr.output()).not.toContain('▄');
+    noQr.proc.kill();
+    const piped = run(['login', srv.base, '--device', '--name', 'qr']);
+    await piped.waitFor(/\(or open \S+user_code=/);
+    expect(piped.stderr()).not.toContain('▄');
+    piped.proc.kill();
+  });
+
+  test('--device --open opens the browser at verification_uri_complete', async () => {
+    const browser = recordingBrowser();
+    const login = run(['login', srv.base, '--device', '--open', '--name', 'open'], { BROWSER: browser.command });
+    const [, code] = await login.waitFor(/enter the code:\s+([A-Z]{4}-[A-Z]{4})/);
+    for (let i = 0; i < 100 && !browser.opened(); i++) await Bun.sleep(20);
+    expect(browser.opened()).toBe(`${srv.base}/device?user_code=${code}`);
+    await approveDevice(code!);
+    expect((await login.done()).code).toBe(0);
+  });
+
+  test('status: who, scopes and "in N minutes" on a terminal; ISO times with --json', async () => {
+    const pty = runOnPty(['status']);
+    await pty.waitFor(/NAME\s+SERVER\s+SIGNED IN AS\s+SCOPES\s+TOKEN/);
+    await pty.proc.exited;
+    expect(pty.output()).toMatch(/main\s+http:\/\/127\.0\.0\.1:\d+\s+lena\s+openid[^\n]*expires in \d+ (minutes|hour)/);
+    const rows = JSON.parse((await run(['status', '--json']).done()).stdout) as { expires_at: string }[];
+    for (const r of rows) expect(r.expires_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
   });
 });

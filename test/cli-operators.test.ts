@@ -46,7 +46,7 @@ describe('auth clients', () => {
       origin: 'operator',
     });
     expect(row!.secretHash).toBe(sha256Hex(client_secret));
-    const show = JSON.parse((await runAuth(['clients', 'show', client_id], { env })).stdout);
+    const show = JSON.parse((await runAuth(['clients', 'show', client_id, '--json'], { env })).stdout);
     expect(show).toMatchObject({ client_id, client_name: 'Web', first_party: false });
     expect(JSON.stringify(show)).not.toContain(client_secret);
   });
@@ -114,8 +114,8 @@ describe('auth clients', () => {
       [['clients', 'add', '--name', 'X', '--redirect-uri', 'https://x.example/cb', '--grant-type', 'password'], 1, 'unknown grant type'],
       [['clients', 'add', '--name', 'X', '--redirect-uri', 'https://x.example/cb', '--scope', 'admin'], 1, 'unknown scope'],
       [['clients', 'add', '--name', 'X', '--public', '--grant-type', 'client_credentials'], 1, 'public client cannot'],
-      [['clients', 'add', '--name', 'X', '--bogus'], 2, 'Unknown option'],
-      [['clients', 'show'], 2, 'usage'],
+      [['clients', 'add', '--name', 'X', '--bogus'], 2, 'unknown flag --bogus'],
+      [['clients', 'show'], 2, 'missing ID'],
     ];
     for (const [args, code, text] of cases) {
       const r = await runAuth(args, { env });

@@ -35,12 +35,24 @@ describe('commands', () => {
     expect(r.stdout).toContain('Usage: auth <command>');
   });
 
-  test('an unknown command, an unknown flag or no command prints usage on stderr and exits 2', async () => {
-    for (const args of [['frobnicate'], ['--frobnicate'], [], ['server', '--bogus'], ['migrate', 'extra'], ['clients', 'explode']]) {
-      const r = await runAuth(args);
+  test('no command prints the usage on stderr; an unknown command or flag is one line and a pointer (exit 2)', async () => {
+    const none = await runAuth([]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('Usage: auth <command>');
+    for (const [args, first, pointer] of [
+      [['frobnicate'], 'auth: unknown command: frobnicate', "Run 'auth --help'"],
+      [['--frobnicate'], 'auth: unknown flag: --frobnicate', "Run 'auth --help'"],
+      [['server', '--bogus'], 'auth: unknown flag --bogus', "Run 'auth server --help' for usage."],
+      [['migrate', 'extra'], 'auth: unexpected argument: extra', "Run 'auth migrate --help' for usage."],
+      [['clients', 'explode'], 'auth: unknown clients command: explode', "Run 'auth clients --help'"],
+    ] as const) {
+      const r = await runAuth([...args]);
       expect(r.code).toBe(2);
-      expect(r.stderr).toContain('Usage: auth');
       expect(r.stdout).toBe('');
+      const lines = r.stderr.trimEnd().split('\n');
+      expect(lines).toHaveLength(2);
+      expect(lines[0]).toStartWith(first);
+      expect(lines[1]).toStartWith(pointer);
     }
   });
 

@@ -2,21 +2,22 @@
 import { ClientInputError, createClient, removeClient, rotateClientSecret } from '../domain/clients.ts';
 import type { ClientRow } from '../store/store.ts';
 import { CommandError, parse, UsageError } from './args.ts';
-import { commandDeps, printJson } from './env.ts';
+import { cliActor, commandDeps, printJson } from './env.ts';
+import { confirm, isoSeconds, printTable } from './output.ts';
 
 function view(c: ClientRow) {
   return {
     client_id: c.id,
     client_name: c.name,
     redirect_uris: c.redirectUris,
-    ...(Array.isArray(c.metadata.post_logout_redirect_uris) ? { post_logout_redirect_uris: c.metadata.post_logout_redirect_uris } : {}),
+    ...(Array.isArray(c.metadata.post_logout_redirect_uris) ? { post_logout_redirect_uris: c.metadata.post_logout_redirect_uris as string[] } : {}),
     grant_types: c.grantTypes,
     scopes: c.scopes,
     token_endpoint_auth_method: c.tokenEndpointAuthMethod,
     first_party: c.firstParty,
     origin: c.origin,
-    created_at: new Date(c.createdAt * 1000).toISOString(),
-    last_used_at: c.lastUsedAt ? new Date(c.lastUsedAt * 1000).toISOString() : null,
+    created_at: isoSeconds(c.createdAt),
+    last_used_at: c.lastUsedAt ? isoSeconds(c.lastUsedAt) : null,
   };
 }
 
@@ -26,78 +27,104 @@ export async function clientsCommand(args: string[]): Promise<number> {
     case 'add':
       return add(rest);
     case 'list': {
-      const { values } = parse(rest, { json: { type: 'boolean' } });
+      const { values } = parse(rest, 'clients list');
       return withDeps(async (deps) => {
         const list = await deps.store.clients.list();
         if (values.json) printJson(list.map(view));
         else
-          for (const c of list) process.stdout.write(`${c.id}\t${c.tokenEndpointAuthMethod === 'none' ? 'public' : 'confidential'}\t${c.origin}\t${c.name}\n`);
+          printTable(
+            ['CLIENT ID', 'TYPE', 'ORIGIN', 'LAST USED', 'NAME'],
+            list.map((c) => [
+              c.id,
+              c.tokenEndpointAuthMethod === 'none' ? 'public' : 'confidential',
+              c.origin,
+              c.lastUsedAt ? isoSeconds(c.lastUsedAt) : 'never',
+              c.name,
+            ]),
+          );
         return 0;
       });
     }
     case 'show': {
-      const { positionals } = parse(rest, {}, 1);
-      const id = required(positionals[0], 'clients show ID');
+      const { positionals, values } = parse(rest, 'clients show');
+      const id = positionals[0]!;
       return withDeps(async (deps) => {
         const c = await deps.store.clients.get(id);
-        if (!c) throw new CommandError(`no client ${id}`);
-        printJson(view(c));
+        if (!c) throw new CommandError(`no client ${id}; see auth clients list`);
+        const v = view(c);
+        if (values.json) printJson(v);
+        else {
+          const rows: [string, string][] = [
+            ['client_id', v.client_id],
+            ['name', v.client_name],
+            ['type', c.tokenEndpointAuthMethod === 'none' ? 'public' : `confidential (${c.tokenEndpointAuthMethod})`],
+            ['first party', v.first_party ? 'yes (no consent page)' : 'no'],
+            ['grant types', v.grant_types.join(', ')],
+            ['scopes', v.scopes.join(' ') || '-'],
+            ['redirect URIs', v.redirect_uris.join('\n') || '-'],
+            ...(v.post_logout_redirect_uris ? [['post-logout URIs', v.post_logout_redirect_uris.join('\n')] as [string, string]] : []),
+            ['origin', v.origin],
+            ['created', v.created_at],
+            ['last used', v.last_used_at ?? 'never'],
+          ];
+          const w = Math.max(...rows.map(([k]) => k.length)) + 2;
+          for (const [k, val] of rows) process.stdout.write(`${`${k}:`.padEnd(w + 1)}${val.split('\n').join(`\n${' '.repeat(w + 1)}`)}\n`);
+        }
         return 0;
       });
     }
     case 'remove': {
-      const { positionals } = parse(rest, {}, 1);
-      const id = required(positionals[0], 'clients remove ID');
+      const { positionals, values } = parse(rest, 'clients remove');
+      const id = positionals[0]!;
       return withDeps(async (deps) => {
-        if (!(await removeClient(deps, id))) throw new CommandError(`no client ${id}`);
+        const c = await deps.store.clients.get(id);
+        if (!c) throw new CommandError(`no client ${id}; see auth clients list`);
+        if (!(await confirm(`Remove client ${id} (${c.name})? Its tokens stop working.`, values.yes))) {
+          process.stderr.write('not removed\n');
+          return 1;
+        }
+        if (!(await removeClient(deps, id, cliActor()))) throw new CommandError(`no client ${id}`);
         process.stdout.write(`removed ${id}\n`);
         return 0;
       });
     }
     case 'rotate-secret': {
-      const { positionals, values } = parse(rest, { json: { type: 'boolean' } }, 1);
-      const id = required(positionals[0], 'clients rotate-secret ID');
+      const { positionals, values } = parse(rest, 'clients rotate-secret');
+      const id = positionals[0]!;
       return withDeps(async (deps) => {
-        const secret = await rotateClientSecret(deps, id);
-        if (secret === null) throw new CommandError(`no client ${id}`);
+        const secret = await rotateClientSecret(deps, id, cliActor());
+        if (secret === null) throw new CommandError(`no client ${id}; see auth clients list`);
         if (values.json) printJson({ client_id: id, client_secret: secret });
         else process.stdout.write(`client_id:     ${id}\nclient_secret: ${secret}\n(the old secret no longer works; this one is shown only now)\n`);
         return 0;
       });
     }
     default:
-      throw new UsageError(sub ? `unknown clients command: ${sub}` : 'clients needs a command: add, list, show, remove, rotate-secret');
+      throw new UsageError(`unknown clients command: ${sub}`);
   }
 }
 
 async function add(args: string[]): Promise<number> {
-  const { values } = parse(args, {
-    name: { type: 'string' },
-    'redirect-uri': { type: 'string', multiple: true },
-    'post-logout-redirect-uri': { type: 'string', multiple: true },
-    public: { type: 'boolean' },
-    'grant-type': { type: 'string', multiple: true },
-    scope: { type: 'string', multiple: true },
-    'first-party': { type: 'boolean' },
-    'auth-method': { type: 'string' },
-    json: { type: 'boolean' },
-  });
-  if (!values.name) throw new UsageError('clients add needs --name');
+  const { values } = parse(args, 'clients add');
   const authMethod = values['auth-method'];
   if (authMethod !== undefined && authMethod !== 'client_secret_basic' && authMethod !== 'client_secret_post') {
     throw new UsageError('--auth-method is client_secret_basic or client_secret_post');
   }
   return withDeps(async (deps) => {
-    const { client, secret } = await createClient(deps, {
-      name: values.name!,
-      redirectUris: values['redirect-uri'] ?? [],
-      postLogoutRedirectUris: values['post-logout-redirect-uri'],
-      isPublic: !!values.public,
-      grantTypes: values['grant-type'],
-      scopes: values.scope?.flatMap((s) => s.split(/\s+/)).filter(Boolean),
-      firstParty: !!values['first-party'],
-      authMethod,
-    });
+    const { client, secret } = await createClient(
+      deps,
+      {
+        name: values.name!,
+        redirectUris: values['redirect-uri'] ?? [],
+        postLogoutRedirectUris: values['post-logout-redirect-uri'],
+        isPublic: !!values.public,
+        grantTypes: values['grant-type'],
+        scopes: values.scope?.flatMap((s) => s.split(/\s+/)).filter(Boolean),
+        firstParty: !!values['first-party'],
+        authMethod,
+      },
+      cliActor(),
+    );
     if (values.json) printJson({ client_id: client.id, client_secret: secret });
     else {
       process.stdout.write(`client_id:     ${client.id}\n`);
@@ -105,11 +132,6 @@ async function add(args: string[]): Promise<number> {
     }
     return 0;
   });
-}
-
-function required(v: string | undefined, what: string): string {
-  if (!v) throw new UsageError(`usage: auth ${what}`);
-  return v;
 }
 
 async function withDeps(fn: (deps: Awaited<ReturnType<typeof commandDeps>>['deps']) => Promise<number>): Promise<number> {

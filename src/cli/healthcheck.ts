@@ -1,9 +1,11 @@
 // `auth healthcheck [--url U]`: GET /health, exit 0 on 200 else 1 (a scratch image has no curl or wget).
 import { loadConfig, readEnvironment } from '../config.ts';
-import { parse } from './args.ts';
+import { parse, UsageError } from './args.ts';
 
 export async function healthcheckCommand(args: string[]): Promise<number> {
-  const { values } = parse(args, { url: { type: 'string' }, timeout: { type: 'string' } });
+  const { values } = parse(args, 'healthcheck');
+  const timeoutS = Number(values.timeout);
+  if (!(timeoutS > 0 && timeoutS <= 600)) throw new UsageError('--timeout is a number of seconds from 1 to 600');
   let url = values.url;
   if (!url) {
     const env = await readEnvironment(process.env, process.cwd());
@@ -12,7 +14,7 @@ export async function healthcheckCommand(args: string[]): Promise<number> {
     url = `http://${host.includes(':') ? `[${host}]` : host}:${config.port}/health`;
   }
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(Number(values.timeout ?? 5) * 1000) });
+    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutS * 1000) });
     process.stdout.write(`${res.status} ${await res.text()}\n`);
     return res.status === 200 ? 0 : 1;
   } catch (e) {

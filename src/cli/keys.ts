@@ -2,19 +2,20 @@
 import { rotateSigningKey } from '../domain/keys.ts';
 import { nowS } from '../clock.ts';
 import { parse, UsageError } from './args.ts';
-import { commandDeps, printJson } from './env.ts';
+import { cliActor, commandDeps, printJson } from './env.ts';
+import { isoSeconds, printTable } from './output.ts';
 
 export async function keysCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
-  if (sub !== 'list' && sub !== 'rotate') throw new UsageError(sub ? `unknown keys command: ${sub}` : 'keys needs a command: list, rotate');
-  const { values } = parse(rest, sub === 'list' ? { json: { type: 'boolean' } } : {});
+  if (sub !== 'list' && sub !== 'rotate') throw new UsageError(`unknown keys command: ${sub}`);
+  const { values } = parse(rest, sub === 'list' ? 'keys list' : 'keys rotate');
   const { deps, close } = await commandDeps();
   try {
     if (sub === 'rotate') {
       // Both signing keys: the access-token key and the RS256 ID-token key (ID tokens live as long as access tokens).
       for (const alg of [deps.config.signingAlg, 'RS256'] as const) {
         const row = await rotateSigningKey(deps.store, deps.clock, alg, deps.config.accessTokenTtl);
-        deps.audit.record('key.rotated', { details: { kid: row.kid, alg: row.alg } });
+        deps.audit.record('key.rotated', { details: { kid: row.kid, alg: row.alg, actor: cliActor() } });
         process.stdout.write(`new signing key ${row.kid} (${row.alg})\n`);
       }
       process.stdout.write('older keys stay published until their tokens expire; running servers pick the new ones up within 30 s\n');
@@ -25,13 +26,15 @@ export async function keysCommand(args: string[]): Promise<number> {
       kid: k.kid,
       alg: k.alg,
       status: k.retiredAt === null ? 'signing' : 'published',
-      created_at: new Date(k.createdAt * 1000).toISOString(),
-      published_until: k.expiresAt ? new Date(k.expiresAt * 1000).toISOString() : null,
+      created_at: isoSeconds(k.createdAt),
+      published_until: k.expiresAt ? isoSeconds(k.expiresAt) : null,
     }));
     if ((values as { json?: boolean }).json) printJson(rows);
     else
-      for (const r of rows)
-        process.stdout.write(`${r.kid}\t${r.alg}\t${r.status}\t${r.created_at}${r.published_until ? `\tuntil ${r.published_until}` : ''}\n`);
+      printTable(
+        ['KID', 'ALG', 'STATUS', 'CREATED', 'PUBLISHED UNTIL'],
+        rows.map((r) => [r.kid, r.alg, r.status, r.created_at, r.published_until]),
+      );
     return 0;
   } finally {
     await close();

@@ -1,6 +1,7 @@
-// `auth login TARGET [--name N] [--device] [--no-browser] [--port P] [--scope S]… [--client-id ID]
-//  [--resource R] [--timeout 5m]` — get a token for any OAuth 2.1 / MCP server and keep it per name.
-import { discover, DiscoveryError, type Discovery } from '../client/discovery.ts';
+// `auth login TARGET` — get a token for any OAuth 2.1 / MCP server and keep it per name (flags: the
+// command table in commands.ts).
+import { discover, DiscoveryError, type Discovery, targetUrl } from '../client/discovery.ts';
+import type { StoredCredential } from '../client/credentials.ts';
 import { codeFlow, deviceFlow, OAuthClientError, registerPublicClient, startLoopback, type TokenResponse } from '../client/flows.ts';
 import { CredentialsError } from '../client/credentials.ts';
 import { describeIdentity, identityOf } from '../client/identity.ts';
@@ -11,22 +12,8 @@ import { clientStore, noDisplay } from './client-env.ts';
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
 export async function loginCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse(
-    args,
-    {
-      name: { type: 'string' },
-      device: { type: 'boolean' },
-      'no-browser': { type: 'boolean' },
-      port: { type: 'string' },
-      scope: { type: 'string', multiple: true },
-      'client-id': { type: 'string' },
-      resource: { type: 'string' },
-      timeout: { type: 'string', default: '5m' },
-    },
-    1,
-  );
-  const target = positionals[0];
-  if (!target) throw new UsageError('usage: auth login TARGET (an issuer or a protected resource URL)');
+  const { values, positionals } = parse(args, 'login');
+  const target = targetUrl(positionals[0]!);
   const port = values.port === undefined ? 0 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be a port number');
   const timeoutS = parseDuration(values.timeout!);
@@ -40,7 +27,8 @@ export async function loginCommand(args: string[]): Promise<number> {
     if (e instanceof DiscoveryError) throw new CommandError(e.message);
     throw e;
   }
-  const name = values.name ?? new URL(target).host;
+  if (d.metadata.aliasOf) say(`${new URL(d.metadata.aliasOf).host} is the same server as ${d.issuer} (its name for itself); using ${d.issuer}`);
+  const name = values.name ?? defaultName(store.read().credentials, d.issuer, target);
   const resource = values.resource ?? d.resource;
   const asked = values.scope?.flatMap((s) => s.split(/\s+/)).filter(Boolean) ?? d.resourceScopes;
   // OpenID Connect when the server offers it: the ID token and userinfo say who signed in (`auth status`),
@@ -49,7 +37,7 @@ export async function loginCommand(args: string[]): Promise<number> {
   const identityScopes = supported.includes('openid') ? ['openid', 'profile', 'email'].filter((s) => supported.includes(s) && !asked.includes(s)) : [];
   const scopes = [...identityScopes, ...asked];
   const offersDevice = !!d.metadata.device_authorization_endpoint;
-  const useDevice = values.device || (!values['no-browser'] && values.port === undefined && noDisplay() && offersDevice);
+  const useDevice = !!values.device || (!values['no-browser'] && values.port === undefined && noDisplay() && offersDevice);
   if (values.device && !offersDevice) throw new CommandError(`${d.issuer} does not offer the device flow`);
   say(`Signing in to ${d.issuer}${resource ? ` for ${resource}` : ''}${useDevice ? ' (device flow)' : ''}`);
 
@@ -69,7 +57,16 @@ export async function loginCommand(args: string[]): Promise<number> {
     if (!clientId) await register();
     const run = (): Promise<TokenResponse> =>
       useDevice
-        ? deviceFlow({ metadata: d.metadata, clientId: clientId!, scopes, resource, say, tty: !!process.stderr.isTTY })
+        ? deviceFlow({
+            metadata: d.metadata,
+            clientId: clientId!,
+            scopes,
+            resource,
+            say,
+            tty: !!process.stderr.isTTY,
+            qr: !values['no-qr'] && !!process.stderr.isTTY,
+            open: !!values.open,
+          })
         : codeFlow(
             {
               metadata: d.metadata,
@@ -81,6 +78,7 @@ export async function loginCommand(args: string[]): Promise<number> {
               browser: !values['no-browser'],
               timeoutMs: timeoutS * 1000,
               say,
+              noBrowserHint: offersDevice ? `run: auth login ${positionals[0]} --device` : undefined,
             },
             loopback!,
           );
@@ -122,4 +120,15 @@ export async function loginCommand(args: string[]): Promise<number> {
   } finally {
     await loopback?.stop();
   }
+}
+
+/**
+ * The credentials' default name: the server's host name (`localhost`, `auth.example.com`); with the port
+ * when that name already holds credentials for another server.
+ */
+export function defaultName(existing: Record<string, StoredCredential>, issuer: string, target: string): string {
+  const u = new URL(target);
+  const short = u.hostname.replace(/^\[|\]$/g, '');
+  if (!existing[short] || existing[short].issuer === issuer) return short;
+  return u.host;
 }

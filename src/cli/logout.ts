@@ -1,13 +1,15 @@
 // `auth logout [NAME]` — revoke the refresh token (RFC 7009) and forget the credentials.
-// `auth status [--json]` — names, servers, scopes, expiry.
+// `auth status [--json]` — names, servers, who, scopes, expiry.
 import { CredentialsError } from '../client/credentials.ts';
-import { describeIdentity } from '../client/identity.ts';
+import { decodeJwt } from 'jose';
+import { describeIdentity, type Identity } from '../client/identity.ts';
 import { OAuthClientError, revokeToken } from '../client/flows.ts';
 import { CommandError, parse } from './args.ts';
 import { clientStore, pickCredential } from './client-env.ts';
+import { isoSeconds, printTable, relativeTime } from './output.ts';
 
 export async function logoutCommand(args: string[]): Promise<number> {
-  const { positionals } = parse(args, {}, 1);
+  const { positionals } = parse(args, 'logout');
   const store = clientStore();
   try {
     const data = store.read();
@@ -40,7 +42,7 @@ export async function logoutCommand(args: string[]): Promise<number> {
 }
 
 export async function statusCommand(args: string[]): Promise<number> {
-  const { values } = parse(args, { json: { type: 'boolean' } });
+  const { values } = parse(args, 'status');
   const store = clientStore();
   let data: ReturnType<typeof store.read>;
   try {
@@ -56,18 +58,34 @@ export async function statusCommand(args: string[]): Promise<number> {
     target: c.target,
     resource: c.resource ?? null,
     client_id: c.client_id,
-    ...(c.identity ? { identity: c.identity } : {}),
+    identity: c.identity ?? subjectOf(c.access_token),
     scope: c.scope,
-    expires_at: new Date(c.expires_at * 1000).toISOString(),
+    expires_at: isoSeconds(c.expires_at),
     expired: c.expires_at <= now,
     refreshable: !!c.refresh_token,
   }));
   if (values.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
-  else if (!rows.length) process.stdout.write('not logged in anywhere\n');
+  else if (!rows.length) process.stdout.write('not logged in anywhere; sign in with: auth login TARGET\n');
   else
-    for (const r of rows)
-      process.stdout.write(
-        `${r.name}\t${r.issuer}\t${r.identity ? describeIdentity(r.identity) : '-'}\t${r.scope || '-'}\t${r.expired ? 'expired' : 'valid until'} ${r.expires_at}${r.refreshable ? ' (refreshable)' : ''}\n`,
-      );
+    printTable(
+      ['NAME', 'SERVER', 'SIGNED IN AS', 'SCOPES', 'TOKEN'],
+      rows.map((r) => [
+        r.name,
+        r.resource ? `${r.issuer} for ${r.resource}` : r.issuer,
+        r.identity ? describeIdentity(r.identity) : null,
+        r.scope,
+        `${r.expired ? 'expired' : 'expires'} ${relativeTime(Date.parse(r.expires_at) / 1000, now)}${r.refreshable ? ' (refreshable)' : ''}`,
+      ]),
+    );
   return 0;
+}
+
+/** The `sub` of a JWT access token, for display only (not verified), when no ID token said who signed in. */
+function subjectOf(token: string): Identity | null {
+  try {
+    const claims = decodeJwt(token);
+    return typeof claims.sub === 'string' ? { sub: claims.sub } : null;
+  } catch {
+    return null;
+  }
 }

@@ -5,7 +5,7 @@ import { parse } from './args.ts';
 import { commandConfig } from './env.ts';
 
 export async function migrateCommand(args: string[]): Promise<number> {
-  parse(args, {});
+  parse(args, 'migrate');
   const config = await commandConfig();
   const store = await openStore(config, createLogger(config.logLevel, config.logFormat));
   try {

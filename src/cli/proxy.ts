@@ -17,22 +17,13 @@ function absoluteUrl(v: string, flag: string): string {
 }
 
 export async function proxyCommand(args: string[]): Promise<number> {
-  const { values } = parse(args, {
-    upstream: { type: 'string' },
-    resource: { type: 'string' },
-    scope: { type: 'string', multiple: true },
-    port: { type: 'string', default: '8081' },
-    host: { type: 'string', default: '0.0.0.0' },
-    issuer: { type: 'string' },
-    name: { type: 'string' },
-  });
-  if (!values.upstream) throw new UsageError('proxy needs --upstream URL');
+  const { values } = parse(args, 'proxy');
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be a port number');
   const config = await commandConfig();
   const log = createLogger(config.logLevel, config.logFormat);
   const issuer = absoluteUrl(values.issuer ?? config.baseUrl, '--issuer');
-  const upstream = absoluteUrl(values.upstream, '--upstream');
+  const upstream = absoluteUrl(values.upstream!, '--upstream');
   let resource = values.resource ? absoluteUrl(values.resource, '--resource') : '';
   const scopes = (values.scope ?? []).flatMap((s) => s.split(/\s+/)).filter(Boolean);
 

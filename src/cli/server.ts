@@ -2,12 +2,13 @@
 import { createLogger } from '../log.ts';
 import { startServer } from '../server.ts';
 import { parse } from './args.ts';
-import { commandConfig } from './env.ts';
+import { loadCommandConfig } from './env.ts';
 
 export async function serverCommand(args: string[]): Promise<number> {
-  parse(args, {});
-  const config = await commandConfig();
+  parse(args, 'server');
+  const { config, warnings } = await loadCommandConfig();
   const log = createBufferedLogger(config.logLevel, config.logFormat);
+  for (const w of warnings) log.logger.warn(`unknown setting: ${w}`);
   const running = await startServer(config, log.logger);
   let signals = 0;
   return await new Promise<number>((resolve) => {

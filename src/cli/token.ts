@@ -9,7 +9,7 @@ import { clientStore, pickCredential } from './client-env.ts';
 const MIN_VALIDITY_S = 60;
 
 export async function tokenCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { json: { type: 'boolean' } }, 1);
+  const { values, positionals } = parse(args, 'token');
   const store = clientStore();
   try {
     let [name, cred] = pickCredential(store.read(), positionals[0]);

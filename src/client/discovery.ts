@@ -3,7 +3,7 @@
 // else the RFC 9728 well-known URLs (path-suffixed, then root); then RFC 8414 metadata for the issuer with
 // the OpenID discovery fallbacks in the order the MCP specification lists. The metadata's issuer must equal
 // the issuer asked for; https is required except on loopback.
-import { isHttpsOrLoopback } from '../security/loopback.ts';
+import { isHttpsOrLoopback, isLoopbackHost } from '../security/loopback.ts';
 
 export interface AuthServerMetadata {
   issuer: string;
@@ -19,6 +19,8 @@ export interface AuthServerMetadata {
   auth_cli_client_id?: string;
   jwks_uri?: string;
   userinfo_endpoint?: string;
+  /** Set by discovery, not the server: the loopback URL that was asked for when the issuer names it otherwise. */
+  aliasOf?: string;
 }
 
 export interface Discovery {
@@ -35,6 +37,29 @@ export class DiscoveryError extends Error {
 }
 
 const TIMEOUT_MS = 10_000;
+
+/**
+ * TARGET as typed: `localhost:8080` or `auth.example.com` get a scheme — http:// on loopback (where a
+ * development server has no TLS), https:// anywhere else.
+ */
+export function targetUrl(raw: string): string {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) return raw;
+  const host = raw.split(/[/?#]/)[0]!.replace(/:\d+$/, '');
+  return `${isLoopbackHost(host) ? 'http' : 'https'}://${raw}`;
+}
+
+/** Why a request did not reach the server, as people say it: "connection refused", "host not found", … */
+export function unreachable(e: unknown): string | null {
+  const err = e as { code?: string; name?: string; message?: string };
+  const code = err?.code ?? '';
+  if (code === 'ConnectionRefused' || code === 'ECONNREFUSED') return 'connection refused';
+  if (err?.name === 'TimeoutError' || code === 'ETIMEDOUT') return 'timed out';
+  if (code === 'ENOTFOUND' || code === 'EAI_NONAME' || /DNS|getaddrinfo|resolve/i.test(err?.message ?? '')) return 'host not found';
+  if (code === 'ECONNRESET' || code === 'ConnectionClosed') return 'connection closed';
+  if (/certificate|TLS|SSL/i.test(`${code} ${err?.message ?? ''}`)) return `TLS error: ${err?.message}`;
+  if (e instanceof TypeError || code) return err?.message || code;
+  return null;
+}
 const MAX_BYTES = 1024 * 1024;
 
 /** https, or http on loopback only. */
@@ -57,7 +82,9 @@ async function getJson(url: string): Promise<Record<string, unknown> | null> {
       redirect: 'error',
       signal: AbortSignal.timeout(TIMEOUT_MS),
     });
-  } catch {
+  } catch (e) {
+    const why = unreachable(e);
+    if (why && why !== 'connection closed') throw new DiscoveryError(`could not connect to ${new URL(url).origin} (${why})`);
     return null;
   }
   if (!res.ok) return null;
@@ -84,13 +111,24 @@ export function metadataUrls(issuer: string): string[] {
 }
 
 /** Fetch and check authorization server metadata for `issuer`; null when none of the URLs answers. */
-export async function fetchAuthServerMetadata(issuer: string): Promise<AuthServerMetadata | null> {
+export async function fetchAuthServerMetadata(issuer: string, allowAlias = true): Promise<AuthServerMetadata | null> {
   checkSecureUrl(issuer, 'the issuer');
   for (const url of metadataUrls(issuer)) {
     const md = await getJson(url);
     if (!md) continue;
     // RFC 8414 §3.3: the issuer in the document must be identical to the one used to build the URL.
-    if (md.issuer !== issuer) throw new DiscoveryError(`issuer mismatch: asked ${issuer}, metadata at ${url} says ${String(md.issuer)}`);
+    if (md.issuer !== issuer) {
+      const named = typeof md.issuer === 'string' && URL.canParse(md.issuer) ? md.issuer : null;
+      // The same loopback listener by another name (127.0.0.1:8080 for localhost:8080): start over from the
+      // name the server gives itself, so its metadata is checked against exactly that issuer.
+      if (named && sameLoopbackListener(issuer, named) && allowAlias) {
+        const again = await fetchAuthServerMetadata(named, false);
+        if (again) return { ...again, aliasOf: issuer } as AuthServerMetadata;
+      }
+      throw new DiscoveryError(
+        `issuer mismatch: ${url} says the issuer is ${String(md.issuer)}, not ${issuer}${named ? `; if that is the server you meant, run: auth login ${named}` : ''}`,
+      );
+    }
     if (typeof md.token_endpoint !== 'string') throw new DiscoveryError(`metadata at ${url} has no token_endpoint`);
     const methods = md.code_challenge_methods_supported;
     if (Array.isArray(methods) && !methods.includes('S256')) throw new DiscoveryError('the server does not support PKCE S256');
@@ -100,6 +138,20 @@ export async function fetchAuthServerMetadata(issuer: string): Promise<AuthServe
     return md as unknown as AuthServerMetadata;
   }
   return null;
+}
+
+/** Two http URLs on loopback host names (localhost, 127.0.0.1, [::1]) with the same port. */
+function sameLoopbackListener(a: string, b: string): boolean {
+  const x = new URL(a);
+  const y = new URL(b);
+  return (
+    x.protocol === 'http:' &&
+    y.protocol === 'http:' &&
+    isLoopbackHost(x.hostname) &&
+    isLoopbackHost(y.hostname) &&
+    x.port === y.port &&
+    x.pathname === y.pathname
+  );
 }
 
 function parseChallenge(header: string | null): { resourceMetadata?: string; scope?: string } {
@@ -133,8 +185,10 @@ export async function discover(target: string): Promise<Discovery> {
     });
     if (res.status === 401) challenge = parseChallenge(res.headers.get('www-authenticate'));
     await res.body?.cancel();
-  } catch {
-    // unreachable as a resource; may still be an issuer
+  } catch (e) {
+    // A server that does not answer at all: say so now rather than "no metadata found".
+    const why = unreachable(e);
+    if (why && why !== 'connection closed') throw new DiscoveryError(`could not connect to ${t.origin} (${why})`);
   }
   const prmUrls = challenge.resourceMetadata ? [challenge.resourceMetadata] : protectedResourceUrls(normalized);
   for (const url of prmUrls) {
@@ -157,6 +211,6 @@ export async function discover(target: string): Promise<Discovery> {
 
   // 2. An authorization server's issuer.
   const metadata = await fetchAuthServerMetadata(normalized);
-  if (metadata) return { issuer: normalized, metadata, resourceScopes: [] };
+  if (metadata) return { issuer: metadata.issuer, metadata, resourceScopes: [] };
   throw new DiscoveryError(`${normalized} is neither a protected resource nor an authorization server (no metadata found)`);
 }

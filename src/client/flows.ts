@@ -4,6 +4,7 @@
 // (RFC 7009).
 import { spawn } from 'node:child_process';
 import { timingSafeEqual, createHash } from 'node:crypto';
+import QRCode from 'qrcode';
 import { randomToken } from '../security/random.ts';
 import type { AuthServerMetadata } from './discovery.ts';
 
@@ -86,31 +87,66 @@ function equalStrings(a: string, b: string): boolean {
   return timingSafeEqual(h(a), h(b));
 }
 
-const page = (title: string, text: string) =>
-  new Response(
-    `<!doctype html><html lang="en"><meta charset="utf-8"><title>${title}</title><body style="font-family:system-ui;margin:3rem"><h1>${title}</h1><p>${text}</p></body></html>`,
-    {
-      status: title === 'Signed in' ? 200 : 400,
-      headers: {
-        'Content-Type': 'text/html; charset=utf-8',
-        'Cache-Control': 'no-store',
-        'Referrer-Policy': 'no-referrer',
-        'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'",
-      },
-    },
-  );
+const escapeHtml = (t: string) => t.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-/** Open a URL in the person's browser (xdg-open on Linux, open on macOS); false when that is impossible. */
-export function openBrowser(url: string): boolean {
-  const cmd = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
-  try {
-    const child = spawn(cmd, [url], { stdio: 'ignore', detached: true });
-    child.on('error', () => {});
-    child.unref();
-    return true;
-  } catch {
-    return false;
+/**
+ * The page the browser shows after the redirect to the loopback listener: the authorization server's own
+ * stylesheets when it serves ours (/static/style.css and the brand), a plain inline look otherwise.
+ */
+function page(title: string, text: string, issuer: string | null, ok = false): Response {
+  const origin = issuer ? new URL(issuer).origin : null;
+  const links = origin
+    ? `<link rel="stylesheet" href="${escapeHtml(origin)}/static/style.css"><link rel="stylesheet" href="${escapeHtml(origin)}/static/brand.css">`
+    : '';
+  const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="referrer" content="no-referrer"><title>${escapeHtml(title)}</title><link rel="icon" href="data:,"><style>body{font-family:system-ui,sans-serif;margin:0;min-height:100vh;display:grid;place-items:center;background:#f5f6f8;color:#1c1e21}main{max-width:28rem;margin:1rem;padding:2rem;background:#fff;border-radius:12px;box-shadow:0 1px 3px #0002}h1{font-size:1.4rem;margin-top:0}</style>${links}</head><body><main class="card"><h1>${ok ? '✓ ' : ''}${escapeHtml(title)}</h1><p>${escapeHtml(text)}</p><p class="muted">It is safe to close this tab.</p></main></body></html>`;
+  return new Response(html, {
+    status: ok ? 200 : 400,
+    headers: {
+      'Content-Type': 'text/html; charset=utf-8',
+      'Cache-Control': 'no-store',
+      'Referrer-Policy': 'no-referrer',
+      'Content-Security-Policy': `default-src 'none'; style-src 'unsafe-inline'${origin ? ` ${origin}` : ''}`,
+    },
+  });
+}
+
+/** The browser command: $BROWSER (first of a colon-separated list; %s is the URL) or the platform opener. */
+function browserCommand(url: string): string[] {
+  const configured = process.env.BROWSER?.split(':').find((b) => b.trim());
+  if (configured) {
+    const parts = configured.trim().split(/\s+/);
+    return parts.some((p) => p.includes('%s')) ? parts.map((p) => p.replace('%s', url)) : [...parts, url];
   }
+  return [process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open', url];
+}
+
+/**
+ * Open a URL in the person's browser. Resolves to null when it opened (the command exited 0, or is still
+ * running after a moment, as a browser started directly does), else to why it did not.
+ */
+export function openBrowser(url: string): Promise<string | null> {
+  const [cmd, ...args] = browserCommand(url);
+  return new Promise((resolve) => {
+    let child: ReturnType<typeof spawn>;
+    try {
+      child = spawn(cmd!, args, { stdio: 'ignore', detached: true });
+    } catch (e) {
+      resolve(`${cmd}: ${(e as Error).message}`);
+      return;
+    }
+    const settle = setTimeout(() => {
+      child.unref();
+      resolve(null);
+    }, 1500);
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      clearTimeout(settle);
+      resolve(e.code === 'ENOENT' ? `${cmd} is not installed` : `${cmd}: ${e.message}`);
+    });
+    child.on('exit', (code) => {
+      clearTimeout(settle);
+      resolve(code === 0 ? null : `${cmd} exited with status ${code}`);
+    });
+  });
 }
 
 export interface CodeFlowOptions {
@@ -123,6 +159,8 @@ export interface CodeFlowOptions {
   browser: boolean;
   timeoutMs: number;
   say: Say;
+  /** What to suggest when no browser could be opened (`auth login … --device`), if anything. */
+  noBrowserHint?: string;
 }
 
 export interface Loopback {
@@ -130,6 +168,8 @@ export interface Loopback {
   redirectUri: string;
   /** Stop after the last answer has been written (the browser sees the result page). */
   stop(): Promise<void>;
+  /** The issuer whose stylesheets the result page uses. */
+  issuer: string | null;
   /** The handler of GET /callback; until set, callbacks are refused. */
   onCallback(fn: (url: URL) => Response): void;
 }
@@ -144,10 +184,11 @@ export function startLoopback(port: number): Loopback {
     fetch(req) {
       const url = new URL(req.url);
       if (url.pathname !== '/callback') return new Response('not found', { status: 404 });
-      return handler ? handler(url) : page('Sign-in failed', 'This login is not waiting for a response.');
+      return handler ? handler(url) : page('Sign-in failed', 'This login is not waiting for a response.', loopback.issuer);
     },
   });
-  return {
+  const loopback: Loopback = {
+    issuer: null,
     port: server.port!,
     redirectUri: `http://127.0.0.1:${server.port}/callback`,
     stop: () => server.stop(false),
@@ -155,6 +196,7 @@ export function startLoopback(port: number): Loopback {
       handler = fn;
     },
   };
+  return loopback;
 }
 
 export async function codeFlow(o: CodeFlowOptions, loopback: Loopback): Promise<TokenResponse> {
@@ -172,6 +214,8 @@ export async function codeFlow(o: CodeFlowOptions, loopback: Loopback): Promise<
   if (o.scopes.length) url.searchParams.set('scope', o.scopes.join(' '));
   if (o.resource) url.searchParams.set('resource', o.resource);
 
+  loopback.issuer = o.issuer;
+  const fail0 = (t: string, m: string) => page(t, m, o.issuer);
   const code = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new OAuthClientError(`no answer from the browser within ${Math.round(o.timeoutMs / 1000)} s; run auth login again (or use --device)`)),
@@ -186,30 +230,39 @@ export async function codeFlow(o: CodeFlowOptions, loopback: Loopback): Promise<
       // RFC 6749 §10.12: the state must be the one we sent (CSRF).
       if (!equalStrings(p.get('state') ?? '', state)) {
         fail('the callback state does not match (possible CSRF); sign-in aborted', 'state_mismatch');
-        return page('Sign-in failed', 'The response did not match this login attempt.');
+        return fail0('Sign-in failed', 'The response did not match this login attempt. See the terminal.');
       }
       // RFC 9207 §2.4: the iss must be the issuer we talk to (mix-up defence).
       const iss = p.get('iss');
       if ((iss !== null || o.metadata.authorization_response_iss_parameter_supported) && iss !== o.issuer) {
         fail(`the callback came from another issuer (${iss ?? 'none'}); sign-in aborted`, 'iss_mismatch');
-        return page('Sign-in failed', 'The response came from an unexpected server.');
+        return fail0('Sign-in failed', 'The response came from an unexpected server. See the terminal.');
       }
       const error = p.get('error');
       if (error) {
         fail(`the server answered ${error}${p.get('error_description') ? `: ${p.get('error_description')}` : ''}`, error);
-        return page('Sign-in failed', 'The server refused the request. See the terminal.');
+        return fail0('Sign-in failed', 'The server refused the request. See the terminal.');
       }
       const c = p.get('code');
       if (!c) {
         fail('the callback has no code');
-        return page('Sign-in failed', 'No authorization code was received.');
+        return fail0('Sign-in failed', 'No authorization code was received. See the terminal.');
       }
       clearTimeout(timer);
       resolve(c);
-      return page('Signed in', 'You can close this window and return to the terminal.');
+      return page('Signed in', 'You are signed in; return to the terminal.', o.issuer, true);
     });
-    if (o.browser && openBrowser(url.toString())) o.say(`Opening your browser to sign in. If it does not open, visit:\n  ${url}`);
-    else o.say(`Open this URL in a browser to sign in:\n  ${url}`);
+    if (!o.browser) {
+      o.say(`Open this URL in a browser to sign in:\n  ${url}`);
+      return;
+    }
+    void openBrowser(url.toString()).then((why) => {
+      if (why === null) o.say(`Opened your browser to sign in. If nothing appears, visit:\n  ${url}`);
+      else
+        o.say(
+          `Could not open a browser (${why}). Open this URL to sign in:\n  ${url}${o.noBrowserHint ? `\nNo browser on this machine? ${o.noBrowserHint}` : ''}`,
+        );
+    });
   });
   const r = await postForm(o.metadata.token_endpoint, {
     grant_type: 'authorization_code',
@@ -228,8 +281,12 @@ export interface DeviceFlowOptions {
   scopes: string[];
   resource?: string;
   say: Say;
-  /** Live indicator on a terminal; dots otherwise. */
+  /** Live indicator, countdown and bold code on a terminal; dots otherwise. */
   tty: boolean;
+  /** Draw verification_uri_complete as a QR code. */
+  qr: boolean;
+  /** Open the browser at verification_uri_complete. */
+  open: boolean;
 }
 
 export async function deviceFlow(o: DeviceFlowOptions): Promise<TokenResponse> {
@@ -244,17 +301,33 @@ export async function deviceFlow(o: DeviceFlowOptions): Promise<TokenResponse> {
     throw new OAuthClientError(`device authorization failed: ${error}${start.body.error_description ? `: ${start.body.error_description}` : ''}`, error);
   }
   const b = start.body as Record<string, string | number>;
-  o.say(`To sign in, open ${b.verification_uri} and enter the code:\n\n    ${b.user_code}\n`);
-  if (b.verification_uri_complete) o.say(`(or open ${b.verification_uri_complete})`);
+  const userCode = String(b.user_code);
+  const complete = typeof b.verification_uri_complete === 'string' ? b.verification_uri_complete : null;
+  // The code large and spaced on a terminal, so it is read right at a glance; as is otherwise.
+  const shown = o.tty ? `\x1b[1m${[...userCode].join(' ')}\x1b[0m` : userCode;
+  o.say(`To sign in, open ${b.verification_uri} on any device and enter the code:\n\n    ${shown}\n`);
+  if (complete) {
+    if (o.qr) o.say(`or scan this QR code, or open ${complete}\n\n${await QRCode.toString(complete, { type: 'terminal', small: true })}`);
+    else o.say(`(or open ${complete})`);
+  }
+  if (o.open) {
+    const why = await openBrowser(complete ?? String(b.verification_uri));
+    if (why) o.say(`Could not open a browser (${why}).`);
+  }
   let interval = Number(b.interval ?? 5);
   const deadline = Date.now() + Number(b.expires_in ?? 600) * 1000;
   const spinner = ['|', '/', '-', '\\'];
   let tick = 0;
   while (Date.now() < deadline) {
-    // Wait the interval, showing that we are alive.
+    // Wait the interval, showing that we are alive and how long the code has left.
     const until = Date.now() + interval * 1000;
     while (Date.now() < until) {
-      if (o.tty) process.stderr.write(`\r${spinner[tick++ % 4]} waiting for approval (checking every ${interval} s)…`);
+      if (o.tty) {
+        const left = Math.max(0, Math.round((deadline - Date.now()) / 1000));
+        process.stderr.write(
+          `\r\x1b[K${spinner[tick++ % 4]} waiting for approval; the code expires in ${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')}`,
+        );
+      }
       await Bun.sleep(Math.min(250, Math.max(0, until - Date.now())));
     }
     const r = await postForm(o.metadata.token_endpoint, { grant_type: DEVICE_GRANT, device_code: String(b.device_code), client_id: o.clientId });

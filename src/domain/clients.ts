@@ -107,14 +107,14 @@ export async function removeClient(deps: Pick<Deps, 'audit' | 'clientCache' | 's
   return removed;
 }
 
-export async function rotateClientSecret(deps: Pick<Deps, 'audit' | 'clientCache' | 'store'>, id: string): Promise<string | null> {
+export async function rotateClientSecret(deps: Pick<Deps, 'audit' | 'clientCache' | 'store'>, id: string, actor?: string): Promise<string | null> {
   const c = await deps.store.clients.get(id);
   if (!c) return null;
   if (c.tokenEndpointAuthMethod === 'none') throw new ClientInputError(`${id} is a public client; it has no secret`);
   const s = newSecret();
   await deps.store.clients.setSecretHash(id, s.hash);
   deps.clientCache.invalidate(id);
-  deps.audit.record('client.secret_rotated', { clientId: id });
+  deps.audit.record('client.secret_rotated', { clientId: id, details: actor ? { actor } : {} });
   return s.secret;
 }
 

@@ -91,3 +91,42 @@ export async function spawnListening(opts: { env: Record<string, string>; cwd: s
   const url = (JSON.parse(line) as { url: string }).url;
   return { ...srv, url, port: Number(new URL(url).port) };
 }
+
+/**
+ * `auth ARGS` on a pseudo-terminal (util-linux `script`), as a person at a terminal runs it: stdin, stdout
+ * and stderr are the terminal. `type` writes to it; `output` is what it showed so far.
+ */
+export function onPty(args: string[], env: Record<string, string>, opts: { cwd?: string } = {}) {
+  const quote = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
+  const proc = Bun.spawn(['script', '-qefc', [BINARY, ...args].map(quote).join(' '), '/dev/null'], {
+    cwd: opts.cwd ?? ROOT,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', TERM: 'xterm', ...env },
+    stdout: 'pipe',
+    stderr: 'pipe',
+    stdin: 'pipe',
+  });
+  let out = '';
+  void (async () => {
+    for await (const chunk of proc.stdout) out += new TextDecoder().decode(chunk);
+  })();
+  return {
+    proc,
+    output: () => out,
+    type(text: string) {
+      proc.stdin.write(text);
+      proc.stdin.flush();
+    },
+    async waitFor(re: RegExp, ms = 10_000) {
+      const end = Date.now() + ms;
+      while (!re.test(out)) {
+        if (Date.now() > end || proc.exitCode !== null) throw new Error(`no match for ${re} in:\n${out}`);
+        await Bun.sleep(20);
+      }
+    },
+    async done() {
+      const code = await proc.exited;
+      await Bun.sleep(20);
+      return { code, output: out };
+    },
+  };
+}
