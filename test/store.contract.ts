@@ -321,6 +321,18 @@ export function storeContract(name: string, open: () => Promise<Store>, rawExec:
       expect(await store.refresh.get('r3')).toBeNull();
     });
 
+    test('a JWT id is used once until it expires, even by concurrent callers; the sweep removes expired ones', async () => {
+      const now = 1_000_000;
+      const uses = await Promise.all(Array.from({ length: 20 }, () => store.usedJtis.use('client:c1:j1', now + 60, now)));
+      expect(uses.filter(Boolean)).toHaveLength(1);
+      expect(await store.usedJtis.use('client:c1:j1', now + 60, now + 59)).toBe(false);
+      expect(await store.usedJtis.use('client:c1:j2', now + 60, now)).toBe(true); // another id
+      // Past its expiry the id may be used again (the JWT it named can no longer be accepted anyway).
+      expect(await store.usedJtis.use('client:c1:j1', now + 200, now + 61)).toBe(true);
+      const swept = await store.sweep(now + 10_000, 0);
+      expect(swept.usedJtis).toBe(2);
+    });
+
     test('ping answers', async () => {
       await store.ping();
     });

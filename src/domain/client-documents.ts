@@ -5,13 +5,10 @@
 // per Cache-Control within bounds (errors never), and keep a row in `clients` (origin metadata_document)
 // so codes and refresh tokens can refer to it. Look-ups that miss the cache are limited per IP
 // (CIMD_RATE_LIMIT), and at most CIMD_MAX_CLIENTS such rows exist: the least recently used goes first.
-import { lookup } from 'node:dns/promises';
-import http from 'node:http';
-import https from 'node:https';
 import { nowS } from '../clock.ts';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
-import { isLoopbackAddress, isPublicAddress } from '../security/ip.ts';
+import { fetchPublic, SafeFetchError } from '../security/safe-fetch.ts';
 import { isHttpsOrLoopback } from '../security/loopback.ts';
 import { checkRedirectUri } from '../security/redirect-uri.ts';
 import type { ClientRow, Store } from '../store/store.ts';
@@ -105,90 +102,20 @@ export class ClientDocuments {
     return stored;
   }
 
-  /**
-   * The whole fetch — lookup, connect, headers and body — within CIMD_TIMEOUT: a server that answers and
-   * then drips its body a byte at a time is cut off at the deadline (the socket's own timeout only measures
-   * idleness), and its connection closed.
-   */
+  /** The whole fetch within CIMD_TIMEOUT, SSRF-safe (security/safe-fetch.ts); its failures as ClientDocumentError. */
   private async fetchDocument(url: URL): Promise<Fetched> {
-    const ms = this.config.cimdTimeout * 1000;
-    const abort = new AbortController();
-    let timer: Timer | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        abort.abort();
-        reject(new ClientDocumentError(`fetching the metadata document timed out after ${this.config.cimdTimeout}s`));
-      }, ms);
-    });
-    const fetching = this.fetchWithin(url, abort.signal);
-    fetching.catch(() => {}); // after the deadline its own rejection is of no interest
     try {
-      return await Promise.race([fetching, deadline]);
-    } finally {
-      clearTimeout(timer);
+      const r = await fetchPublic(url, {
+        timeoutS: this.config.cimdTimeout,
+        maxBytes: MAX_DOCUMENT_BYTES,
+        allowLoopback: this.config.cimdAllowLoopback,
+        what: 'the metadata document',
+      });
+      return { body: r.body, maxAge: cacheSeconds(r.cacheControl) };
+    } catch (e) {
+      if (e instanceof SafeFetchError) throw new ClientDocumentError(e.message);
+      throw e;
     }
-  }
-
-  /** Resolve, refuse special-use addresses, then connect to exactly the checked address; stop on `signal`. */
-  private async fetchWithin(url: URL, signal: AbortSignal): Promise<Fetched> {
-    const host = url.hostname.replace(/^\[|\]$/g, '');
-    let addresses: { address: string; family: number }[];
-    try {
-      addresses = await lookup(host, { all: true, verbatim: true });
-    } catch {
-      throw new ClientDocumentError(`cannot resolve ${host}`);
-    }
-    if (addresses.length === 0) throw new ClientDocumentError(`cannot resolve ${host}`);
-    for (const a of addresses) {
-      const allowed = isPublicAddress(a.address) || (this.config.cimdAllowLoopback && isLoopbackAddress(a.address));
-      if (!allowed) throw new ClientDocumentError(`${host} resolves to a non-public address`);
-    }
-    const pinned = addresses[0]!;
-    if (signal.aborted) throw new ClientDocumentError('fetching the metadata document was abandoned');
-    const mod = url.protocol === 'https:' ? https : http;
-    return new Promise<Fetched>((resolvePromise, reject) => {
-      const req = mod.get(
-        url,
-        {
-          headers: { Accept: 'application/json', 'User-Agent': 'auth (client metadata fetcher)' },
-          agent: false, // no connection reuse across checks
-          lookup: ((_h: string, opts: { all?: boolean }, cb: (...args: unknown[]) => void) =>
-            opts?.all ? cb(null, [pinned]) : cb(null, pinned.address, pinned.family)) as unknown as http.RequestOptions['lookup'],
-        },
-        (res) => {
-          const status = res.statusCode ?? 0;
-          // CIMD §4: only 200; never follow redirects.
-          if (status !== 200) {
-            res.resume();
-            req.destroy();
-            return reject(
-              new ClientDocumentError(
-                status >= 300 && status < 400 ? 'the metadata document URL redirects (not followed)' : `the metadata document answered ${status}`,
-              ),
-            );
-          }
-          const chunks: Buffer[] = [];
-          let size = 0;
-          res.on('data', (c: Buffer) => {
-            size += c.length;
-            if (size > MAX_DOCUMENT_BYTES) {
-              req.destroy();
-              reject(new ClientDocumentError(`the metadata document is larger than ${MAX_DOCUMENT_BYTES} bytes`));
-              return;
-            }
-            chunks.push(c);
-          });
-          res.on('end', () => {
-            if (size <= MAX_DOCUMENT_BYTES)
-              resolvePromise({ body: Buffer.concat(chunks).toString('utf8'), maxAge: cacheSeconds(res.headers['cache-control']) });
-          });
-          res.on('error', () => reject(new ClientDocumentError('the metadata document could not be read')));
-        },
-      );
-      // The deadline: destroy the request (and its socket) wherever it is.
-      signal.addEventListener('abort', () => req.destroy(new ClientDocumentError('fetching the metadata document was abandoned')), { once: true });
-      req.on('error', (e) => reject(e instanceof ClientDocumentError ? e : new ClientDocumentError(`fetching the metadata document failed: ${e.message}`)));
-    });
   }
 
   private validate(id: string, body: string): ClientRow {

@@ -15,6 +15,7 @@ import m0011 from '../../schema/0011_clients_origin_index.sql' with { type: 'tex
 import m0012 from '../../schema/0012_openid_connect.sql' with { type: 'text' };
 import m0013 from '../../schema/0013_users_disabled.sql' with { type: 'text' };
 import m0014 from '../../schema/0014_account_activity.sql' with { type: 'text' };
+import m0015 from '../../schema/0015_used_jtis.sql' with { type: 'text' };
 
 export interface Migration {
   version: number;
@@ -39,6 +40,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 12, name: '0012_openid_connect', sql: m0012 },
   { version: 13, name: '0013_users_disabled', sql: m0013 },
   { version: 14, name: '0014_account_activity', sql: m0014 },
+  { version: 15, name: '0015_used_jtis', sql: m0015 },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

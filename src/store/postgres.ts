@@ -206,6 +206,7 @@ export class PostgresStore implements Store {
       deviceCodes: await this.run(S.deviceCodes, now),
       tempTokens: await this.run(S.tempTokens, now),
       rateLimits: await this.run(S.rateLimits, now - 86400),
+      usedJtis: await this.run(S.usedJtis, now),
     };
   }
 
@@ -340,6 +341,8 @@ export class PostgresStore implements Store {
   };
 
   rateLimits = this.shared.rateLimits;
+
+  usedJtis = this.shared.usedJtis;
 
   upstreamLogins = this.shared.upstreamLogins;
 

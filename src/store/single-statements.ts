@@ -119,6 +119,9 @@ export function singleStatements(x: StatementRunner) {
         return { count: Number(r.count), windowStart: Number(r.window_start) };
       },
     },
+    usedJtis: {
+      use: async (key: string, expiresAt: number, now: number) => (await x.one(Q.jtiUse, key, expiresAt, now)) !== null,
+    },
     upstreamLogins: {
       insert: async (r: UpstreamLoginRow) => void (await run(Q.upstreamInsert, ...R.upstreamLoginParams(r))),
       take: (stateHash: string, now: number) => one(R.toUpstreamLogin, Q.upstreamTake, stateHash, now),

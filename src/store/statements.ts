@@ -155,6 +155,11 @@ export const Q = {
       window_start = CASE WHEN rate_limits.window_start <= ? THEN excluded.window_start ELSE rate_limits.window_start END
     RETURNING count, window_start`,
 
+  // A JWT id used once: inserted, or taken over when the earlier use has expired; a row back means "first use".
+  jtiUse: `INSERT INTO used_jtis (key, expires_at) VALUES (?, ?)
+    ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE used_jtis.expires_at <= ?
+    RETURNING key`,
+
   sweep: {
     codes: 'DELETE FROM authorization_codes WHERE expires_at < ?',
     refreshTokens: 'DELETE FROM refresh_tokens WHERE expires_at < ?',
@@ -167,5 +172,6 @@ export const Q = {
     deviceCodes: 'DELETE FROM device_codes WHERE expires_at < ?',
     tempTokens: 'DELETE FROM temp_tokens WHERE expires_at < ?',
     rateLimits: 'DELETE FROM rate_limits WHERE window_start < ?',
+    usedJtis: 'DELETE FROM used_jtis WHERE expires_at < ?',
   },
 } as const;

@@ -3,7 +3,7 @@
 // Every single-use operation is one conditional UPDATE … RETURNING, never read-then-write.
 
 export type ClientOrigin = 'operator' | 'seed' | 'dynamic' | 'metadata_document';
-export type AuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
+export type AuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
 
 export interface ClientRow {
   id: string;
@@ -212,6 +212,7 @@ export interface SweepResult {
   deviceCodes: number;
   tempTokens: number;
   rateLimits: number;
+  usedJtis: number;
 }
 
 export interface AuditRow {
@@ -414,6 +415,14 @@ export interface Store {
   rateLimits: {
     /** Count one event for `key` in a fixed window of `windowS`; returns the count and the window start. */
     hit(key: string, windowS: number, now: number): Promise<{ count: number; windowStart: number }>;
+  };
+
+  usedJtis: {
+    /**
+     * Record a JWT id as used until `expiresAt`. True on its first use (or after an earlier use expired);
+     * false for a replay. One statement, so two instances racing on the same id get one true.
+     */
+    use(key: string, expiresAt: number, now: number): Promise<boolean>;
   };
 
   /** Counts of live things for the admin dashboard. */

@@ -168,6 +168,7 @@ export class SqliteStore implements Store {
       deviceCodes: this.run(S.deviceCodes, now),
       tempTokens: this.run(S.tempTokens, now),
       rateLimits: this.run(S.rateLimits, now - 86400),
+      usedJtis: this.run(S.usedJtis, now),
     }));
   }
 
@@ -345,6 +346,10 @@ export class SqliteStore implements Store {
         const r = this.one(Q.rateHit, key, now, now - windowS, now - windowS)!;
         return { count: Number(r.count), windowStart: Number(r.window_start) };
       }),
+  };
+
+  usedJtis = {
+    use: (key: string, expiresAt: number, now: number) => this.write(() => this.one(Q.jtiUse, key, expiresAt, now) !== null),
   };
 
   upstreamLogins = {
