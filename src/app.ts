@@ -9,11 +9,12 @@ import { brandKit } from './http/brand.ts';
 import { healthRoutes } from './http/routes/health.ts';
 import { staticRoutes } from './http/routes/static.ts';
 import { authorizeRoutes } from './http/routes/authorize.ts';
-import { discoveryRoutes } from './http/routes/discovery.ts';
+import { clientAuthMethods, discoveryRoutes } from './http/routes/discovery.ts';
 import { loginRoutes } from './http/routes/login.ts';
 import { tokenRoutes } from './http/routes/token.ts';
 import { deviceAuthorizationRoutes, deviceGrant, deviceRoutes } from './http/routes/device.ts';
-import { GRANT_TYPES } from './domain/grant-types.ts';
+import { GRANT_TYPES, ID_JAG_PROFILE, JWT_BEARER_GRANT, TOKEN_EXCHANGE_GRANT } from './domain/grant-types.ts';
+import { jwtBearerEnabled } from './domain/grants/jwt-bearer.ts';
 import { registerRoutes } from './http/routes/register.ts';
 import { introspectRoutes } from './http/routes/introspect.ts';
 import { userinfoRoutes } from './http/routes/userinfo.ts';
@@ -34,13 +35,19 @@ export function createApp(deps: Deps) {
     deps,
     {
       device_authorization_endpoint: `${base}/device_authorization`,
-      grant_types_supported: [...GRANT_TYPES],
+      grant_types_supported: [
+        ...GRANT_TYPES,
+        ...(deps.config.tokenExchange ? [TOKEN_EXCHANGE_GRANT] : []),
+        ...(jwtBearerEnabled(deps.config) ? [JWT_BEARER_GRANT] : []),
+      ],
+      // MCP Enterprise-Managed Authorization: the ID-JAG profile of the jwt-bearer grant.
+      ...(deps.config.idJagIssuers?.length ? { authorization_grant_profiles_supported: [ID_JAG_PROFILE] } : {}),
       ...(deps.config.registration !== 'off' ? { registration_endpoint: `${base}/register` } : {}),
       ...(deps.config.introspectionToken || deps.config.introspectionClientAuth
-        ? { introspection_endpoint: `${base}/introspect`, introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'] }
+        ? { introspection_endpoint: `${base}/introspect`, introspection_endpoint_auth_methods_supported: clientAuthMethods(deps.config, false) }
         : {}),
       revocation_endpoint: `${base}/revoke`,
-      revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+      revocation_endpoint_auth_methods_supported: clientAuthMethods(deps.config, true),
       client_id_metadata_document_supported: deps.config.clientMetadataDocuments,
       // Non-standard (RFC 8414 §2 allows extensions): the public client `auth login` may use here.
       ...(deps.config.cliClientId ? { auth_cli_client_id: deps.config.cliClientId } : {}),

@@ -99,6 +99,45 @@ const httpUrl = () =>
     return raw.replace(/\/+$/, '');
   });
 
+/** JSON of a TypeBox schema (lists of trusted issuers); the first mismatch is named in the error. */
+const jsonList = <T extends TSchema>(item: T, expected: string) =>
+  decoded(expected, (raw) => {
+    let v: unknown;
+    try {
+      v = JSON.parse(raw);
+    } catch {
+      throw new NotAllowed(`must be ${expected} (not valid JSON)`);
+    }
+    const schema = Type.Array(item);
+    if (!Value.Check(schema, v)) {
+      const err = Value.Errors(schema, v).First();
+      throw new NotAllowed(`must be ${expected}: ${err?.path || '/'} ${err?.message ?? ''}`.trimEnd());
+    }
+    return v as StaticDecode<typeof schema>;
+  });
+
+const IdJagIssuer = Type.Object(
+  {
+    issuer: Type.String({ minLength: 1 }),
+    jwks_uri: Type.String({ minLength: 1 }),
+    allowed_clients: Type.Optional(Type.Array(Type.String())),
+  },
+  { additionalProperties: false },
+);
+const WorkloadIssuer = Type.Object(
+  {
+    issuer: Type.String({ minLength: 1 }),
+    jwks_uri: Type.String({ minLength: 1 }),
+    audience: Type.String({ minLength: 1 }),
+    client_id: Type.String({ minLength: 1 }),
+    claims: Type.Optional(Type.Record(Type.String(), Type.Union([Type.String(), Type.Array(Type.String())]))),
+    scopes: Type.Optional(Type.Array(Type.String())),
+  },
+  { additionalProperties: false },
+);
+export type IdJagIssuerRule = StaticDecode<typeof IdJagIssuer>;
+export type WorkloadRule = StaticDecode<typeof WorkloadIssuer>;
+
 /** A field of the schema: its type, and where it comes from. Settings without a default are optional. */
 function setting<T extends TSchema>(type: T, meta: SettingMeta) {
   const s = { ...type, ...meta, ...(meta.default !== undefined ? { default: meta.default } : {}) } as T & SettingMeta;
@@ -320,6 +359,38 @@ const ConfigSchema = Type.Object({
     default: 'false',
     description: 'Development only: allow metadata documents on http://127.0.0.1 / localhost (tests).',
   }),
+  tokenExchange: setting(bool(), {
+    env: 'TOKEN_EXCHANGE',
+    default: 'false',
+    description:
+      'RFC 8693 token exchange at /token: clients with the token-exchange grant trade an access token for one for another audience (`auth clients add --exchange-audience URL`).',
+  }),
+  privateKeyJwt: setting(bool(), {
+    env: 'PRIVATE_KEY_JWT',
+    default: 'false',
+    description:
+      'Clients may authenticate with a signed JWT instead of a secret (RFC 7523 §2.2, `private_key_jwt`): keys from their registered `jwks` or `jwks_uri` (`auth clients add --jwks-uri URL | --jwks FILE`, or registration).',
+  }),
+  idJagIssuers: setting(jsonList(IdJagIssuer, 'a JSON list of {"issuer", "jwks_uri", "allowed_clients"?}'), {
+    env: 'ID_JAG_ISSUERS',
+    description:
+      'Enterprise identity providers whose identity assertions (ID-JAG, MCP Enterprise-Managed Authorization) the jwt-bearer grant accepts: `[{"issuer":"https://idp.example.com","jwks_uri":"https://idp.example.com/jwks","allowed_clients":["c_…"]}]`. Unset: off.',
+  }),
+  workloadIssuers: setting(jsonList(WorkloadIssuer, 'a JSON list of {"issuer", "jwks_uri", "audience", "client_id", "claims"?, "scopes"?}'), {
+    env: 'WORKLOAD_ISSUERS',
+    description:
+      'Workload identity federation: platform JWTs (GitHub Actions OIDC, Kubernetes service accounts, any OIDC issuer) accepted instead of a client secret, each rule mapping tokens whose claims match to a client: `[{"issuer":"https://token.actions.githubusercontent.com","jwks_uri":"…/.well-known/jwks","audience":"https://auth.example.com","claims":{"repository":"org/repo","ref":"refs/heads/main"},"client_id":"c_…","scopes":["deploy"]}]`. A claim value may end in `*` (prefix) or be a list. Unset: off.',
+  }),
+  jwksTimeout: setting(duration(1, 30), {
+    env: 'JWKS_TIMEOUT',
+    default: '5s',
+    description: 'Deadline for fetching a JWKS (client `jwks_uri`, ID-JAG and workload issuers): lookup, connect, headers and body together.',
+  }),
+  jwksAllowLoopback: setting(bool(), {
+    env: 'JWKS_ALLOW_LOOPBACK',
+    default: 'false',
+    description: 'Development only: allow JWKS URLs on http://127.0.0.1 / localhost (tests and local identity providers).',
+  }),
   introspectionToken: setting(text(), {
     env: 'INTROSPECTION_TOKEN',
     secret: true,
@@ -441,6 +512,22 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   for (const r of (values.resources as string[] | undefined) ?? []) {
     // RFC 8707 §2: absolute URIs without a fragment (checked once here; requests then only look them up).
     if (!URL.canParse(r) || r.includes('#')) throw new ConfigError(`invalid RESOURCES entry ${JSON.stringify(r)}: must be an absolute URI without a fragment`);
+  }
+  // Trusted issuers: their JWKS is fetched with the same rules as any other (https; http on loopback with JWKS_ALLOW_LOOPBACK).
+  for (const [name, rules] of [
+    ['ID_JAG_ISSUERS', values.idJagIssuers],
+    ['WORKLOAD_ISSUERS', values.workloadIssuers],
+  ] as const) {
+    for (const r of (rules as { issuer: string; jwks_uri: string }[] | undefined) ?? []) {
+      const u = URL.parse(r.jwks_uri);
+      if (!u || !(u.protocol === 'https:' || (values.jwksAllowLoopback && u.protocol === 'http:' && isLoopbackHost(u.hostname))))
+        throw new ConfigError(`invalid ${name}: jwks_uri ${JSON.stringify(r.jwks_uri)} must be https (http on loopback with JWKS_ALLOW_LOOPBACK=true)`);
+      if (!URL.canParse(r.issuer)) throw new ConfigError(`invalid ${name}: issuer ${JSON.stringify(r.issuer)} must be a URL`);
+    }
+  }
+  for (const r of (values.workloadIssuers as WorkloadRule[] | undefined) ?? []) {
+    for (const s of r.scopes ?? [])
+      if (!(values.scopes as string[]).includes(s)) throw new ConfigError(`invalid WORKLOAD_ISSUERS: scope ${s} is not in SCOPES`);
   }
   if (values.oidcIssuer && !values.oidcClientId) throw new ConfigError('OIDC_CLIENT_ID is required when OIDC_ISSUER is set');
   if (values.registration === 'token' && !values.registrationToken) throw new ConfigError('REGISTRATION_TOKEN is required when REGISTRATION=token');

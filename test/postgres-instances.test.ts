@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeJwt } from 'jose';
+import { decodeJwt, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { ensureBinary, ROOT, runAuth, spawnListening, type spawnServer } from './helpers/cli.ts';
 import { createPgDatabase, PG_URL } from './helpers/db.ts';
 import { Browser, codeFrom, pkcePair, postForm } from './helpers/oauth.ts';
@@ -135,6 +135,34 @@ if (!PG_URL) {
       expect(redeemed.filter((r) => r.status === 200).length).toBeLessThanOrEqual(1);
       const errors = await Promise.all(redeemed.filter((r) => r.status !== 200).map(async (r) => (await r.json()).error));
       expect(new Set(errors)).toEqual(new Set(['invalid_grant']));
+    });
+
+    test('a client assertion (private_key_jwt, keys registered with auth clients add --jwks) sent to both at once: one wins', async () => {
+      const { publicKey, privateKey } = await generateKeyPair('ES256');
+      const jwksFile = join(tempDir(), 'jwks.json');
+      await Bun.write(jwksFile, JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256' }] }));
+      const keyEnv = { ...env, PRIVATE_KEY_JWT: 'true' };
+      const added = await runAuth(['clients', 'add', '--name', 'Agent', '--grant-type', 'client_credentials', '--jwks', jwksFile, '--json'], { env: keyEnv });
+      expect(added.code).toBe(0);
+      const { client_id } = JSON.parse(added.stdout) as { client_id: string };
+      const [x, y] = await Promise.all([instance(keyEnv), instance(keyEnv)]);
+      try {
+        const nowS = Math.floor(Date.now() / 1000);
+        const assertion = await new SignJWT({ iss: client_id, sub: client_id, aud: ISSUER, jti: crypto.randomUUID(), iat: nowS, exp: nowS + 60 })
+          .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+          .sign(privateKey);
+        const form = {
+          grant_type: 'client_credentials',
+          client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+          client_assertion: assertion,
+        };
+        const results = await Promise.all(Array.from({ length: 10 }, (_, i) => postForm(`${(i % 2 ? x : y).url}/token`, form)));
+        expect(results.filter((r) => r.status === 200)).toHaveLength(1);
+        expect(new Set(results.filter((r) => r.status !== 200).map((r) => r.status))).toEqual(new Set([401]));
+      } finally {
+        await stop(x.proc);
+        await stop(y.proc);
+      }
     });
 
     test('with a strict policy (grace 0) on both: exactly one of 50 concurrent refreshes wins, and reuse revokes the family', async () => {

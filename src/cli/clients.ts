@@ -1,4 +1,5 @@
 // `auth clients add|list|show|remove|rotate-secret` — operator commands against the configured store.
+import { readFileSync } from 'node:fs';
 import { ClientInputError, createClient, removeClient, rotateClientSecret } from '../domain/clients.ts';
 import type { ClientRow } from '../store/store.ts';
 import { CommandError, parse, UsageError } from './args.ts';
@@ -14,6 +15,9 @@ function view(c: ClientRow) {
     grant_types: c.grantTypes,
     scopes: c.scopes,
     token_endpoint_auth_method: c.tokenEndpointAuthMethod,
+    ...(typeof c.metadata.jwks_uri === 'string' ? { jwks_uri: c.metadata.jwks_uri } : {}),
+    ...(c.metadata.jwks ? { jwks: c.metadata.jwks } : {}),
+    ...(Array.isArray(c.metadata.exchange_audiences) ? { exchange_audiences: c.metadata.exchange_audiences as string[] } : {}),
     first_party: c.firstParty,
     origin: c.origin,
     created_at: isoSeconds(c.createdAt),
@@ -63,6 +67,8 @@ export async function clientsCommand(args: string[]): Promise<number> {
             ['scopes', v.scopes.join(' ') || '-'],
             ['redirect URIs', v.redirect_uris.join('\n') || '-'],
             ...(v.post_logout_redirect_uris ? [['post-logout URIs', v.post_logout_redirect_uris.join('\n')] as [string, string]] : []),
+            ...(v.jwks_uri ? [['jwks_uri', v.jwks_uri] as [string, string]] : v.jwks ? [['jwks', 'registered (inline)'] as [string, string]] : []),
+            ...(v.exchange_audiences ? [['exchange to', v.exchange_audiences.join('\n')] as [string, string]] : []),
             ['origin', v.origin],
             ['created', v.created_at],
             ['last used', v.last_used_at ?? 'never'],
@@ -107,8 +113,16 @@ export async function clientsCommand(args: string[]): Promise<number> {
 async function add(args: string[]): Promise<number> {
   const { values } = parse(args, 'clients add');
   const authMethod = values['auth-method'];
-  if (authMethod !== undefined && authMethod !== 'client_secret_basic' && authMethod !== 'client_secret_post') {
-    throw new UsageError('--auth-method is client_secret_basic or client_secret_post');
+  if (authMethod !== undefined && authMethod !== 'client_secret_basic' && authMethod !== 'client_secret_post' && authMethod !== 'private_key_jwt') {
+    throw new UsageError('--auth-method is client_secret_basic, client_secret_post or private_key_jwt');
+  }
+  let jwks: unknown;
+  if (values.jwks !== undefined) {
+    try {
+      jwks = JSON.parse(readFileSync(values.jwks, 'utf8'));
+    } catch (e) {
+      throw new CommandError(`--jwks ${values.jwks}: ${(e as Error).message}`);
+    }
   }
   return withDeps(async (deps) => {
     const { client, secret } = await createClient(
@@ -122,6 +136,9 @@ async function add(args: string[]): Promise<number> {
         scopes: values.scope?.flatMap((s) => s.split(/\s+/)).filter(Boolean),
         firstParty: !!values['first-party'],
         authMethod,
+        jwks,
+        jwksUri: values['jwks-uri'],
+        exchangeAudiences: values['exchange-audience'],
       },
       cliActor(),
     );

@@ -67,12 +67,22 @@ export const COMMANDS = {
       },
       scope: { type: 'string', multiple: true, value: 'SCOPE', help: 'a scope the client may ask for (repeatable)' },
       'first-party': { type: 'boolean', help: 'skip the consent page (your own application)' },
-      'auth-method': { type: 'string', value: 'METHOD', help: 'client_secret_basic (default) or client_secret_post' },
+      'auth-method': { type: 'string', value: 'METHOD', help: 'client_secret_basic (default), client_secret_post or private_key_jwt' },
+      'jwks-uri': { type: 'string', value: 'URL', help: "private_key_jwt: the URL of the client's public keys (PRIVATE_KEY_JWT=true)" },
+      jwks: { type: 'string', value: 'FILE', help: "private_key_jwt: a file holding the client's public JWKS" },
+      'exchange-audience': {
+        type: 'string',
+        multiple: true,
+        value: 'URL',
+        help: 'token exchange: an API the client may exchange tokens for (repeatable; with --grant-type urn:ietf:params:oauth:grant-type:token-exchange)',
+      },
       json,
     },
     examples: [
       'auth clients add --name "My app" --redirect-uri https://app.example/callback',
       'auth clients add --name "CI deploy" --grant-type client_credentials --scope deploy --json',
+      'auth clients add --name "Agent" --grant-type client_credentials --jwks-uri https://agent.example/jwks.json',
+      'auth clients add --name "MCP server" --grant-type urn:ietf:params:oauth:grant-type:token-exchange --exchange-audience https://api.example/',
     ],
   },
   'clients list': {
@@ -240,8 +250,17 @@ export const COMMANDS = {
       host: { type: 'string', value: 'HOST', default: '0.0.0.0', help: 'the address to listen on' },
       issuer: { type: 'string', value: 'URL', help: 'the authorization server (default: BASE_URL)' },
       name: { type: 'string', value: 'NAME', help: 'the resource name shown to people (RFC 9728 resource_name)' },
+      'exchange-to': {
+        type: 'string',
+        value: 'URL',
+        help: "send the upstream a token for this audience, exchanged for the caller's (RFC 8693), instead of identity headers",
+      },
+      'client-id': { type: 'string', value: 'ID', help: "--exchange-to: the proxy's client (its secret from AUTH_PROXY_CLIENT_SECRET)" },
     },
-    examples: ['auth proxy --upstream http://127.0.0.1:3000 --resource http://localhost:8081/mcp --scope openid'],
+    examples: [
+      'auth proxy --upstream http://127.0.0.1:3000 --resource http://localhost:8081/mcp --scope openid',
+      'AUTH_PROXY_CLIENT_SECRET=cs_… auth proxy --upstream http://127.0.0.1:3000 --exchange-to https://api.example/ --client-id c_…',
+    ],
   },
 } as const satisfies Record<string, CommandSpec>;
 

@@ -27,7 +27,15 @@ export async function proxyCommand(args: string[]): Promise<number> {
   let resource = values.resource ? absoluteUrl(values.resource, '--resource') : '';
   const scopes = (values.scope ?? []).flatMap((s) => s.split(/\s+/)).filter(Boolean);
 
-  let gate: ReturnType<typeof createGate> | null = resource ? createGate({ upstream, resource, issuer, scopes, resourceName: values.name }) : null;
+  let exchange: { audience: string; clientId: string; clientSecret: string } | undefined;
+  if (values['exchange-to']) {
+    const secret = process.env.AUTH_PROXY_CLIENT_SECRET;
+    if (!values['client-id'] || !secret) throw new UsageError('--exchange-to needs --client-id and the client secret in AUTH_PROXY_CLIENT_SECRET');
+    absoluteUrl(values['exchange-to'], '--exchange-to');
+    // As given, trailing slash included: it must equal one of the client's exchange audiences.
+    exchange = { audience: values['exchange-to'], clientId: values['client-id'], clientSecret: secret };
+  } else if (values['client-id']) throw new UsageError('--client-id goes with --exchange-to');
+  let gate: ReturnType<typeof createGate> | null = resource ? createGate({ upstream, resource, issuer, scopes, resourceName: values.name, exchange }) : null;
   const server = Bun.serve({
     port,
     hostname: values.host,
@@ -50,7 +58,7 @@ export async function proxyCommand(args: string[]): Promise<number> {
   if (!gate) {
     // Default resource: this proxy's own URL as clients reach it.
     resource = `http://localhost:${server.port}`;
-    gate = createGate({ upstream, resource, issuer, scopes, resourceName: values.name });
+    gate = createGate({ upstream, resource, issuer, scopes, resourceName: values.name, exchange });
   }
   log.info('proxy listening', { url: `http://${values.host}:${server.port}`, upstream, resource, issuer, scopes, metadata: gate.prmPath });
   return new Promise<number>((resolve) => {

@@ -30,7 +30,9 @@ export type AuditEvent =
   | 'key.rotated'
   | 'device.approved'
   | 'device.denied'
-  | 'password.set';
+  | 'password.set'
+  | 'assertion.refused'
+  | 'token.exchanged';
 
 export interface AuditFields {
   userId?: string | null;

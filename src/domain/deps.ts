@@ -11,6 +11,7 @@ import type { TempTokenService } from './temp-tokens.ts';
 import type { ClientCache } from './client-cache.ts';
 import type { Metrics } from './metrics.ts';
 import type { AuditLog } from './audit.ts';
+import type { RemoteJwks } from './jwks.ts';
 
 export interface Deps {
   config: Config;
@@ -31,6 +32,8 @@ export interface Deps {
     deviceIp: RateLimiter | null;
   };
   clientDocuments: ClientDocuments | null;
+  /** Others' public keys by URL: clients' jwks_uri, ID-JAG and workload issuers. */
+  jwks: RemoteJwks;
   tempTokens: TempTokenService;
   clientCache: ClientCache;
   metrics: Metrics;

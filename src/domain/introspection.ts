@@ -63,6 +63,7 @@ export async function introspectToken(deps: Pick<Deps, 'clock' | 'config' | 'key
       exp: c.exp,
       iat: c.iat,
       jti: c.jti,
+      ...(c.act ? { act: c.act } : {}), // RFC 8693 §4.1: who acts for the subject (an exchanged token)
     };
   }
   const { row, family } = found;

@@ -32,6 +32,14 @@ export interface AccessTokenClaims {
   auth_time?: number;
   username?: string;
   email?: string;
+  /** RFC 8693 §4.1: the delegation chain of an exchanged token (the current actor, prior ones nested). */
+  act?: Actor;
+}
+
+export interface Actor {
+  sub: string;
+  client_id?: string;
+  act?: Actor;
 }
 
 export interface VerifiedAccessToken extends JWTPayload {
@@ -130,12 +138,12 @@ export class KeyRing {
     return this.jwksBody;
   }
 
-  /** Sign an RFC 9068 access token. Returns the JWT and its expiry. */
-  signAccessToken(claims: AccessTokenClaims): { token: string; exp: number } {
+  /** Sign an RFC 9068 access token. Returns the JWT and its expiry (ACCESS_TOKEN_TTL, or `notAfter` when earlier). */
+  signAccessToken(claims: AccessTokenClaims, notAfter?: number): { token: string; exp: number } {
     const k = this.active;
     if (!k) throw new Error('signing keys not loaded');
     const iat = nowS(this.clock);
-    const exp = iat + this.accessTokenTtl;
+    const exp = notAfter === undefined ? iat + this.accessTokenTtl : Math.min(iat + this.accessTokenTtl, notAfter);
     // RFC 9068 §2.1: typ "at+jwt"; §2.2: iss, exp, aud, sub, client_id, iat, jti.
     const payload = b64json({ iss: this.issuer, ...claims, iat, exp });
     const input = `${k.header}.${payload}`;

@@ -12,12 +12,13 @@ import { Value } from '@sinclair/typebox/value';
 import { nowS } from '../clock.ts';
 import { sha256Hex } from '../security/hash.ts';
 import { randomToken } from '../security/random.ts';
-import { isHttpsOrLoopback } from '../security/loopback.ts';
+import { isHttpsOrLoopback, isLoopbackHost } from '../security/loopback.ts';
 import { checkRedirectUri } from '../security/redirect-uri.ts';
 import type { AuthMethod, ClientRow } from '../store/store.ts';
 import type { Deps } from './deps.ts';
 import { OAuthError, TooManyRequests } from './errors.ts';
-import { DEVICE_GRANT, GRANT_TYPES } from './grant-types.ts';
+import { DEVICE_GRANT, GRANT_TYPES, JWT_BEARER_GRANT, TOKEN_EXCHANGE_GRANT } from './grant-types.ts';
+import { JwksError, parseJwks } from './jwks.ts';
 
 export class InvalidClientMetadata extends OAuthError {
   constructor(description: string) {
@@ -30,8 +31,9 @@ export class InvalidRedirectUri extends OAuthError {
   }
 }
 
-const AUTH_METHODS: AuthMethod[] = ['none', 'client_secret_basic', 'client_secret_post'];
-const GRANTS: readonly string[] = GRANT_TYPES;
+const AUTH_METHODS: AuthMethod[] = ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'];
+/** Registrable grants: the token-exchange grant is given by operators only, with the audiences it may reach. */
+const GRANTS: readonly string[] = [...GRANT_TYPES, JWT_BEARER_GRANT];
 
 const text = (maxLength: number) => Type.Optional(Type.String({ maxLength }));
 const texts = Type.Optional(Type.Array(Type.String({ maxLength: 2000 }), { maxItems: 20 }));
@@ -61,6 +63,11 @@ export const ClientMetadata = Type.Object({
   sector_identifier_uri: text(2000),
   default_max_age: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000 })),
   require_auth_time: Type.Optional(Type.Boolean()),
+  // RFC 7591 §2: the client's public keys (private_key_jwt), by value or by reference — never both.
+  jwks: Type.Optional(Type.Object({ keys: Type.Array(Type.Record(Type.String(), Type.Unknown()), { maxItems: 20 }) })),
+  jwks_uri: text(2000),
+  // Not registrable: an operator decides which audiences a client may exchange tokens for.
+  exchange_audiences: Type.Optional(Type.Unknown()),
 });
 export type ClientMetadata = Static<typeof ClientMetadata>;
 
@@ -81,7 +88,9 @@ function readMetadata(body: unknown): ClientMetadata {
           ? `${field} must be a whole number of seconds`
           : type === 'boolean'
             ? `${field} must be true or false`
-            : `${field} must be a string of at most ${(schema as { maxLength: number }).maxLength} characters`,
+            : type === 'object'
+              ? `${field} must be a JSON Web Key Set: {"keys": [ … ]}`
+              : `${field} must be a string of at most ${(schema as { maxLength: number }).maxLength} characters`,
     );
   }
   return m as ClientMetadata;
@@ -102,7 +111,30 @@ function httpsUrl(v: string | undefined): string | undefined {
 }
 
 /** Grants that obtain a token by themselves (refresh_token only renews one). */
-const ISSUING_GRANTS = ['authorization_code', 'client_credentials', DEVICE_GRANT];
+const ISSUING_GRANTS = ['authorization_code', 'client_credentials', DEVICE_GRANT, JWT_BEARER_GRANT];
+
+/** private_key_jwt: exactly one of jwks and jwks_uri (RFC 7591 §2), public keys only, an https jwks_uri. */
+function registeredKeys(deps: Pick<Deps, 'config'>, m: ClientMetadata, method: AuthMethod): Record<string, unknown> {
+  if (method !== 'private_key_jwt') {
+    if (m.jwks !== undefined || m.jwks_uri !== undefined)
+      throw new InvalidClientMetadata('jwks and jwks_uri go with token_endpoint_auth_method private_key_jwt');
+    return {};
+  }
+  if (!deps.config.privateKeyJwt) throw new InvalidClientMetadata('private_key_jwt is not enabled on this server');
+  if ((m.jwks === undefined) === (m.jwks_uri === undefined)) throw new InvalidClientMetadata('private_key_jwt needs exactly one of jwks and jwks_uri');
+  if (m.jwks !== undefined) {
+    try {
+      return { jwks: parseJwks(m.jwks, 'jwks') };
+    } catch (e) {
+      if (e instanceof JwksError) throw new InvalidClientMetadata(e.message);
+      throw e;
+    }
+  }
+  const u = URL.parse(m.jwks_uri!);
+  if (!u || !(u.protocol === 'https:' || (deps.config.jwksAllowLoopback && u.protocol === 'http:' && isLoopbackHost(u.hostname))))
+    throw new InvalidClientMetadata('jwks_uri must be an https URL');
+  return { jwks_uri: m.jwks_uri };
+}
 
 export interface RegisteredClient {
   client: ClientRow;
@@ -116,12 +148,20 @@ export async function registerClient(deps: Pick<Deps, 'audit' | 'clock' | 'confi
   const allowConfidential = deps.config.registrationAllowConfidential;
   let method = (m.token_endpoint_auth_method ?? (allowConfidential ? 'client_secret_basic' : 'none')) as AuthMethod;
   if (!AUTH_METHODS.includes(method)) throw new InvalidClientMetadata(`token_endpoint_auth_method must be one of ${AUTH_METHODS.join(', ')}`);
+  if (m.exchange_audiences !== undefined)
+    throw new InvalidClientMetadata('exchange_audiences cannot be registered; an operator sets them (auth clients add --exchange-audience)');
+  const keys = registeredKeys(deps, m, method);
   // Only public clients may register here: a request for a secret is registered as public (no secret in
-  // the answer, "none" in it), which PKCE protects and every MCP client handles.
-  if (method !== 'none' && !allowConfidential) method = 'none';
+  // the answer, "none" in it), which PKCE protects and every MCP client handles. A client that proves
+  // itself with its own keys holds no secret of ours, so PRIVATE_KEY_JWT alone allows it.
+  if (method !== 'none' && method !== 'private_key_jwt' && !allowConfidential) method = 'none';
 
   const grants = unique(m.grant_types) ?? ['authorization_code'];
-  for (const g of grants) if (!GRANTS.includes(g)) throw new InvalidClientMetadata(`unsupported grant type ${g}`);
+  for (const g of grants) {
+    if (g === TOKEN_EXCHANGE_GRANT) throw new InvalidClientMetadata('the token-exchange grant cannot be registered; an operator gives it (auth clients add)');
+    if (!GRANTS.includes(g)) throw new InvalidClientMetadata(`unsupported grant type ${g}`);
+  }
+  if (method === 'none' && grants.includes(JWT_BEARER_GRANT)) throw new InvalidClientMetadata(`a public client cannot use ${JWT_BEARER_GRANT}`);
   if (method === 'none' && grants.includes('client_credentials')) throw new InvalidClientMetadata('a public client cannot use client_credentials');
   if (!grants.some((g) => ISSUING_GRANTS.includes(g))) throw new InvalidClientMetadata(`grant_types must include one of ${ISSUING_GRANTS.join(', ')}`);
   const requestedTypes = m.response_types ?? [];
@@ -152,9 +192,9 @@ export async function registerClient(deps: Pick<Deps, 'audit' | 'clock' | 'confi
 
   const oidc = openIdMetadata(deps, m, redirectUris);
 
-  const secret = method === 'none' ? null : `cs_${randomToken(32)}`;
+  const secret = method === 'none' || method === 'private_key_jwt' ? null : `cs_${randomToken(32)}`;
   const now = nowS(deps.clock);
-  const metadata: Record<string, unknown> = { application_type: applicationType, response_types: responseTypes, ...oidc };
+  const metadata: Record<string, unknown> = { application_type: applicationType, response_types: responseTypes, ...oidc, ...keys };
   if (clientUri) metadata.client_uri = clientUri;
   if (logoUri) metadata.logo_uri = logoUri;
   if (m.software_id) metadata.software_id = m.software_id;
@@ -190,6 +230,7 @@ export async function registerClient(deps: Pick<Deps, 'audit' | 'clock' | 'confi
     ...(clientUri ? { client_uri: clientUri } : {}),
     ...(logoUri ? { logo_uri: logoUri } : {}),
     ...oidc,
+    ...keys,
   };
   // Honour "none": never answer a public client with a secret.
   if (secret) Object.assign(response, { client_secret: secret, client_secret_expires_at: 0 });

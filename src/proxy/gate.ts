@@ -15,12 +15,20 @@ export interface GateOptions {
   scopes: string[];
   resourceName?: string;
   fetchTimeoutS?: number;
+  /**
+   * Token exchange mode (RFC 8693): instead of identity headers, the upstream gets an access token for
+   * `audience`, exchanged for the caller's at the authorization server by this proxy's own client.
+   */
+  exchange?: { audience: string; clientId: string; clientSecret: string };
 }
 
 export interface Identity {
   sub: string;
   clientId: string;
   scope: string[];
+  /** The caller's access token (kept in memory for token exchange only; never forwarded). */
+  token: string;
+  exp: number;
 }
 
 const HOP_BY_HOP = new Set([
@@ -35,6 +43,9 @@ const HOP_BY_HOP = new Set([
   'host',
   'content-length',
 ]);
+const jsonError = (status: number, error: string, description: string) =>
+  new Response(JSON.stringify({ error, error_description: description }), { status, headers: { 'Content-Type': 'application/json', ...CORS_HEADERS } });
+
 /** Identity headers the gate sets; anything a caller sends under these names is dropped. */
 export const IDENTITY_HEADERS = { subject: 'X-Auth-Subject', clientId: 'X-Auth-Client-Id', scope: 'X-Auth-Scope' } as const;
 
@@ -171,7 +182,54 @@ export function createGate(opts: GateOptions) {
     const granted = typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : [];
     const missing = opts.scopes.filter((s) => !granted.includes(s));
     if (missing.length) return challenge(403, 'insufficient_scope', `missing scope: ${missing.join(' ')}`);
-    return { sub: String(payload.sub ?? ''), clientId: String(payload.client_id ?? ''), scope: granted };
+    return { sub: String(payload.sub ?? ''), clientId: String(payload.client_id ?? ''), scope: granted, token: m[1]!, exp: Number(payload.exp ?? 0) };
+  }
+
+  // Exchanged tokens by caller token, reused until 30 s before they expire (bounded).
+  const exchanged = new Map<string, { token: string; until: number }>();
+  let tokenEndpoint: string | null = null;
+  /** The upstream's token for this caller, or a Response to send instead (the AS refused, or is unreachable). */
+  async function exchangeFor(who: Identity): Promise<string | Response> {
+    const x = opts.exchange!;
+    const hit = exchanged.get(who.token);
+    if (hit && hit.until > Date.now()) return hit.token;
+    try {
+      if (!tokenEndpoint) {
+        const md = (await (
+          await fetch(`${opts.issuer}/.well-known/oauth-authorization-server`, { signal: AbortSignal.timeout((opts.fetchTimeoutS ?? 5) * 1000) })
+        ).json()) as {
+          issuer?: string;
+          token_endpoint?: string;
+        };
+        if (md.issuer !== opts.issuer || typeof md.token_endpoint !== 'string') throw new Error('authorization server metadata does not match the issuer');
+        tokenEndpoint = md.token_endpoint;
+      }
+      const res = await fetch(tokenEndpoint, {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/x-www-form-urlencoded',
+          Authorization: `Basic ${btoa(`${encodeURIComponent(x.clientId)}:${encodeURIComponent(x.clientSecret)}`)}`,
+        },
+        body: new URLSearchParams({
+          grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+          subject_token: who.token,
+          subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+          resource: x.audience,
+        }),
+        signal: AbortSignal.timeout((opts.fetchTimeoutS ?? 5) * 1000),
+      });
+      const body = (await res.json()) as { access_token?: string; expires_in?: number; error?: string; error_description?: string };
+      if (res.status === 200 && typeof body.access_token === 'string') {
+        if (exchanged.size >= 10_000) exchanged.delete(exchanged.keys().next().value!);
+        exchanged.set(who.token, { token: body.access_token, until: Date.now() + Math.max(0, (body.expires_in ?? 0) - 30) * 1000 });
+        return body.access_token;
+      }
+      // The subject token was revoked or its user removed since it was issued: the caller must sign in again.
+      if (body.error === 'invalid_grant') return challenge(401, 'invalid_token', body.error_description ?? 'the access token is no longer valid');
+      return jsonError(502, 'bad_gateway', `token exchange failed: ${body.error ?? res.status}${body.error_description ? `: ${body.error_description}` : ''}`);
+    } catch (e) {
+      return jsonError(503, 'temporarily_unavailable', `cannot reach the authorization server for token exchange: ${(e as Error).message}`);
+    }
   }
 
   async function forward(request: Request, who: Identity): Promise<Response> {
@@ -184,9 +242,15 @@ export function createGate(opts: GateOptions) {
       if (HOP_BY_HOP.has(key) || key === 'authorization' || identityNames.has(key) || key === 'cookie') return;
       headers.set(k, v);
     });
-    headers.set(IDENTITY_HEADERS.subject, who.sub);
-    headers.set(IDENTITY_HEADERS.clientId, who.clientId);
-    headers.set(IDENTITY_HEADERS.scope, who.scope.join(' '));
+    if (opts.exchange) {
+      const token = await exchangeFor(who);
+      if (token instanceof Response) return token;
+      headers.set('Authorization', `Bearer ${token}`);
+    } else {
+      headers.set(IDENTITY_HEADERS.subject, who.sub);
+      headers.set(IDENTITY_HEADERS.clientId, who.clientId);
+      headers.set(IDENTITY_HEADERS.scope, who.scope.join(' '));
+    }
     headers.set('X-Forwarded-Host', url.host);
     headers.set('X-Forwarded-Proto', url.protocol.replace(':', ''));
     const hasBody = request.method !== 'GET' && request.method !== 'HEAD';

@@ -15,9 +15,9 @@ import { JSON_NO_STORE_CORS } from '../headers.ts';
 import * as input from '../input.ts';
 import { param, repeated } from '../input.ts';
 import { pages, redirect, type PageContext } from '../page-context.ts';
-import { clientCredentialsOf } from './token.ts';
+import { CLIENT_AUTH_FIELDS, clientCredentialsOf } from './token.ts';
 
-const DeviceAuthorizationForm = t.Object({ client_id: param(256), client_secret: param(512), scope: param(2000), resource: repeated(2000) });
+const DeviceAuthorizationForm = t.Object({ ...CLIENT_AUTH_FIELDS, scope: param(2000), resource: repeated(2000) });
 const EntryQuery = t.Object({ user_code: param(32) });
 const EntryForm = t.Object({ csrf: param(64), user_code: param(32) });
 const ConfirmForm = t.Object({ csrf: param(64), user_code: param(32), decision: param(8) });

@@ -8,6 +8,7 @@
 import { Elysia } from 'elysia';
 import type { Deps } from '../../domain/deps.ts';
 import { sha256Base64url } from '../../security/hash.ts';
+import { ASYMMETRIC_ALGS } from '../../domain/assertions.ts';
 import { CORS, ifNoneMatches } from '../headers.ts';
 
 export function authorizationServerMetadata(deps: Deps, extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -21,12 +22,18 @@ export function authorizationServerMetadata(deps: Deps, extra: Record<string, un
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
     grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],
-    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+    token_endpoint_auth_methods_supported: clientAuthMethods(deps.config, true),
+    ...(deps.config.privateKeyJwt ? { token_endpoint_auth_signing_alg_values_supported: ASYMMETRIC_ALGS } : {}),
     code_challenge_methods_supported: ['S256'],
     authorization_response_iss_parameter_supported: true, // RFC 9207 §3
     resource_indicators_supported: true, // RFC 8707
     ...extra,
   };
+}
+
+/** How clients may authenticate (RFC 8414 §2): secrets, keys when PRIVATE_KEY_JWT is on, and `none` for public clients where they may call. */
+export function clientAuthMethods(config: Deps['config'], publicToo: boolean): string[] {
+  return ['client_secret_basic', 'client_secret_post', ...(config.privateKeyJwt ? ['private_key_jwt'] : []), ...(publicToo ? ['none'] : [])];
 }
 
 // Public documents: any origin may read them (no WWW-Authenticate to expose here).

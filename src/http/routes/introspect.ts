@@ -13,9 +13,9 @@ import { enforce } from '../../domain/rate-limit.ts';
 import { requestMeta } from '../context.ts';
 import * as input from '../input.ts';
 import { param } from '../input.ts';
-import { clientCredentialsOf } from './token.ts';
+import { CLIENT_AUTH_FIELDS, clientCredentialsOf } from './token.ts';
 
-const IntrospectForm = t.Object({ token: param(4096), token_type_hint: param(64), client_id: param(256), client_secret: param(512) });
+const IntrospectForm = t.Object({ token: param(4096), token_type_hint: param(64), ...CLIENT_AUTH_FIELDS });
 const TokeninfoQuery = t.Object({ access_token: param(4096) });
 
 export function introspectRoutes(deps: Deps) {

@@ -9,9 +9,9 @@ import { revokeToken } from '../../domain/revocation.ts';
 import { JSON_NO_STORE_CORS } from '../headers.ts';
 import * as input from '../input.ts';
 import { param } from '../input.ts';
-import { clientCredentialsOf } from './token.ts';
+import { CLIENT_AUTH_FIELDS, clientCredentialsOf } from './token.ts';
 
-const RevokeForm = t.Object({ token: param(4096), token_type_hint: param(64), client_id: param(2048), client_secret: param(512) });
+const RevokeForm = t.Object({ token: param(4096), token_type_hint: param(64), ...CLIENT_AUTH_FIELDS });
 
 export function revokeRoutes(deps: Deps) {
   const handler = async ({ request, body }: { request: Request; body: Static<typeof RevokeForm> }) => {
