@@ -391,6 +391,22 @@ const ConfigSchema = Type.Object({
     default: 'false',
     description: 'Development only: allow JWKS URLs on http://127.0.0.1 / localhost (tests and local identity providers).',
   }),
+  dpopNonce: setting(bool(), {
+    env: 'DPOP_NONCE',
+    default: 'false',
+    description:
+      'Require a server nonce in DPoP proofs at /token (RFC 9449 §8): a proof without a current one gets `use_dpop_nonce` and the nonce in `DPoP-Nonce`. Nonces change every 5 minutes.',
+  }),
+  dpopNonceSecret: setting(text(), {
+    env: 'DPOP_NONCE_SECRET',
+    secret: true,
+    description: 'The key DPoP nonces are made with. Set the same value on every instance behind one issuer; unset: random per process.',
+  }),
+  dpopProofWindow: setting(duration(5, 600), {
+    env: 'DPOP_PROOF_WINDOW',
+    default: '60s',
+    description: 'How far a DPoP proof’s iat may be from now, either way; its jti is remembered (in the database, for every instance) this long.',
+  }),
   introspectionToken: setting(text(), {
     env: 'INTROSPECTION_TOKEN',
     secret: true,

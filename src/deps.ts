@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { Clock } from './clock.ts';
 import { ConfigError, parseDuration, type Config } from './config.ts';
 import { RemoteJwks } from './domain/jwks.ts';
+import { DpopNonces } from './domain/dpop.ts';
 import { ClientDocuments } from './domain/client-documents.ts';
 import { ClientCache } from './domain/client-cache.ts';
 import { Metrics } from './domain/metrics.ts';
@@ -45,6 +46,7 @@ export function buildDeps(config: Config, log: Logger, clock: Clock, store: Stor
       deviceIp: perMinute(config.deviceRateLimit),
     },
     upstreams: createUpstreams(config),
+    dpopNonces: new DpopNonces(config.dpopNonceSecret, clock),
     jwks: new RemoteJwks(clock, { timeoutS: config.jwksTimeout, allowLoopback: config.jwksAllowLoopback }),
     clientDocuments: config.clientMetadataDocuments ? new ClientDocuments(store, clock, config, perMinute(config.cimdRateLimit)) : null,
     tempTokens: new TempTokenService(store, clock, tempTokenRegistry(config)),

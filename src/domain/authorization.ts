@@ -22,6 +22,8 @@ export interface AuthorizationRequest {
   scopes: string[];
   resources: string[];
   codeChallenge: string | null;
+  /** RFC 9449 §10: the thumbprint of the DPoP key the code is bound to. */
+  dpopJkt: string | null;
   prompt: Set<string>;
   /** OpenID Connect (OIDC Core §3.1.2.1), when `openid` is among the granted scopes. */
   oidc: OidcRequest | null;
@@ -121,12 +123,17 @@ export async function validateAuthorizationRequest(
 
     const resources = validateResources(deps.config, p.all('resource'));
 
+    // RFC 9449 §10: dpop_jkt binds the code to a DPoP key; its value is a JWK SHA-256 thumbprint (RFC 7638).
+    const dpopJkt = p.get('dpop_jkt');
+    if (dpopJkt !== undefined && !/^[A-Za-z0-9_-]{43}$/.test(dpopJkt))
+      throw fail('invalid_request', 'dpop_jkt must be a JWK SHA-256 thumbprint (43 base64url characters)');
+
     const prompt = new Set((p.get('prompt') ?? '').split(' ').filter(Boolean));
     for (const v of prompt) if (!PROMPTS.has(v)) throw fail('invalid_request', `unsupported prompt value ${v}`);
     if (prompt.has('none') && prompt.size > 1) throw fail('invalid_request', 'prompt=none cannot be combined with other values');
 
     const oidc = scopes.includes(OPENID) ? await oidcParameters(deps, client, p) : null;
-    return { client, redirectUri, state, scopes, resources, codeChallenge: challenge ?? null, prompt, oidc };
+    return { client, redirectUri, state, scopes, resources, codeChallenge: challenge ?? null, dpopJkt: dpopJkt ?? null, prompt, oidc };
   } catch (e) {
     if (e instanceof AuthorizeError) throw e;
     if (e instanceof OAuthError) throw fail(e.error, e.description);
@@ -206,6 +213,7 @@ export async function issueAuthorizationCode(
     userId: user.id,
     redirectUri: req.redirectUri,
     codeChallenge: req.codeChallenge,
+    dpopJkt: req.dpopJkt,
     scope: req.scopes.join(' '),
     resource: req.resources,
     authTime,

@@ -34,6 +34,8 @@ export interface NewClientInput {
   jwksUri?: string;
   /** RFC 8693: the audiences (resource URIs) this client may exchange tokens for. */
   exchangeAudiences?: string[];
+  /** RFC 9449 §5.2 dpop_bound_access_tokens: every token request must carry a DPoP proof. */
+  requireDpop?: boolean;
 }
 
 export class ClientInputError extends Error {
@@ -96,6 +98,7 @@ export async function createClient(
       ...(postLogout.length ? { post_logout_redirect_uris: postLogout } : {}),
       ...(keys ?? {}),
       ...(exchange.length ? { exchange_audiences: exchange } : {}),
+      ...(input.requireDpop ? { dpop_bound_access_tokens: true } : {}),
     },
     createdAt: nowS(deps.clock),
     lastUsedAt: null,

@@ -12,6 +12,7 @@ import type { ClientCache } from './client-cache.ts';
 import type { Metrics } from './metrics.ts';
 import type { AuditLog } from './audit.ts';
 import type { RemoteJwks } from './jwks.ts';
+import type { DpopNonces } from './dpop.ts';
 
 export interface Deps {
   config: Config;
@@ -34,6 +35,8 @@ export interface Deps {
   clientDocuments: ClientDocuments | null;
   /** Others' public keys by URL: clients' jwks_uri, ID-JAG and workload issuers. */
   jwks: RemoteJwks;
+  /** RFC 9449 §8 server nonces (stateless; shared by instances with the same DPOP_NONCE_SECRET). */
+  dpopNonces: DpopNonces;
   tempTokens: TempTokenService;
   clientCache: ClientCache;
   metrics: Metrics;

@@ -51,9 +51,12 @@ export async function introspectToken(deps: Pick<Deps, 'clock' | 'config' | 'key
     // sub = client_id: a client_credentials token, no user behind it (no lookup).
     const user = c.sub === c.client_id ? null : await deps.store.users.get(c.sub);
     if (c.sub !== c.client_id && !user) return { active: false }; // the user was removed
+    const cnf = (c as { cnf?: { jkt?: unknown } }).cnf;
     return {
       active: true,
-      token_type: 'Bearer',
+      // RFC 9449 §6.2: a bound token says so, with the key's thumbprint, so a resource server can check proofs.
+      token_type: cnf?.jkt ? 'DPoP' : 'Bearer',
+      ...(cnf?.jkt ? { cnf: { jkt: cnf.jkt } } : {}),
       scope: c.scope,
       client_id: c.client_id,
       sub: c.sub,
@@ -73,6 +76,7 @@ export async function introspectToken(deps: Pick<Deps, 'clock' | 'config' | 'key
   return {
     active: true,
     token_type: 'refresh_token',
+    ...(family.dpopJkt ? { cnf: { jkt: family.dpopJkt } } : {}),
     scope: row.scope,
     client_id: family.clientId,
     sub: family.userId,

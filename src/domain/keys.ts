@@ -34,6 +34,8 @@ export interface AccessTokenClaims {
   email?: string;
   /** RFC 8693 §4.1: the delegation chain of an exchanged token (the current actor, prior ones nested). */
   act?: Actor;
+  /** RFC 9449 §6.1: the thumbprint of the DPoP key the token is bound to. */
+  cnf?: { jkt: string };
 }
 
 export interface Actor {

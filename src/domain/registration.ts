@@ -66,6 +66,8 @@ export const ClientMetadata = Type.Object({
   // RFC 7591 §2: the client's public keys (private_key_jwt), by value or by reference — never both.
   jwks: Type.Optional(Type.Object({ keys: Type.Array(Type.Record(Type.String(), Type.Unknown()), { maxItems: 20 }) })),
   jwks_uri: text(2000),
+  // RFC 9449 §5.2: every token request of this client must carry a DPoP proof.
+  dpop_bound_access_tokens: Type.Optional(Type.Boolean()),
   // Not registrable: an operator decides which audiences a client may exchange tokens for.
   exchange_audiences: Type.Optional(Type.Unknown()),
 });
@@ -199,6 +201,7 @@ export async function registerClient(deps: Pick<Deps, 'audit' | 'clock' | 'confi
   if (logoUri) metadata.logo_uri = logoUri;
   if (m.software_id) metadata.software_id = m.software_id;
   if (m.software_version) metadata.software_version = m.software_version;
+  if (m.dpop_bound_access_tokens) metadata.dpop_bound_access_tokens = true;
   const client: ClientRow = {
     id: `c_${randomToken(12)}`,
     secretHash: secret ? sha256Hex(secret) : null,
@@ -231,6 +234,7 @@ export async function registerClient(deps: Pick<Deps, 'audit' | 'clock' | 'confi
     ...(logoUri ? { logo_uri: logoUri } : {}),
     ...oidc,
     ...keys,
+    ...(m.dpop_bound_access_tokens ? { dpop_bound_access_tokens: true } : {}),
   };
   // Honour "none": never answer a public client with a secret.
   if (secret) Object.assign(response, { client_secret: secret, client_secret_expires_at: 0 });

@@ -13,7 +13,8 @@ export const REFRESH_PREFIX = 'rt_';
 
 export interface TokenResponse {
   access_token: string;
-  token_type: 'Bearer';
+  /** RFC 9449 §5: DPoP for a token bound to a key. */
+  token_type: 'Bearer' | 'DPoP';
   expires_in: number;
   scope: string;
   refresh_token?: string;
@@ -27,6 +28,8 @@ export interface Grant {
   scopes: string[];
   resources: string[];
   authTime?: number;
+  /** RFC 9449: the DPoP key thumbprint of the request's proof; the access token is bound to it (cnf.jkt). */
+  jkt?: string | null;
 }
 
 /**
@@ -44,8 +47,9 @@ export function accessToken(deps: Pick<Deps, 'config' | 'keys'>, g: Grant, famil
     aud: audienceFor(deps.config, g.resources),
     jti,
     ...(g.authTime !== undefined ? { auth_time: g.authTime } : {}),
+    ...(g.jkt ? { cnf: { jkt: g.jkt } } : {}),
   });
-  return { token, exp, jti };
+  return { token, exp, jti, jkt: g.jkt ?? null };
 }
 
 export function newRefresh(
@@ -73,8 +77,13 @@ export function newRefresh(
   };
 }
 
-export function tokenResponse(deps: Pick<Deps, 'config'>, at: { token: string }, scopes: string[], refresh?: string): TokenResponse {
-  const r: TokenResponse = { access_token: at.token, token_type: 'Bearer', expires_in: deps.config.accessTokenTtl, scope: scopes.join(' ') };
+export function tokenResponse(deps: Pick<Deps, 'config'>, at: { token: string; jkt?: string | null }, scopes: string[], refresh?: string): TokenResponse {
+  const r: TokenResponse = {
+    access_token: at.token,
+    token_type: at.jkt ? 'DPoP' : 'Bearer',
+    expires_in: deps.config.accessTokenTtl,
+    scope: scopes.join(' '),
+  };
   if (refresh) r.refresh_token = refresh;
   return r;
 }
@@ -108,6 +117,8 @@ type UserGrant = {
   authTime: number;
   oidc?: OidcGrant | null;
   origin?: RequestOrigin;
+  /** The DPoP key of the token request: binds the access token, and a public client's refresh tokens. */
+  jkt?: string | null;
 };
 
 /**
@@ -151,6 +162,8 @@ export function prepareUserTokens(deps: Pick<Deps, 'config' | 'keys'>, grant: Us
     userAgent: grant.origin?.userAgent ?? null,
     ip: grant.origin?.ip ?? null,
     lastUsedAt: now,
+    // RFC 9449 §5: a public client's refresh tokens are bound to the key (a confidential client's to its credentials).
+    dpopJkt: grant.jkt && client.tokenEndpointAuthMethod === 'none' ? grant.jkt : null,
   };
   return { response: tokenResponse(deps, at, scopes, r.token), jti: at.jti, exp: at.exp, family: { row, first: r.row } };
 }

@@ -11,13 +11,21 @@ import { InsufficientScope, InvalidToken } from './errors.ts';
 import { findToken } from './introspection.ts';
 import { OPENID, requestedClaimNames, subjectFor, userClaims } from './oidc.ts';
 
-export async function userInfo(deps: Pick<Deps, 'clock' | 'config' | 'keys' | 'store'>, token: string): Promise<Record<string, unknown>> {
+/**
+ * `proofJkt`: the thumbprint of the key of a verified DPoP proof when the token came as `Authorization: DPoP`;
+ * undefined when it came as a bearer token.
+ */
+export async function userInfo(deps: Pick<Deps, 'clock' | 'config' | 'keys' | 'store'>, token: string, proofJkt?: string): Promise<Record<string, unknown>> {
   const found = token.length <= 4096 ? await findToken(deps, token, 'access_token') : null;
   // RFC 6750 §3.1: a token that is not a live access token of ours is invalid_token (a refresh token too).
   if (found?.kind !== 'access_token' || found.revoked || found.claims.exp <= nowS(deps.clock)) {
     throw new InvalidToken('the access token is invalid or expired');
   }
   const c = found.claims;
+  // RFC 9449 §7.1: a DPoP-bound token is accepted only with a proof by its key, never as a bearer token.
+  const jkt = (c as { cnf?: { jkt?: string } }).cnf?.jkt;
+  if (jkt && proofJkt === undefined) throw new InvalidToken('the access token is DPoP-bound: send it as Authorization: DPoP with a DPoP proof');
+  if (proofJkt !== undefined && jkt !== proofJkt) throw new InvalidToken('the DPoP proof is not made with the key the access token is bound to');
   const scopes = c.scope.split(' ');
   if (!scopes.includes(OPENID) || c.sub === c.client_id) throw new InsufficientScope(OPENID, 'the access token was not issued with the openid scope');
   const [user, client] = await Promise.all([deps.store.users.get(c.sub), deps.store.clients.get(c.client_id)]);

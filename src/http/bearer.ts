@@ -7,6 +7,13 @@ export function bearerToken(request: Request): string | undefined {
   return /^Bearer\s+(.+)$/i.exec(request.headers.get('authorization') ?? '')?.[1];
 }
 
+/** An access token as presented to a resource endpoint: `Bearer` (RFC 6750) or `DPoP` (RFC 9449 §7.1). */
+export function presentedToken(request: Request): { scheme: 'Bearer' | 'DPoP'; token: string } | undefined {
+  const m = /^(Bearer|DPoP)\s+(.+)$/i.exec(request.headers.get('authorization') ?? '');
+  if (!m) return undefined;
+  return { scheme: m[1]!.toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer', token: m[2]! };
+}
+
 /** Require `Authorization: Bearer <secret>`, compared in constant time; otherwise 401 invalid_token. */
 export function requireBearer(request: Request, secret: string, description: string, realm = 'auth'): void {
   checkBearer(bearerToken(request), secret, description, realm);

@@ -12,13 +12,13 @@ export const JSON_NO_STORE = { 'Content-Type': 'application/json; charset=utf-8'
  */
 export const CORS = {
   'Access-Control-Allow-Origin': '*',
-  'Access-Control-Expose-Headers': 'WWW-Authenticate',
+  'Access-Control-Expose-Headers': 'WWW-Authenticate, DPoP-Nonce',
 } as const;
 
 export const CORS_PREFLIGHT = {
   'Access-Control-Allow-Origin': '*',
   'Access-Control-Allow-Methods': 'GET, POST, OPTIONS',
-  'Access-Control-Allow-Headers': 'Authorization, Content-Type, MCP-Protocol-Version',
+  'Access-Control-Allow-Headers': 'Authorization, Content-Type, MCP-Protocol-Version, DPoP',
   'Access-Control-Max-Age': '86400',
 } as const;
 

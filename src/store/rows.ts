@@ -100,6 +100,7 @@ export const toCode = (r: Row): CodeRow => ({
   issuedJti: r.issued_jti,
   issuedExp: numOrNull(r.issued_exp),
   oidc: jsonOrNull(r.oidc),
+  dpopJkt: r.dpop_jkt ?? null,
 });
 
 export const toFamily = (r: Row): FamilyRow => ({
@@ -118,6 +119,7 @@ export const toFamily = (r: Row): FamilyRow => ({
   userAgent: r.user_agent ?? null,
   ip: r.ip ?? null,
   lastUsedAt: numOrNull(r.last_used_at),
+  dpopJkt: r.dpop_jkt ?? null,
 });
 
 export const toRefresh = (r: Row): RefreshRow => ({
@@ -149,6 +151,7 @@ export const toRefreshWithFamily = (r: Row): { row: RefreshRow; family: FamilyRo
     live_token_id: r.f_live_token_id,
     live_parent_id: r.f_live_parent_id,
     oidc: r.f_oidc,
+    dpop_jkt: r.f_dpop_jkt,
   }),
 });
 
@@ -251,6 +254,7 @@ export const codeParams = (c: CodeRow) => [
   c.authTime,
   c.expiresAt,
   jsonText(c.oidc),
+  c.dpopJkt ?? null,
 ];
 export const familyParams = (f: FamilyRow) => [
   f.id,
@@ -267,6 +271,7 @@ export const familyParams = (f: FamilyRow) => [
   f.userAgent ?? null,
   f.ip ?? null,
   f.lastUsedAt ?? f.createdAt,
+  f.dpopJkt ?? null,
 ];
 export const refreshParams = (t: RefreshRow) => [t.id, t.hash, t.familyId, t.scope, json(t.resource), t.createdAt, t.expiresAt, t.lastJti, t.lastExp];
 export const deviceParams = (d: DeviceCodeRow) => [

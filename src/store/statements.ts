@@ -65,8 +65,8 @@ export const Q = {
   keyRetireActiveRsa: "UPDATE signing_keys SET retired_at = ?, expires_at = ? WHERE retired_at IS NULL AND alg = 'RS256'",
   keyRetireActiveOther: "UPDATE signing_keys SET retired_at = ?, expires_at = ? WHERE retired_at IS NULL AND alg <> 'RS256'",
 
-  codeInsert: `INSERT INTO authorization_codes (id, hash, client_id, user_id, redirect_uri, code_challenge, scope, resource, auth_time, expires_at, oidc, consumed_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)`,
+  codeInsert: `INSERT INTO authorization_codes (id, hash, client_id, user_id, redirect_uri, code_challenge, scope, resource, auth_time, expires_at, oidc, dpop_jkt, consumed_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)`,
   codeGet: 'SELECT * FROM authorization_codes WHERE id = ?',
   // RFC 6749 §4.1.2: single use, decided by this one statement, which also records what the exchange
   // issued (revoked if the code is replayed).
@@ -74,9 +74,9 @@ export const Q = {
     WHERE id = ? AND consumed_at IS NULL AND expires_at > ?`,
 
   familyInsert:
-    'INSERT INTO refresh_families (id, client_id, user_id, scope, resource, auth_time, created_at, revoked_at, expires_at, live_token_id, live_parent_id, oidc, user_agent, ip, last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?)',
+    'INSERT INTO refresh_families (id, client_id, user_id, scope, resource, auth_time, created_at, revoked_at, expires_at, live_token_id, live_parent_id, oidc, user_agent, ip, last_used_at, dpop_jkt) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?)',
   familyImport:
-    'INSERT INTO refresh_families (id, client_id, user_id, scope, resource, auth_time, created_at, revoked_at, expires_at, live_token_id, live_parent_id, oidc, user_agent, ip, last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
+    'INSERT INTO refresh_families (id, client_id, user_id, scope, resource, auth_time, created_at, revoked_at, expires_at, live_token_id, live_parent_id, oidc, user_agent, ip, last_used_at, dpop_jkt) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
   familyGet: 'SELECT * FROM refresh_families WHERE id = ?',
   // A rotation: the new token becomes the family's live one (the consume below has checked the old one was).
   familySlide: 'UPDATE refresh_families SET expires_at = ?, live_token_id = ?, live_parent_id = ?, last_used_at = ? WHERE id = ?',
@@ -96,7 +96,7 @@ export const Q = {
   // One read for a refresh request: the token and its family (columns of the family prefixed f_).
   refreshWithFamily: `SELECT t.*, f.client_id AS f_client_id, f.user_id AS f_user_id, f.scope AS f_scope, f.resource AS f_resource,
       f.auth_time AS f_auth_time, f.created_at AS f_created_at, f.revoked_at AS f_revoked_at, f.expires_at AS f_expires_at,
-      f.live_token_id AS f_live_token_id, f.live_parent_id AS f_live_parent_id, f.oidc AS f_oidc
+      f.live_token_id AS f_live_token_id, f.live_parent_id AS f_live_parent_id, f.oidc AS f_oidc, f.dpop_jkt AS f_dpop_jkt
     FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id WHERE t.id = ?`,
   refreshConsume: `UPDATE refresh_tokens SET consumed_at = ? WHERE id = ? AND consumed_at IS NULL AND expires_at > ?
     AND EXISTS (SELECT 1 FROM refresh_families f WHERE f.id = refresh_tokens.family_id AND f.revoked_at IS NULL

@@ -123,6 +123,8 @@ export interface CodeRow {
   issuedExp: number | null;
   /** Set when `openid` was granted. */
   oidc?: OidcGrant | null;
+  /** RFC 9449 §10: the DPoP key thumbprint the code is bound to (dpop_jkt at /authorize). */
+  dpopJkt?: string | null;
 }
 
 export interface FamilyRow {
@@ -146,6 +148,8 @@ export interface FamilyRow {
   ip?: string | null;
   /** The last rotation (or the start); null for families from before migration 14. */
   lastUsedAt?: number | null;
+  /** RFC 9449 §5: the DPoP key thumbprint a public client's refresh tokens are bound to; null: not bound. */
+  dpopJkt?: string | null;
 }
 
 export interface RefreshRow {

@@ -14,7 +14,7 @@ import { addIdToken, prepareUserTokens, type RequestOrigin, revokeFamily, type T
 export async function exchangeAuthorizationCode(
   deps: Pick<Deps, 'audit' | 'clock' | 'config' | 'keys' | 'log' | 'store'>,
   client: ClientRow,
-  input: { code: string | undefined; redirectUri: string | undefined; codeVerifier: string | undefined },
+  input: { code: string | undefined; redirectUri: string | undefined; codeVerifier: string | undefined; jkt?: string | null },
   origin?: RequestOrigin,
 ): Promise<TokenResponse> {
   if (!client.grantTypes.includes('authorization_code')) throw new UnauthorizedClient('this client may not use the authorization code grant');
@@ -52,11 +52,14 @@ export async function exchangeAuthorizationCode(
     // RFC 9700 §2.1.1: a code_verifier for a code issued without a challenge is a downgrade attempt.
     throw new InvalidGrant('code_verifier sent for a code issued without code_challenge');
   }
+  // RFC 9449 §10: a code bound with dpop_jkt is exchanged only with a proof by that key.
+  if (row.dpopJkt && input.jkt !== row.dpopJkt)
+    throw new InvalidGrant(input.jkt ? 'the code is bound to another DPoP key (dpop_jkt)' : 'the code is bound to a DPoP key (dpop_jkt): send a DPoP proof');
   // Signed first, then one transaction consumes the code, creates the refresh family and records what was
   // issued (a code's grant never changes, so the row read above is what gets consumed). When another
   // exchange won the race, nothing is written and the signed token is thrown away.
   const scopes = row.scope.split(' ').filter(Boolean);
-  const grant = { client, userId: row.userId, scopes, resources: row.resource, authTime: row.authTime, oidc: row.oidc, origin };
+  const grant = { client, userId: row.userId, scopes, resources: row.resource, authTime: row.authTime, oidc: row.oidc, origin, jkt: input.jkt ?? null };
   const issued = prepareUserTokens(deps, grant, now);
   await addIdToken(deps, issued.response, grant); // OIDC Core §3.1.3.3
 

@@ -9,13 +9,13 @@ import { accessToken, tokenResponse, type TokenResponse } from '../tokens.ts';
 export async function clientCredentials(
   deps: Pick<Deps, 'audit' | 'config' | 'keys'>,
   client: ClientRow,
-  input: { scope: string | undefined; resources: string[] },
+  input: { scope: string | undefined; resources: string[]; jkt?: string | null },
 ): Promise<TokenResponse> {
   if (client.tokenEndpointAuthMethod === 'none') throw new UnauthorizedClient('public clients cannot use client_credentials');
   if (!client.grantTypes.includes('client_credentials')) throw new UnauthorizedClient('this client may not use client_credentials');
   const scopes = resolveScopes(deps.config, client, input.scope);
   const resources = validateResources(deps.config, input.resources);
-  const at = accessToken(deps, { client, userId: null, scopes, resources });
+  const at = accessToken(deps, { client, userId: null, scopes, resources, jkt: input.jkt });
   deps.audit.tokenIssued('client_credentials', client.id, null);
   return tokenResponse(deps, at, scopes);
 }

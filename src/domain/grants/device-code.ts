@@ -16,6 +16,7 @@ export async function pollDeviceCode(
   client: ClientRow,
   deviceCode: string | undefined,
   origin?: RequestOrigin,
+  jkt: string | null = null,
 ): Promise<TokenResponse> {
   if (!client.grantTypes.includes(DEVICE_GRANT)) throw new UnauthorizedClient('this client may not use the device authorization grant');
   if (!deviceCode) throw new InvalidRequest('device_code is missing');
@@ -48,6 +49,7 @@ export async function pollDeviceCode(
       authTime: row.authTime ?? now,
       oidc: row.oidc,
       origin,
+      jkt, // RFC 9449: the polling request's proof binds the tokens
     },
     now,
   );

@@ -29,6 +29,8 @@ export interface JwtBearerInput {
   scope: string | undefined;
   resources: string[];
   ip?: string;
+  /** RFC 9449: the DPoP key of the request, which the access token is bound to. */
+  jkt?: string | null;
 }
 
 /** The provider name identities from an ID-JAG issuer are linked under. */
@@ -116,7 +118,7 @@ async function identityAssertion(deps: GrantDeps, client: ClientRow | null, jwt:
     throw new InvalidGrant('the identity assertion was used before (jti)');
   if (link) await deps.store.users.linkIdentity(idJagProvider(rule.issuer), payload.sub, user.id, user.email, now);
 
-  const at = accessToken(deps, { client, userId: user.id, scopes, resources });
+  const at = accessToken(deps, { client, userId: user.id, scopes, resources, jkt: input.jkt });
   deps.audit.tokenIssued('jwt-bearer:id-jag', client.id, user.id);
   return tokenResponse(deps, at, scopes);
 }
@@ -148,7 +150,7 @@ async function workload(deps: GrantDeps, client: ClientRow | null, jwt: string, 
   const extra = requested.filter((s) => !allowed.includes(s));
   if (extra.length) throw new InvalidScope(`scope not allowed for this workload: ${extra.join(' ')}`);
   const resources = validateResources(deps.config, input.resources);
-  const at = accessToken(deps, { client: target, userId: null, scopes: requested, resources });
+  const at = accessToken(deps, { client: target, userId: null, scopes: requested, resources, jkt: input.jkt });
   deps.audit.tokenIssued('jwt-bearer:workload', target.id, null);
   return tokenResponse(deps, at, requested);
 }

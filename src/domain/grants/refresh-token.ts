@@ -17,7 +17,7 @@ import { accessToken, addIdToken, newRefresh, REFRESH_PREFIX, revokeFamily, toke
 export async function refreshTokens(
   deps: Pick<Deps, 'audit' | 'clock' | 'config' | 'keys' | 'log' | 'metrics' | 'store'>,
   client: ClientRow,
-  input: { refreshToken: string | undefined; scope: string | undefined; resources: string[] },
+  input: { refreshToken: string | undefined; scope: string | undefined; resources: string[]; jkt?: string | null },
 ): Promise<TokenResponse> {
   if (!client.grantTypes.includes('refresh_token')) throw new UnauthorizedClient('this client may not use refresh tokens');
   if (!input.refreshToken) throw new InvalidRequest('refresh_token is missing');
@@ -31,6 +31,9 @@ export async function refreshTokens(
   const now = nowS(deps.clock);
   if (family.revokedAt !== null) throw new InvalidGrant('the refresh token was revoked');
   if (row.expiresAt <= now || family.expiresAt <= now) throw new InvalidGrant('the refresh token has expired');
+  // RFC 9449 §5: a public client's refresh token bound to a DPoP key is used only with a proof by that key.
+  if (family.dpopJkt && input.jkt !== family.dpopJkt)
+    throw new InvalidGrant(input.jkt ? 'the refresh token is bound to another DPoP key' : 'the refresh token is bound to a DPoP key: send a DPoP proof');
 
   const granted = row.scope.split(' ').filter(Boolean);
   const scopes = narrowScopes(granted, input.scope);
@@ -42,7 +45,7 @@ export async function refreshTokens(
     resources = wanted;
   }
   // Signed before the write: when the rotation loses a race, the token is thrown away.
-  const at = accessToken(deps, { client, userId: family.userId, scopes, resources, authTime: family.authTime }, family.id);
+  const at = accessToken(deps, { client, userId: family.userId, scopes, resources, authTime: family.authTime, jkt: input.jkt }, family.id);
   // The successor keeps the family's full scope/resource so narrowing applies to this access token only.
   const next = newRefresh(deps, family.id, granted, row.resource, now);
   let state = { row, family };

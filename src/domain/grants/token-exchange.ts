@@ -36,12 +36,14 @@ export interface TokenExchangeInput {
   audiences: string[];
   scope: string | undefined;
   ip?: string;
+  /** RFC 9449: the DPoP key of the request, which the new token is bound to. */
+  jkt?: string | null;
 }
 
 export interface TokenExchangeResponse {
   access_token: string;
   issued_token_type: string;
-  token_type: 'Bearer';
+  token_type: 'Bearer' | 'DPoP';
   expires_in: number;
   scope: string;
 }
@@ -102,7 +104,7 @@ async function exchange(deps: GrantDeps, client: ClientRow, input: TokenExchange
   const jti = subject.familyId ? `${subject.familyId}.${randomId(16)}` : randomId(16);
   const aud = resources.length === 1 ? resources[0]! : resources;
   const { token, exp } = deps.keys.signAccessToken(
-    { sub: subject.userId ?? client.id, client_id: client.id, scope: scopes.join(' '), aud, jti, act },
+    { sub: subject.userId ?? client.id, client_id: client.id, scope: scopes.join(' '), aud, jti, act, ...(input.jkt ? { cnf: { jkt: input.jkt } } : {}) },
     subject.exp, // never outlives the subject token
   );
   deps.audit.record('token.exchanged', {
@@ -112,7 +114,13 @@ async function exchange(deps: GrantDeps, client: ClientRow, input: TokenExchange
     details: { audience: aud, scope: scopes.join(' '), subject_token_type: input.subjectTokenType, actor },
   });
   deps.audit.tokenIssued('token-exchange', client.id, subject.userId);
-  return { access_token: token, issued_token_type: TOKEN_TYPE.accessToken, token_type: 'Bearer', expires_in: Math.max(0, exp - now), scope: scopes.join(' ') };
+  return {
+    access_token: token,
+    issued_token_type: TOKEN_TYPE.accessToken,
+    token_type: input.jkt ? 'DPoP' : 'Bearer',
+    expires_in: Math.max(0, exp - now),
+    scope: scopes.join(' '),
+  };
 }
 
 async function readSubject(deps: GrantDeps, client: ClientRow, token: string, type: string): Promise<Subject> {

@@ -30,6 +30,7 @@ export const AuthorizeQuery = t.Object({
   state: lenientParam(2048),
   code_challenge: lenientParam(128),
   code_challenge_method: lenientParam(16),
+  dpop_jkt: lenientParam(64),
   resource: repeated(2000),
   prompt: lenientParam(64),
   response_mode: lenientParam(32),

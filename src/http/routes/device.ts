@@ -29,7 +29,8 @@ export const deviceGrant = {
     client: Parameters<typeof pollDeviceCode>[1],
     p: { device_code?: string },
     origin: Parameters<typeof pollDeviceCode>[3],
-  ) => pollDeviceCode(deps, client, p.device_code, origin),
+    jkt: string | null,
+  ) => pollDeviceCode(deps, client, p.device_code, origin, jkt),
 };
 
 function loginFirst(userCode: string | undefined): Response {

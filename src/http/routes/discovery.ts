@@ -9,6 +9,7 @@ import { Elysia } from 'elysia';
 import type { Deps } from '../../domain/deps.ts';
 import { sha256Base64url } from '../../security/hash.ts';
 import { ASYMMETRIC_ALGS } from '../../domain/assertions.ts';
+import { DPOP_ALGS } from '../../domain/dpop.ts';
 import { CORS, ifNoneMatches } from '../headers.ts';
 
 export function authorizationServerMetadata(deps: Deps, extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -27,6 +28,7 @@ export function authorizationServerMetadata(deps: Deps, extra: Record<string, un
     code_challenge_methods_supported: ['S256'],
     authorization_response_iss_parameter_supported: true, // RFC 9207 §3
     resource_indicators_supported: true, // RFC 8707
+    dpop_signing_alg_values_supported: DPOP_ALGS, // RFC 9449 §5.1
     ...extra,
   };
 }

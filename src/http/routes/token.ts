@@ -8,6 +8,7 @@ import { jwtBearer, jwtBearerEnabled } from '../../domain/grants/jwt-bearer.ts';
 import { type TokenExchangeResponse, tokenExchange } from '../../domain/grants/token-exchange.ts';
 import { JWT_BEARER_GRANT, TOKEN_EXCHANGE_GRANT } from '../../domain/grant-types.ts';
 import { pathOf } from '../serve.ts';
+import { dpopHeader, InvalidDpopProof, verifyProof } from '../../domain/dpop.ts';
 import type { Deps } from '../../domain/deps.ts';
 import { InvalidClient, InvalidRequest, UnsupportedGrantType } from '../../domain/errors.ts';
 import { exchangeAuthorizationCode } from '../../domain/grants/authorization-code.ts';
@@ -55,20 +56,23 @@ type GrantHandler = (
   client: Awaited<ReturnType<typeof authenticateClient>>,
   p: TokenParams,
   origin: ReturnType<typeof originOf>,
+  /** The thumbprint of the request's DPoP key (RFC 9449), or null. */
+  jkt: string | null,
 ) => Promise<TokenResponse | TokenExchangeResponse>;
 
 const GRANTS: Record<string, GrantHandler> = {
-  authorization_code: (deps, client, p, origin) =>
-    exchangeAuthorizationCode(deps, client, { code: p.code, redirectUri: p.redirect_uri, codeVerifier: p.code_verifier }, origin),
-  refresh_token: (deps, client, p) => refreshTokens(deps, client, { refreshToken: p.refresh_token, scope: p.scope, resources: p.resource ?? [] }),
-  client_credentials: (deps, client, p) => clientCredentials(deps, client, { scope: p.scope, resources: p.resource ?? [] }),
+  authorization_code: (deps, client, p, origin, jkt) =>
+    exchangeAuthorizationCode(deps, client, { code: p.code, redirectUri: p.redirect_uri, codeVerifier: p.code_verifier, jkt }, origin),
+  refresh_token: (deps, client, p, _origin, jkt) =>
+    refreshTokens(deps, client, { refreshToken: p.refresh_token, scope: p.scope, resources: p.resource ?? [], jkt }),
+  client_credentials: (deps, client, p, _origin, jkt) => clientCredentials(deps, client, { scope: p.scope, resources: p.resource ?? [], jkt }),
 };
 
 /** The grants switched on by configuration. */
 function extensionGrants(deps: Deps): Record<string, GrantHandler> {
   const out: Record<string, GrantHandler> = {};
   if (deps.config.tokenExchange)
-    out[TOKEN_EXCHANGE_GRANT] = (deps, client, p, origin) =>
+    out[TOKEN_EXCHANGE_GRANT] = (deps, client, p, origin, jkt) =>
       tokenExchange(deps, client, {
         subjectToken: p.subject_token,
         subjectTokenType: p.subject_token_type,
@@ -79,6 +83,7 @@ function extensionGrants(deps: Deps): Record<string, GrantHandler> {
         audiences: p.audience ?? [],
         scope: p.scope,
         ip: origin.ip,
+        jkt,
       });
   if (jwtBearerEnabled(deps.config))
     out[JWT_BEARER_GRANT] = (deps, client, p, origin) =>
@@ -122,17 +127,30 @@ export function tokenRoutes(deps: Deps, extraGrants: Record<string, GrantHandler
     if (!grantType) throw new InvalidRequest('grant_type is missing');
     const grant = Object.hasOwn(grants, grantType) ? grants[grantType] : undefined;
     if (!grant) throw new UnsupportedGrantType(`grant_type ${grantType} is not supported`);
+    // RFC 9449 §5: a DPoP proof binds what is issued to the client's key (checked before anything else is done).
+    const header = dpopHeader(request);
+    const proof = header === null ? null : await verifyProof(deps, header, { htm: 'POST', htu: `${deps.config.baseUrl}${pathOf(request.url)}` });
+    const headers = deps.config.dpopNonce ? { ...JSON_NO_STORE_CORS, 'DPoP-Nonce': deps.dpopNonces.current() } : JSON_NO_STORE_CORS;
     // A workload token presented as the grant is the credential itself (RFC 7523 §2.1 without client authentication).
     if (grantType === JWT_BEARER_GRANT && Object.hasOwn(grants, JWT_BEARER_GRANT) && anonymous(request, p)) {
-      const body = await jwtBearer(deps, null, { assertion: p.assertion, scope: p.scope, resources: p.resource ?? [], ip: requestMeta(request).ip });
+      const body = await jwtBearer(deps, null, {
+        assertion: p.assertion,
+        scope: p.scope,
+        resources: p.resource ?? [],
+        ip: requestMeta(request).ip,
+        jkt: proof?.jkt,
+      });
       deps.metrics.tokenIssued(grantType);
-      return new Response(JSON.stringify(body), { headers: JSON_NO_STORE_CORS });
+      return new Response(JSON.stringify(body), { headers });
     }
     const client = await authenticateClient(deps, clientCredentialsOf(request, p));
     enforce(deps.limits.tokenClient, client.id, () => deps.metrics.rateLimited('token_client'));
-    const body = await grant(deps, client, p, originOf(request));
+    // RFC 9449 §5.2: a client registered with dpop_bound_access_tokens must send a proof.
+    if (!proof && client.metadata.dpop_bound_access_tokens === true)
+      throw new InvalidDpopProof('this client must send a DPoP proof (dpop_bound_access_tokens)');
+    const body = await grant(deps, client, p, originOf(request), proof?.jkt ?? null);
     deps.metrics.tokenIssued(grantType);
-    return new Response(JSON.stringify(body), { headers: JSON_NO_STORE_CORS });
+    return new Response(JSON.stringify(body), { headers });
   };
   // The per-IP limit runs before the body is read.
   const hooks = {
