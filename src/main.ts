@@ -24,6 +24,7 @@ const HANDLERS: Record<string, () => Promise<Command>> = {
   token: async () => (await import('./cli/token.ts')).tokenCommand,
   logout: async () => (await import('./cli/logout.ts')).logoutCommand,
   status: async () => (await import('./cli/logout.ts')).statusCommand,
+  curl: async () => (await import('./cli/curl.ts')).curlCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -45,7 +46,8 @@ export async function main(argv: string[]): Promise<number> {
   const resolved = resolve(first, rest[0]);
   if (typeof resolved === 'number') return resolved;
   const name = resolved;
-  if (wantsHelp(name === first ? rest : rest.slice(1))) {
+  // `auth curl` passes its arguments to curl; only a --help right after the command is ours.
+  if (name === 'curl' ? rest[0] === '--help' || rest[0] === '-h' : wantsHelp(name === first ? rest : rest.slice(1))) {
     process.stdout.write(commandHelp(name));
     return 0;
   }

@@ -165,6 +165,30 @@ if (!PG_URL) {
       }
     });
 
+    test('a DPoP proof replayed on the other instance is refused: the jti is shared', async () => {
+      const key = await generateKeyPair('ES256');
+      const jwk = await exportJWK(key.publicKey);
+      const nowS = Math.floor(Date.now() / 1000);
+      const proof = await new SignJWT({ jti: crypto.randomUUID(), htm: 'POST', htu: `${ISSUER}/token`, iat: nowS })
+        .setProtectedHeader({ typ: 'dpop+jwt', alg: 'ES256', jwk })
+        .sign(key.privateKey);
+      const { code, verifier } = await codeOn(a.url, client.clientId);
+      const form = { grant_type: 'authorization_code', code, redirect_uri: 'https://app.example/cb', code_verifier: verifier };
+      const first = await fetch(`${a.url}/token`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', DPoP: proof, ...basicAuth(client.clientId, client.secret) },
+        body: new URLSearchParams(form),
+      });
+      expect(first.status).toBe(200);
+      expect((await first.json()).token_type).toBe('DPoP');
+      const replay = await fetch(`${b.url}/token`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', DPoP: proof, ...basicAuth(client.clientId, client.secret) },
+        body: 'grant_type=client_credentials',
+      });
+      expect(await replay.json()).toMatchObject({ error: 'invalid_dpop_proof', error_description: expect.stringContaining('used before') });
+    });
+
     test('with a strict policy (grace 0) on both: exactly one of 50 concurrent refreshes wins, and reuse revokes the family', async () => {
       const strictEnv = { ...env, REFRESH_REUSE_GRACE: '0' };
       const [s1, s2] = await Promise.all([instance(strictEnv), instance(strictEnv)]);

@@ -19,6 +19,7 @@ function view(c: ClientRow) {
     ...(c.metadata.jwks ? { jwks: c.metadata.jwks } : {}),
     ...(Array.isArray(c.metadata.exchange_audiences) ? { exchange_audiences: c.metadata.exchange_audiences as string[] } : {}),
     first_party: c.firstParty,
+    ...(c.metadata.dpop_bound_access_tokens === true ? { dpop_bound_access_tokens: true } : {}),
     origin: c.origin,
     created_at: isoSeconds(c.createdAt),
     last_used_at: c.lastUsedAt ? isoSeconds(c.lastUsedAt) : null,
@@ -139,6 +140,7 @@ async function add(args: string[]): Promise<number> {
         jwks,
         jwksUri: values['jwks-uri'],
         exchangeAudiences: values['exchange-audience'],
+        requireDpop: !!values['require-dpop'],
       },
       cliActor(),
     );

@@ -76,6 +76,7 @@ export const COMMANDS = {
         value: 'URL',
         help: 'token exchange: an API the client may exchange tokens for (repeatable; with --grant-type urn:ietf:params:oauth:grant-type:token-exchange)',
       },
+      'require-dpop': { type: 'boolean', help: 'every token request must carry a DPoP proof (RFC 9449 dpop_bound_access_tokens)' },
       json,
     },
     examples: [
@@ -215,6 +216,7 @@ export const COMMANDS = {
       'client-id': { type: 'string', value: 'ID', help: 'use this client instead of auth-cli or registration' },
       resource: { type: 'string', value: 'URL', help: 'the resource indicator (RFC 8707) to ask a token for' },
       timeout: { type: 'string', value: 'DURATION', default: '5m', help: 'give up waiting for the sign-in after this long' },
+      'no-dpop': { type: 'boolean', help: 'bearer tokens even when the server offers DPoP-bound ones' },
     },
     examples: ['auth login http://localhost:8080', 'auth login https://mcp.example.com/mcp --device', 'auth login localhost:8080 --name dev'],
     notes: ['A TARGET without a scheme is http:// on loopback addresses and https:// elsewhere.'],
@@ -223,8 +225,27 @@ export const COMMANDS = {
     section: 'Client',
     summary: 'print a valid access token, refreshing it when it expires within 60 s',
     args: '[NAME]',
-    flags: { json },
-    examples: ['curl -H "Authorization: Bearer $(auth token)" http://localhost:8081/mcp'],
+    flags: {
+      json,
+      'dpop-proof': {
+        type: 'string',
+        value: 'METHOD',
+        help: 'print a DPoP proof header value for METHOD and --url instead of the token (DPoP-bound credentials)',
+      },
+      url: { type: 'string', value: 'URL', help: 'with --dpop-proof: the URL the request goes to' },
+    },
+    examples: [
+      'curl -H "Authorization: Bearer $(auth token)" http://localhost:8081/mcp',
+      'curl -H "Authorization: DPoP $(auth token)" -H "DPoP: $(auth token --dpop-proof GET --url http://localhost:8081/mcp)" http://localhost:8081/mcp',
+    ],
+  },
+  curl: {
+    section: 'Client',
+    summary: 'run curl with a valid token (and a fresh DPoP proof when the token is bound)',
+    args: 'URL [CURL_ARGS…]',
+    flags: { name: { type: 'string', value: 'NAME', help: 'the credentials to use (default: the only ones)' } },
+    examples: ['auth curl http://localhost:8081/mcp', 'auth curl https://mcp.example/mcp -X POST -H "Content-Type: application/json" -d @request.json'],
+    notes: ['Flags after URL go to curl as they are; -X/--request sets the method the proof names (POST when -d is given).'],
   },
   logout: {
     section: 'Client',
@@ -256,6 +277,8 @@ export const COMMANDS = {
         help: "send the upstream a token for this audience, exchanged for the caller's (RFC 8693), instead of identity headers",
       },
       'client-id': { type: 'string', value: 'ID', help: "--exchange-to: the proxy's client (its secret from AUTH_PROXY_CLIENT_SECRET)" },
+      'require-dpop': { type: 'boolean', help: 'refuse bearer tokens: DPoP-bound tokens with proofs only (RFC 9449)' },
+      'dpop-nonce': { type: 'boolean', help: 'require a nonce of the proxy in DPoP proofs (use_dpop_nonce, RFC 9449 §9)' },
     },
     examples: [
       'auth proxy --upstream http://127.0.0.1:3000 --resource http://localhost:8081/mcp --scope openid',

@@ -8,6 +8,7 @@ import { describeIdentity, identityOf } from '../client/identity.ts';
 import { parseDuration } from '../config.ts';
 import { CommandError, parse, UsageError } from './args.ts';
 import { clientStore, noDisplay } from './client-env.ts';
+import { newDpopKey } from '../client/dpop.ts';
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -39,7 +40,10 @@ export async function loginCommand(args: string[]): Promise<number> {
   const offersDevice = !!d.metadata.device_authorization_endpoint;
   const useDevice = !!values.device || (!values['no-browser'] && values.port === undefined && noDisplay() && offersDevice);
   if (values.device && !offersDevice) throw new CommandError(`${d.issuer} does not offer the device flow`);
-  say(`Signing in to ${d.issuer}${resource ? ` for ${resource}` : ''}${useDevice ? ' (device flow)' : ''}`);
+  // RFC 9449: DPoP-bound tokens whenever the server offers them (a stolen token file is then useless without
+  // the key, which lives in the same file only encrypted when AUTH_CREDENTIALS_KEY is set).
+  const dpop = !values['no-dpop'] && d.metadata.dpop_signing_alg_values_supported?.includes('ES256') ? await newDpopKey() : null;
+  say(`Signing in to ${d.issuer}${resource ? ` for ${resource}` : ''}${useDevice ? ' (device flow)' : ''}${dpop ? ' with DPoP' : ''}`);
 
   const cached = store.read().servers[d.issuer];
   let clientId = values['client-id'] ?? cached?.client_id ?? d.metadata.auth_cli_client_id;
@@ -66,6 +70,7 @@ export async function loginCommand(args: string[]): Promise<number> {
             tty: !!process.stderr.isTTY,
             qr: !values['no-qr'] && !!process.stderr.isTTY,
             open: !!values.open,
+            dpop,
           })
         : codeFlow(
             {
@@ -79,6 +84,7 @@ export async function loginCommand(args: string[]): Promise<number> {
               timeoutMs: timeoutS * 1000,
               say,
               noBrowserHint: offersDevice ? `run: auth login ${positionals[0]} --device` : undefined,
+              dpop,
             },
             loopback!,
           );
@@ -108,6 +114,7 @@ export async function loginCommand(args: string[]): Promise<number> {
         token_type: tokens.token_type ?? 'Bearer',
         obtained_at: now,
         ...(identity ? { identity } : {}),
+        ...(dpop && tokens.token_type?.toLowerCase() === 'dpop' ? { dpop } : {}),
       };
     });
     say(

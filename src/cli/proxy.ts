@@ -27,6 +27,7 @@ export async function proxyCommand(args: string[]): Promise<number> {
   let resource = values.resource ? absoluteUrl(values.resource, '--resource') : '';
   const scopes = (values.scope ?? []).flatMap((s) => s.split(/\s+/)).filter(Boolean);
 
+  const dpop = { require: !!values['require-dpop'], nonce: !!values['dpop-nonce'] };
   let exchange: { audience: string; clientId: string; clientSecret: string } | undefined;
   if (values['exchange-to']) {
     const secret = process.env.AUTH_PROXY_CLIENT_SECRET;
@@ -35,7 +36,9 @@ export async function proxyCommand(args: string[]): Promise<number> {
     // As given, trailing slash included: it must equal one of the client's exchange audiences.
     exchange = { audience: values['exchange-to'], clientId: values['client-id'], clientSecret: secret };
   } else if (values['client-id']) throw new UsageError('--client-id goes with --exchange-to');
-  let gate: ReturnType<typeof createGate> | null = resource ? createGate({ upstream, resource, issuer, scopes, resourceName: values.name, exchange }) : null;
+  let gate: ReturnType<typeof createGate> | null = resource
+    ? createGate({ upstream, resource, issuer, scopes, resourceName: values.name, exchange, dpop })
+    : null;
   const server = Bun.serve({
     port,
     hostname: values.host,
@@ -58,7 +61,7 @@ export async function proxyCommand(args: string[]): Promise<number> {
   if (!gate) {
     // Default resource: this proxy's own URL as clients reach it.
     resource = `http://localhost:${server.port}`;
-    gate = createGate({ upstream, resource, issuer, scopes, resourceName: values.name, exchange });
+    gate = createGate({ upstream, resource, issuer, scopes, resourceName: values.name, exchange, dpop });
   }
   log.info('proxy listening', { url: `http://${values.host}:${server.port}`, upstream, resource, issuer, scopes, metadata: gate.prmPath });
   return new Promise<number>((resolve) => {

@@ -5,6 +5,7 @@
 import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { DpopKey } from './dpop.ts';
 import type { AuthServerMetadata } from './discovery.ts';
 import type { Identity } from './identity.ts';
 
@@ -22,6 +23,8 @@ export interface StoredCredential {
   obtained_at: number;
   /** Who signed in (from the ID token and userinfo), when the server speaks OpenID Connect. */
   identity?: Identity;
+  /** The DPoP key the tokens are bound to (RFC 9449), private half included; absent for bearer tokens. */
+  dpop?: DpopKey;
 }
 
 export interface CredentialsFile {

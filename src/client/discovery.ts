@@ -19,6 +19,8 @@ export interface AuthServerMetadata {
   auth_cli_client_id?: string;
   jwks_uri?: string;
   userinfo_endpoint?: string;
+  /** RFC 9449 §5.1: the server binds tokens to DPoP keys. */
+  dpop_signing_alg_values_supported?: string[];
   /** Set by discovery, not the server: the loopback URL that was asked for when the issuer names it otherwise. */
   aliasOf?: string;
 }

@@ -4,8 +4,10 @@
 // (RFC 7009).
 import { spawn } from 'node:child_process';
 import { timingSafeEqual, createHash } from 'node:crypto';
+import { calculateJwkThumbprint } from 'jose';
 import QRCode from 'qrcode';
 import { randomToken } from '../security/random.ts';
+import { type DpopKey, dpopProof, rememberNonce } from './dpop.ts';
 import type { AuthServerMetadata } from './discovery.ts';
 
 export interface TokenResponse {
@@ -31,15 +33,33 @@ export type Say = (line: string) => void;
 
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
-async function postForm(url: string, form: Record<string, string | string[] | undefined>): Promise<{ status: number; body: Record<string, unknown> }> {
+/** POST a form; with a DPoP key, each attempt carries a fresh proof and a use_dpop_nonce answer is retried once. */
+async function postForm(
+  url: string,
+  form: Record<string, string | string[] | undefined>,
+  dpop?: DpopKey | null,
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const body = new URLSearchParams();
   for (const [k, v] of Object.entries(form)) for (const x of v === undefined ? [] : Array.isArray(v) ? v : [v]) body.append(k, x);
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
-    body,
-    signal: AbortSignal.timeout(30_000),
-  });
+  const send = async () =>
+    fetch(url, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/x-www-form-urlencoded',
+        Accept: 'application/json',
+        ...(dpop ? { DPoP: await dpopProof(dpop, 'POST', url) } : {}),
+      },
+      body,
+      signal: AbortSignal.timeout(30_000),
+    });
+  let res = await send();
+  if (dpop && rememberNonce(dpop, url, res) && res.status === 400) {
+    const first = await res
+      .clone()
+      .json()
+      .catch(() => ({}));
+    if ((first as { error?: string }).error === 'use_dpop_nonce') res = await send(); // RFC 9449 §8.2
+  }
   const text = await res.text();
   let json: Record<string, unknown> = {};
   try {
@@ -161,6 +181,8 @@ export interface CodeFlowOptions {
   say: Say;
   /** What to suggest when no browser could be opened (`auth login … --device`), if anything. */
   noBrowserHint?: string;
+  /** The DPoP key the tokens are bound to (RFC 9449), or null for bearer tokens. */
+  dpop?: DpopKey | null;
 }
 
 export interface Loopback {
@@ -213,6 +235,9 @@ export async function codeFlow(o: CodeFlowOptions, loopback: Loopback): Promise<
   url.searchParams.set('state', state);
   if (o.scopes.length) url.searchParams.set('scope', o.scopes.join(' '));
   if (o.resource) url.searchParams.set('resource', o.resource);
+  // RFC 9449 §10: bind the code to the key, so only this key can exchange it.
+  if (o.dpop)
+    url.searchParams.set('dpop_jkt', await calculateJwkThumbprint({ kty: o.dpop.jwk.kty, crv: o.dpop.jwk.crv, x: o.dpop.jwk.x, y: o.dpop.jwk.y }, 'sha256'));
 
   loopback.issuer = o.issuer;
   const fail0 = (t: string, m: string) => page(t, m, o.issuer);
@@ -264,14 +289,18 @@ export async function codeFlow(o: CodeFlowOptions, loopback: Loopback): Promise<
         );
     });
   });
-  const r = await postForm(o.metadata.token_endpoint, {
-    grant_type: 'authorization_code',
-    code,
-    redirect_uri: loopback.redirectUri,
-    client_id: o.clientId,
-    code_verifier: verifier,
-    resource: o.resource,
-  });
+  const r = await postForm(
+    o.metadata.token_endpoint,
+    {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: loopback.redirectUri,
+      client_id: o.clientId,
+      code_verifier: verifier,
+      resource: o.resource,
+    },
+    o.dpop,
+  );
   return tokenOrThrow(r, 'the code exchange');
 }
 
@@ -287,6 +316,7 @@ export interface DeviceFlowOptions {
   qr: boolean;
   /** Open the browser at verification_uri_complete. */
   open: boolean;
+  dpop?: DpopKey | null;
 }
 
 export async function deviceFlow(o: DeviceFlowOptions): Promise<TokenResponse> {
@@ -330,7 +360,7 @@ export async function deviceFlow(o: DeviceFlowOptions): Promise<TokenResponse> {
       }
       await Bun.sleep(Math.min(250, Math.max(0, until - Date.now())));
     }
-    const r = await postForm(o.metadata.token_endpoint, { grant_type: DEVICE_GRANT, device_code: String(b.device_code), client_id: o.clientId });
+    const r = await postForm(o.metadata.token_endpoint, { grant_type: DEVICE_GRANT, device_code: String(b.device_code), client_id: o.clientId }, o.dpop);
     if (r.status === 200) {
       if (o.tty) process.stderr.write('\r\x1b[K');
       return tokenOrThrow(r, 'the device flow');
@@ -352,8 +382,14 @@ export async function deviceFlow(o: DeviceFlowOptions): Promise<TokenResponse> {
   throw new OAuthClientError('the code expired before it was approved; run auth login again', 'expired_token');
 }
 
-export async function refreshTokens(tokenEndpoint: string, clientId: string, refreshToken: string, resource?: string): Promise<TokenResponse> {
-  const r = await postForm(tokenEndpoint, { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: clientId, resource });
+export async function refreshTokens(
+  tokenEndpoint: string,
+  clientId: string,
+  refreshToken: string,
+  resource?: string,
+  dpop?: DpopKey | null,
+): Promise<TokenResponse> {
+  const r = await postForm(tokenEndpoint, { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: clientId, resource }, dpop);
   return tokenOrThrow(r, 'the refresh');
 }
 

@@ -2,11 +2,28 @@
 // Serves RFC 9728 protected-resource metadata, answers unauthenticated requests with 401 and
 // `WWW-Authenticate: Bearer resource_metadata=…, scope=…` (RFC 6750 §3, RFC 9728 §5.1), missing scopes
 // with 403 insufficient_scope, verifies JWT access tokens locally against the issuer's JWKS with
-// audience = the resource (RFC 8707, RFC 9068 §4), strips the caller's token (no passthrough) and
+// audience = the resource (RFC 8707, RFC 9068 §4) — DPoP-bound tokens only with a proof by their key
+// (RFC 9449 §7) —, strips the caller's token (no passthrough) and
 // streams the upstream response back (SSE included). On shutdown, long-lived streams (a GET answered with
 // text/event-stream: MCP Streamable HTTP's listening stream) are ended cleanly at once; other responses,
 // streamed or not, may finish until the proxy's SHUTDOWN_TIMEOUT.
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
+import { systemClock } from '../clock.ts';
+import { DPOP_ALGS, DpopNonces, dpopHeader, InvalidDpopProof, type ProofDeps, UseDpopNonce, verifyProof } from '../domain/dpop.ts';
+
+/** The gate's replay cache of DPoP proof ids (one process; bounded, oldest dropped first). */
+function memoryJtis(): ProofDeps['store']['usedJtis'] {
+  const seen = new Map<string, number>();
+  return {
+    async use(key, expiresAt, now) {
+      const until = seen.get(key);
+      if (until !== undefined && until > now) return false;
+      if (seen.size >= 100_000) for (const [k, v] of seen) if (v <= now || seen.size >= 100_000) seen.delete(k);
+      seen.set(key, expiresAt);
+      return true;
+    },
+  };
+}
 
 export interface GateOptions {
   upstream: string;
@@ -20,6 +37,8 @@ export interface GateOptions {
    * `audience`, exchanged for the caller's at the authorization server by this proxy's own client.
    */
   exchange?: { audience: string; clientId: string; clientSecret: string };
+  /** RFC 9449 at the gate: refuse bearer tokens altogether, and/or require server nonces in proofs. */
+  dpop?: { require?: boolean; nonce?: boolean; proofWindowS?: number };
 }
 
 export interface Identity {
@@ -145,26 +164,41 @@ export function createGate(opts: GateOptions) {
     return jwksLoading;
   };
 
-  const challenge = (status: 401 | 403, error?: string, description?: string) => {
+  // DPoP (RFC 9449 §7): proofs checked like the server does, with a replay cache and nonces of the gate's own.
+  const proofDeps: ProofDeps = {
+    clock: systemClock,
+    config: { dpopProofWindow: opts.dpop?.proofWindowS ?? 60, dpopNonce: !!opts.dpop?.nonce },
+    store: { usedJtis: memoryJtis() },
+    dpopNonces: new DpopNonces(undefined, systemClock),
+  };
+
+  /**
+   * 401/403 with the challenges (RFC 6750 §3; RFC 9449 §7.1): Bearer — unless bearer tokens are refused — and
+   * DPoP with the algorithms accepted. `scheme` says which challenge carries the error.
+   */
+  const challenge = (status: 401 | 403, error?: string, description?: string, scheme: 'Bearer' | 'DPoP' = 'Bearer', nonce?: string) => {
     const parts = [`resource_metadata=${quote(prmUrl)}`];
     if (opts.scopes.length) parts.push(`scope=${quote(opts.scopes.join(' '))}`);
-    if (error) parts.unshift(`error=${quote(error)}`);
-    if (description) parts.push(`error_description=${quote(description)}`);
+    const err = [...(error ? [`error=${quote(error)}`] : []), ...(description ? [`error_description=${quote(description)}`] : [])];
     const body = error ? { error, error_description: description } : { error: 'unauthorized', error_description: 'an access token is required' };
-    return new Response(JSON.stringify(body), {
-      status,
-      headers: { 'Content-Type': 'application/json', 'WWW-Authenticate': `Bearer ${parts.join(', ')}`, 'Cache-Control': 'no-store', ...CORS_HEADERS },
-    });
+    const headers = new Headers({ 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...CORS_HEADERS });
+    if (!opts.dpop?.require) headers.append('WWW-Authenticate', `Bearer ${[...(scheme === 'Bearer' ? err : []), ...parts].join(', ')}`);
+    headers.append('WWW-Authenticate', `DPoP ${[`algs=${quote(DPOP_ALGS.join(' '))}`, ...(scheme === 'DPoP' ? err : []), ...parts].join(', ')}`);
+    if (nonce) headers.set('DPoP-Nonce', nonce);
+    return new Response(JSON.stringify(body), { status, headers });
   };
 
   async function authenticate(request: Request): Promise<Identity | Response> {
     const auth = request.headers.get('authorization');
     if (!auth) return challenge(401);
-    const m = /^Bearer\s+([A-Za-z0-9\-._~+/]+=*)$/.exec(auth);
+    const m = /^(Bearer|DPoP)\s+([A-Za-z0-9\-._~+/]+=*)$/i.exec(auth);
     if (!m) return challenge(401, 'invalid_request', 'malformed Authorization header');
+    const scheme = m[1]!.toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer';
+    const token = m[2]!;
+    if (scheme === 'Bearer' && opts.dpop?.require) return challenge(401, 'invalid_token', 'bearer tokens are not accepted here: use DPoP', 'DPoP');
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(m[1]!, await getJwks(), { issuer: opts.issuer, audience: opts.resource, typ: 'at+jwt', algorithms: ['ES256', 'EdDSA'] }));
+      ({ payload } = await jwtVerify(token, await getJwks(), { issuer: opts.issuer, audience: opts.resource, typ: 'at+jwt', algorithms: ['ES256', 'EdDSA'] }));
     } catch (e) {
       const msg =
         (e as { code?: string }).code === 'ERR_JWT_EXPIRED'
@@ -178,6 +212,26 @@ export function createGate(opts: GateOptions) {
           headers: { 'Content-Type': 'application/json', ...CORS_HEADERS },
         });
       return challenge(401, 'invalid_token', msg);
+    }
+    const bound = (payload.cnf as { jkt?: unknown } | undefined)?.jkt;
+    // RFC 9449 §7.1: a bound token only with a proof by its key; a bearer presentation of it is refused.
+    if (scheme === 'Bearer' && bound)
+      return challenge(401, 'invalid_token', 'the access token is DPoP-bound: send it as Authorization: DPoP with a proof', 'DPoP');
+    if (scheme === 'DPoP') {
+      if (!bound) return challenge(401, 'invalid_token', 'the access token is not DPoP-bound', 'DPoP');
+      const url = new URL(request.url);
+      let jkt: string;
+      try {
+        const header = dpopHeader(request);
+        if (!header) return challenge(401, 'invalid_dpop_proof', 'a DPoP proof is required with Authorization: DPoP', 'DPoP');
+        // htu as the client saw it: the resource's public origin and the request's path.
+        ({ jkt } = await verifyProof(proofDeps, header, { htm: request.method, htu: `${resource.origin}${url.pathname}`, accessToken: token }));
+      } catch (e) {
+        if (e instanceof UseDpopNonce) return challenge(401, 'use_dpop_nonce', e.description, 'DPoP', e.headers['DPoP-Nonce']);
+        if (e instanceof InvalidDpopProof) return challenge(401, 'invalid_dpop_proof', e.description, 'DPoP');
+        throw e;
+      }
+      if (jkt !== bound) return challenge(401, 'invalid_dpop_proof', 'the DPoP proof is not made with the key the token is bound to', 'DPoP');
     }
     const granted = typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : [];
     const missing = opts.scopes.filter((s) => !granted.includes(s));
@@ -239,7 +293,7 @@ export function createGate(opts: GateOptions) {
     request.headers.forEach((v, k) => {
       const key = k.toLowerCase();
       // No token passthrough (MCP security: the upstream never sees the caller's token).
-      if (HOP_BY_HOP.has(key) || key === 'authorization' || identityNames.has(key) || key === 'cookie') return;
+      if (HOP_BY_HOP.has(key) || key === 'authorization' || key === 'dpop' || identityNames.has(key) || key === 'cookie') return;
       headers.set(k, v);
     });
     if (opts.exchange) {
