@@ -170,7 +170,7 @@ for (let round = 0; round < ROUNDS; round++) {
   for (const [name, run] of Object.entries(scenarios)) {
     const n = Math.ceil((capacity[name.replace('DPoP', 'bearer')] ?? 10_000) * DURATION * 1.5);
     const r = await run(n);
-    (results[name] ??= []).push(r);
+    results[name] = [...(results[name] ?? []), r];
     process.stderr.write(`round ${round + 1} ${name}: ${Math.round(r.rps)}/s p99 ${r.p99.toFixed(1)} ms errors ${r.errors}\n`);
   }
 }
