@@ -151,8 +151,12 @@ describe('auth login', () => {
       expect((await login.done()).code).toBe(0);
       const cred = readCreds().credentials.mcp;
       expect(decodeJwt(cred.access_token).aud).toBe(resource);
-      // The token opens the resource through the proxy.
-      expect((await fetch(resource, { headers: { Authorization: `Bearer ${cred.access_token}` } })).status).toBe(200);
+      // The token is DPoP-bound (the server offers DPoP): it opens the resource through the proxy with a proof
+      // (auth curl), and not as a bare bearer token.
+      expect(cred.token_type).toBe('DPoP');
+      expect((await fetch(resource, { headers: { Authorization: `Bearer ${cred.access_token}` } })).status).toBe(401);
+      const curl = await run(['curl', '--name', 'mcp', resource, '-s', '-o', '/dev/null', '-w', '%{http_code}']).done();
+      expect(curl.stdout).toBe('200');
       // The registered client id is cached per server and reused.
       expect(readCreds().servers[other.base].client_id).toBe(cred.client_id);
     } finally {
@@ -245,7 +249,7 @@ describe('auth token, status, logout', () => {
     expect((await introspect(t2.stdout.trim())).active).toBe(true);
     expect(readCreds().credentials.main.refresh_token).not.toBe(before.refresh_token);
     const json = JSON.parse((await run(['token', 'main', '--json']).done()).stdout);
-    expect(json).toMatchObject({ token_type: 'Bearer', issuer: srv.base });
+    expect(json).toMatchObject({ token_type: 'DPoP', issuer: srv.base }); // bound by default (RFC 9449)
     expect(json.expires_in).toBeGreaterThan(3500);
   });
 

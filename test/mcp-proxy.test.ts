@@ -148,7 +148,10 @@ describe('auth proxy', () => {
   test('no token: 401 with WWW-Authenticate resource_metadata and scope, exposed to browsers', async () => {
     const r = await fetch(`${proxyBase}/mcp`, { method: 'POST', headers: { Origin: 'https://inspector.example' } });
     expect(r.status).toBe(401);
-    expect(r.headers.get('www-authenticate')).toBe(`Bearer resource_metadata="${proxyBase}/.well-known/oauth-protected-resource/mcp", scope="openid"`);
+    // RFC 6750 §3 Bearer first (what MCP clients read), then RFC 9449 §7.1's DPoP challenge with its algorithms.
+    expect(r.headers.get('www-authenticate')).toBe(
+      `Bearer resource_metadata="${proxyBase}/.well-known/oauth-protected-resource/mcp", scope="openid", DPoP algs="ES256 ES384 ES512 EdDSA Ed25519 RS256 RS384 RS512 PS256 PS384 PS512"`,
+    );
     expect(r.headers.get('access-control-expose-headers')).toContain('WWW-Authenticate');
     const pre = await fetch(`${proxyBase}/mcp`, {
       method: 'OPTIONS',

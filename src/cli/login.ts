@@ -99,7 +99,7 @@ export async function loginCommand(args: string[]): Promise<number> {
       tokens = await run();
     }
     const now = Math.floor(Date.now() / 1000);
-    const identity = await identityOf(d.metadata, clientId!, tokens);
+    const identity = await identityOf(d.metadata, clientId!, tokens, dpop);
     store.update((data) => {
       data.servers[d.issuer] = { metadata: d.metadata, client_id: clientId, registered };
       data.credentials[name] = {

@@ -4,6 +4,7 @@
 // server without OpenID Connect, or an answer that does not verify, leaves the identity unknown.
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { type AuthServerMetadata, checkSecureUrl } from './discovery.ts';
+import { type DpopKey, dpopProof } from './dpop.ts';
 
 export interface Identity {
   sub: string;
@@ -17,7 +18,8 @@ const str = (v: unknown) => (typeof v === 'string' && v.length <= 256 ? v : unde
 export async function identityOf(
   metadata: AuthServerMetadata,
   clientId: string,
-  tokens: { id_token?: string; access_token: string },
+  tokens: { id_token?: string; access_token: string; token_type?: string },
+  dpop?: DpopKey | null,
 ): Promise<Identity | null> {
   if (!tokens.id_token || !metadata.jwks_uri) return null;
   try {
@@ -29,7 +31,12 @@ export async function identityOf(
     const userinfo = metadata.userinfo_endpoint ?? (await openIdUserinfoEndpoint(metadata.issuer));
     if (userinfo) {
       checkSecureUrl(userinfo, 'userinfo_endpoint'); // the access token goes there: https, or http on loopback
-      const res = await fetch(userinfo, { headers: { Authorization: `Bearer ${tokens.access_token}` }, signal: AbortSignal.timeout(5000) });
+      // A DPoP-bound token goes with a proof (RFC 9449 §7.1); a bearer one as Bearer.
+      const bound = dpop && tokens.token_type?.toLowerCase() === 'dpop';
+      const headers: Record<string, string> = bound
+        ? { Authorization: `DPoP ${tokens.access_token}`, DPoP: await dpopProof(dpop, 'GET', userinfo, tokens.access_token) }
+        : { Authorization: `Bearer ${tokens.access_token}` };
+      const res = await fetch(userinfo, { headers, signal: AbortSignal.timeout(5000) });
       const info = res.ok ? ((await res.json()) as Record<string, unknown>) : null;
       // §5.3.2: the UserInfo sub must be the ID token's, or the answer is not used.
       if (info && info.sub === payload.sub) claims = { ...payload, ...info };

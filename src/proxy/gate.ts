@@ -183,7 +183,9 @@ export function createGate(opts: GateOptions) {
     const body = error ? { error, error_description: description } : { error: 'unauthorized', error_description: 'an access token is required' };
     const headers = new Headers({ 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...CORS_HEADERS });
     if (!opts.dpop?.require) headers.append('WWW-Authenticate', `Bearer ${[...(scheme === 'Bearer' ? err : []), ...parts].join(', ')}`);
-    headers.append('WWW-Authenticate', `DPoP ${[`algs=${quote(DPOP_ALGS.join(' '))}`, ...(scheme === 'DPoP' ? err : []), ...parts].join(', ')}`);
+    // The DPoP challenge repeats the discovery parameters only when it is the only one.
+    const dpopParts = [`algs=${quote(DPOP_ALGS.join(' '))}`, ...(scheme === 'DPoP' ? err : []), ...(opts.dpop?.require ? parts : [])];
+    headers.append('WWW-Authenticate', `DPoP ${dpopParts.join(', ')}`);
     if (nonce) headers.set('DPoP-Nonce', nonce);
     return new Response(JSON.stringify(body), { status, headers });
   };
@@ -236,7 +238,7 @@ export function createGate(opts: GateOptions) {
     const granted = typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : [];
     const missing = opts.scopes.filter((s) => !granted.includes(s));
     if (missing.length) return challenge(403, 'insufficient_scope', `missing scope: ${missing.join(' ')}`);
-    return { sub: String(payload.sub ?? ''), clientId: String(payload.client_id ?? ''), scope: granted, token: m[1]!, exp: Number(payload.exp ?? 0) };
+    return { sub: String(payload.sub ?? ''), clientId: String(payload.client_id ?? ''), scope: granted, token, exp: Number(payload.exp ?? 0) };
   }
 
   // Exchanged tokens by caller token, reused until 30 s before they expire (bounded).
