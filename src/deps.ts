@@ -12,7 +12,7 @@ import { Metrics } from './domain/metrics.ts';
 import { AuditLog } from './domain/audit.ts';
 import type { Deps } from './domain/deps.ts';
 import { KeyRing } from './domain/keys.ts';
-import { RateLimiter } from './domain/rate-limit.ts';
+import { memoryLimiter, RateLimiter, storeLimiter } from './domain/rate-limit.ts';
 import { buildRegistry, parseScopeDeclarations, TempTokenService } from './domain/temp-tokens.ts';
 import { createUpstreams } from './domain/upstream.ts';
 import type { Logger } from './log.ts';
@@ -30,6 +30,9 @@ function tempTokenRegistry(config: Config) {
 
 export function buildDeps(config: Config, log: Logger, clock: Clock, store: Store): Deps {
   const perMinute = (limit: number) => (limit > 0 ? new RateLimiter(limit, 60, clock) : null);
+  // Guessing limits hold for the deployment: in the database when several instances share it (PostgreSQL).
+  const shared = (name: string, limit: number, windowS: number) =>
+    store.kind === 'postgres' ? storeLimiter(store, clock, name, limit, windowS) : memoryLimiter(new RateLimiter(limit, windowS, clock));
   return {
     config,
     store,
@@ -37,9 +40,9 @@ export function buildDeps(config: Config, log: Logger, clock: Clock, store: Stor
     log,
     keys: new KeyRing(store, clock, config.baseUrl, config.accessTokenTtl),
     limits: {
-      loginIp: new RateLimiter(config.loginRateLimit, config.loginRateWindow, clock),
-      loginAccount: new RateLimiter(config.loginAccountRateLimit, config.loginRateWindow, clock),
-      deviceEntry: new RateLimiter(config.deviceEntryRateLimit, config.deviceEntryRateWindow, clock),
+      loginIp: shared('login-ip', config.loginRateLimit, config.loginRateWindow),
+      loginAccount: shared('login-account', config.loginAccountRateLimit, config.loginRateWindow),
+      deviceEntry: shared('device-entry', config.deviceEntryRateLimit, config.deviceEntryRateWindow),
       tokenIp: perMinute(config.tokenRateLimit),
       tokenClient: perMinute(config.tokenClientRateLimit),
       introspectionIp: perMinute(config.introspectionRateLimit),

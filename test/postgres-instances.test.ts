@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { decodeJwt, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { ensureBinary, ROOT, runAuth, spawnListening, type spawnServer } from './helpers/cli.ts';
 import { createPgDatabase, PG_URL } from './helpers/db.ts';
-import { Browser, codeFrom, pkcePair, postForm } from './helpers/oauth.ts';
+import { Browser, codeFrom, hiddenValue, pkcePair, postForm } from './helpers/oauth.ts';
 import { freePort, startTestServer, tempDir } from './helpers/server.ts';
 
 type Proc = Awaited<ReturnType<typeof spawnServer>>;
@@ -187,6 +187,69 @@ if (!PG_URL) {
         body: 'grant_type=client_credentials',
       });
       expect(await replay.json()).toMatchObject({ error: 'invalid_dpop_proof', error_description: expect.stringContaining('used before') });
+    });
+
+    test('single use across instances: a device code polled on both at once and a single-use temp token validated on both', async () => {
+      const extra = {
+        ...env,
+        ADMIN_TOKEN: 'admin-token-0123456789abcdef',
+        DEVICE_POLL_INTERVAL: '1s',
+        TEMP_TOKEN_SCOPES: JSON.stringify([{ name: 'once', routes: [{ method: 'POST', path: '/flows/{id}/finish' }], max_ttl: '10m', single_use: true }]),
+      };
+      const [x, y] = await Promise.all([instance(extra), instance(extra)]);
+      try {
+        // Device code: started on X, approved on Y, then 10 polls spread over both at once: one token.
+        const start = (await (await postForm(`${x.url}/device_authorization`, { client_id: 'auth-cli' })).json()) as { device_code: string; user_code: string };
+        const browser = new Browser(y.url);
+        await browser.login('olga', 'olga password!');
+        const entry = await (await browser.get('/device')).text();
+        const confirm = await (await browser.post('/device', { csrf: hiddenValue(entry, 'csrf')!, user_code: start.user_code })).text();
+        await browser.post('/device/confirm', { csrf: hiddenValue(confirm, 'csrf')!, user_code: hiddenValue(confirm, 'user_code')!, decision: 'approve' });
+        await Bun.sleep(1100);
+        const polls = await Promise.all(
+          Array.from({ length: 10 }, (_, i) =>
+            postForm(`${(i % 2 ? x : y).url}/token`, {
+              grant_type: 'urn:ietf:params:oauth:grant-type:device_code',
+              device_code: start.device_code,
+              client_id: 'auth-cli',
+            }),
+          ),
+        );
+        expect(polls.filter((r) => r.status === 200)).toHaveLength(1);
+        // A single-use temp token minted on X, validated ten times over both at once: one winner.
+        const admin = { 'Content-Type': 'application/json', Authorization: 'Bearer admin-token-0123456789abcdef' };
+        const minted = (await (
+          await fetch(`${x.url}/temp-tokens`, { method: 'POST', headers: admin, body: JSON.stringify({ scope: 'once', resource_id: 'f-1', ttl: '5m' }) })
+        ).json()) as { token: string };
+        const checks = await Promise.all(
+          Array.from({ length: 10 }, (_, i) =>
+            fetch(`${(i % 2 ? y : x).url}/temp-tokens/validate`, {
+              method: 'POST',
+              headers: admin,
+              body: JSON.stringify({ token: minted.token, method: 'POST', path: '/flows/f-1/finish' }),
+            }),
+          ),
+        );
+        expect(checks.filter((r) => r.status === 200)).toHaveLength(1);
+      } finally {
+        await stop(x.proc);
+        await stop(y.proc);
+      }
+    });
+
+    test('failed sign-ins count for the deployment: a guesser spreading over both instances meets one limit', async () => {
+      const limited = { ...env, LOGIN_RATE_LIMIT: '4', LOGIN_ACCOUNT_RATE_LIMIT: '1000' };
+      const [x, y] = await Promise.all([instance(limited), instance(limited)]);
+      try {
+        const statuses: number[] = [];
+        for (let i = 0; i < 6; i++) statuses.push((await new Browser((i % 2 ? x : y).url).login('olga', `wrong password ${i}`)).status);
+        // Four failures are allowed in the window, wherever they land; the fifth is 429 on either instance.
+        expect(statuses.slice(0, 4).every((s) => s !== 429)).toBe(true);
+        expect(statuses.slice(4)).toEqual([429, 429]);
+      } finally {
+        await stop(x.proc);
+        await stop(y.proc);
+      }
     });
 
     test('with a strict policy (grace 0) on both: exactly one of 50 concurrent refreshes wins, and reuse revokes the family', async () => {

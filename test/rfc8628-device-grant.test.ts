@@ -232,7 +232,7 @@ describe('verification pages (RFC 8628 §3.3)', () => {
   });
 
   test('guessing codes is limited per session and per IP: the 11th wrong code gets a 429 page, and it is logged', async () => {
-    srv.deps.limits.deviceEntry.reset('ip:127.0.0.1');
+    await srv.deps.limits.deviceEntry.reset('ip:127.0.0.1');
     const b = new Browser(srv.base);
     await b.login('alice', alice.password);
     const csrf = hiddenValue(await (await b.get('/device')).text(), 'csrf')!;
@@ -243,7 +243,7 @@ describe('verification pages (RFC 8628 §3.3)', () => {
     expect(await blocked.text()).toContain('too many wrong codes');
     expect(srv.logs.filter((l) => l.includes('wrong device user code')).length).toBeGreaterThanOrEqual(10);
     srv.clock.advance(601);
-    srv.deps.limits.deviceEntry.reset(`ip:127.0.0.1`);
+    await srv.deps.limits.deviceEntry.reset(`ip:127.0.0.1`);
   });
 });
 

@@ -118,15 +118,14 @@ export async function changeOwnPassword(
 ): Promise<void> {
   const { loginIp, loginAccount } = deps.limits;
   const accountKey = input.user.username.toLowerCase();
-  const wait = Math.max(loginIp.blockedFor(input.ip), loginAccount.blockedFor(accountKey));
+  const wait = Math.max(await loginIp.blockedFor(input.ip), await loginAccount.blockedFor(accountKey));
   if (wait > 0) {
     deps.metrics.rateLimited('login');
     throw new TooManyRequests(wait, 'too many wrong passwords; try again later');
   }
   const fresh = await deps.store.users.get(input.user.id);
   if (!fresh || !(await verifyPassword(input.current, fresh.passwordHash))) {
-    loginIp.hit(input.ip);
-    loginAccount.hit(accountKey);
+    await Promise.all([loginIp.hit(input.ip), loginAccount.hit(accountKey)]);
     deps.audit.record('login.failure', {
       userId: input.user.id,
       ip: input.ip,

@@ -4,7 +4,7 @@ import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/store.ts';
 import type { KeyRing } from './keys.ts';
-import type { RateLimiter } from './rate-limit.ts';
+import type { RateLimiter, SharedLimiter } from './rate-limit.ts';
 import type { Upstreams } from './upstream.ts';
 import type { ClientDocuments } from './client-documents.ts';
 import type { TempTokenService } from './temp-tokens.ts';
@@ -21,11 +21,12 @@ export interface Deps {
   log: Logger;
   keys: KeyRing;
   limits: {
-    /** Failed sign-ins per address. */
-    loginIp: RateLimiter;
+    /** Failed sign-ins per address (shared by instances on PostgreSQL). */
+    loginIp: SharedLimiter;
     /** Failed sign-ins per account, from every address (distributed guessing). */
-    loginAccount: RateLimiter;
-    deviceEntry: RateLimiter;
+    loginAccount: SharedLimiter;
+    /** Wrong device user codes per address and per session (RFC 8628 §5.1). */
+    deviceEntry: SharedLimiter;
     /** Per-minute request limits; null when switched off (0). */
     tokenIp: RateLimiter | null;
     tokenClient: RateLimiter | null;

@@ -44,9 +44,8 @@ export async function loginWithPassword(
   const { loginIp, loginAccount } = deps.limits;
   const ipKey = input.ip;
   const accountKey = input.username.toLowerCase();
-  const ipWait = loginIp.blockedFor(ipKey);
-  const accountWait = loginAccount.blockedFor(accountKey);
-  const wait = ipWait > 0 ? ipWait : accountWait > 0 && loginIp.count(ipKey) > 0 ? accountWait : 0;
+  const [ipWait, accountWait] = await Promise.all([loginIp.blockedFor(ipKey), loginAccount.blockedFor(accountKey)]);
+  const wait = ipWait > 0 ? ipWait : accountWait > 0 && (await loginIp.count(ipKey)) > 0 ? accountWait : 0;
   if (wait > 0) {
     deps.metrics.rateLimited('login');
     deps.log.warn('login rate limited', { ip: input.ip, username_hash: typedNameHash(input.username), limit: ipWait > 0 ? 'address' : 'account' });
@@ -55,8 +54,7 @@ export async function loginWithPassword(
   const user = input.username.length <= 64 ? await deps.store.users.getByUsername(input.username) : null;
   const ok = await verifyPassword(input.password, user?.passwordHash ?? null);
   if (!ok || !user) {
-    loginIp.hit(ipKey);
-    loginAccount.hit(accountKey);
+    await Promise.all([loginIp.hit(ipKey), loginAccount.hit(accountKey)]);
     // An existing account is named by its id; a name that matches no account is never written in clear.
     const who = user ? { username: user.username } : { account: 'unknown', username_hash: typedNameHash(input.username) };
     deps.audit.record('login.failure', { userId: user?.id ?? null, ip: input.ip, details: { ...who, method: 'password' } });

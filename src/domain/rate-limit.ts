@@ -1,6 +1,7 @@
 // Fixed-window counters per key, in memory, with a hard cap on the number of keys so an address-spoofing
 // flood cannot grow memory without bound (the oldest windows are evicted first).
 import type { Clock } from '../clock.ts';
+import type { Store } from '../store/store.ts';
 import { TooManyRequests } from './errors.ts';
 
 interface Window {
@@ -77,4 +78,53 @@ export function enforce(limiter: RateLimiter | null, key: string, onReject: () =
     onReject();
     throw new TooManyRequests(wait);
   }
+}
+
+/**
+ * A limit that must hold for the whole deployment, not per instance: failed sign-ins and wrong device codes
+ * (guessing spread over instances behind a load balancer would otherwise get one budget each). In memory on
+ * SQLite (one instance); in the store's fixed windows (rate_limits) on PostgreSQL, shared by every instance.
+ */
+export interface SharedLimiter {
+  readonly limit: number;
+  /** Seconds until `key` may try again, or 0 when it is under the limit. Does not count. */
+  blockedFor(key: string): Promise<number>;
+  /** Events counted for `key` in its current window. */
+  count(key: string): Promise<number>;
+  /** Count one event; seconds to wait when this one is over the limit, else 0. */
+  hit(key: string): Promise<number>;
+  /** Forget `key`'s window (operators and tests). */
+  reset(key: string): Promise<void>;
+}
+
+export function memoryLimiter(l: RateLimiter): SharedLimiter {
+  return {
+    limit: l.limit,
+    blockedFor: async (key) => l.blockedFor(key),
+    count: async (key) => l.count(key),
+    hit: async (key) => l.hit(key),
+    reset: async (key) => l.reset(key),
+  };
+}
+
+export function storeLimiter(store: Pick<Store, 'rateLimits'>, clock: Clock, name: string, limit: number, windowS: number): SharedLimiter {
+  const nowS = () => Math.floor(clock.nowMs() / 1000);
+  const wait = (windowStart: number) => Math.max(1, windowStart + windowS - nowS());
+  return {
+    limit,
+    async blockedFor(key) {
+      const w = await store.rateLimits.peek(`${name}:${key}`, windowS, nowS());
+      return w && w.count >= limit ? wait(w.windowStart) : 0;
+    },
+    async count(key) {
+      return (await store.rateLimits.peek(`${name}:${key}`, windowS, nowS()))?.count ?? 0;
+    },
+    async hit(key) {
+      const w = await store.rateLimits.hit(`${name}:${key}`, windowS, nowS());
+      return w.count <= limit ? 0 : wait(w.windowStart);
+    },
+    async reset(key) {
+      await store.rateLimits.reset(`${name}:${key}`);
+    },
+  };
 }

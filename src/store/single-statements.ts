@@ -118,6 +118,11 @@ export function singleStatements(x: StatementRunner) {
         const r = (await x.one(Q.rateHit, key, now, now - windowS, now - windowS))!;
         return { count: Number(r.count), windowStart: Number(r.window_start) };
       },
+      peek: async (key: string, windowS: number, now: number) => {
+        const r = await x.one(Q.ratePeek, key, now - windowS);
+        return r ? { count: Number(r.count), windowStart: Number(r.window_start) } : null;
+      },
+      reset: async (key: string) => void (await run(Q.rateReset, key)),
     },
     usedJtis: {
       use: async (key: string, expiresAt: number, now: number) => (await x.one(Q.jtiUse, key, expiresAt, now)) !== null,

@@ -160,6 +160,9 @@ export const Q = {
     ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE used_jtis.expires_at <= ?
     RETURNING key`,
 
+  ratePeek: 'SELECT count, window_start FROM rate_limits WHERE key = ? AND window_start > ?',
+  rateReset: 'DELETE FROM rate_limits WHERE key = ?',
+
   sweep: {
     codes: 'DELETE FROM authorization_codes WHERE expires_at < ?',
     refreshTokens: 'DELETE FROM refresh_tokens WHERE expires_at < ?',

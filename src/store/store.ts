@@ -419,6 +419,9 @@ export interface Store {
   rateLimits: {
     /** Count one event for `key` in a fixed window of `windowS`; returns the count and the window start. */
     hit(key: string, windowS: number, now: number): Promise<{ count: number; windowStart: number }>;
+    /** The current window of `key` without counting; null when none is open. */
+    peek(key: string, windowS: number, now: number): Promise<{ count: number; windowStart: number } | null>;
+    reset(key: string): Promise<void>;
   };
 
   usedJtis: {

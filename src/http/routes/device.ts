@@ -39,8 +39,8 @@ function loginFirst(userCode: string | undefined): Response {
 }
 
 /** Rate limit of wrong user codes: per IP and per session (RFC 8628 §5.1 brute force). */
-function checkEntryLimit(deps: Deps, ip: string, sessionId: string): void {
-  const wait = Math.max(deps.limits.deviceEntry.blockedFor(`ip:${ip}`), deps.limits.deviceEntry.blockedFor(`session:${sessionId}`));
+async function checkEntryLimit(deps: Deps, ip: string, sessionId: string): Promise<void> {
+  const wait = Math.max(await deps.limits.deviceEntry.blockedFor(`ip:${ip}`), await deps.limits.deviceEntry.blockedFor(`session:${sessionId}`));
   if (wait > 0) {
     deps.metrics.rateLimited('device_entry');
     throw new TooManyRequests(wait, 'too many wrong codes; wait a few minutes and try again');
@@ -73,11 +73,10 @@ export function deviceRoutes(deps: Deps) {
   /** The confirmation page for a typed (or linked) code, or the entry page again with what was wrong. */
   const confirmation = async (page: PageContext, typed: string, ip: string): Promise<Response> => {
     const session = page.session!;
-    checkEntryLimit(deps, ip, session.session.id);
+    await checkEntryLimit(deps, ip, session.session.id);
     const found = await findPendingDevice(deps, typed);
     if (!found) {
-      deps.limits.deviceEntry.hit(`ip:${ip}`);
-      deps.limits.deviceEntry.hit(`session:${session.session.id}`);
+      await Promise.all([deps.limits.deviceEntry.hit(`ip:${ip}`), deps.limits.deviceEntry.hit(`session:${session.session.id}`)]);
       deps.log.warn('wrong device user code', { ip, user_id: session.user.id });
       return entryPage(page, typed, 'That code is not valid or has expired. Check the code on your device.', 400);
     }

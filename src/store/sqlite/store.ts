@@ -346,6 +346,8 @@ export class SqliteStore implements Store {
         const r = this.one(Q.rateHit, key, now, now - windowS, now - windowS)!;
         return { count: Number(r.count), windowStart: Number(r.window_start) };
       }),
+    peek: this.shared.rateLimits.peek,
+    reset: (key: string) => this.write(() => void this.run(Q.rateReset, key)),
   };
 
   usedJtis = {
