@@ -109,15 +109,15 @@ export async function startServer(config: Config, log: Logger, opts: { clock?: C
   const timers: Timer[] = [];
   const sweep = async () => {
     const now = nowS(deps.clock);
-    const p = Promise.all([deps.store.sweep(now, now - config.clientIdleTtl), deps.store.audit.deleteBefore(now - config.auditRetention)])
-      .then(([r, audit]) => ({ ...r, auditEntries: audit }))
-      .then(
-        (r) => {
-          const total = Object.values(r).reduce((a, b) => a + b, 0);
-          if (total) log.info('sweep', { ...r });
-        },
-        (e) => log.warn('sweep failed', { error: String(e) }),
-      );
+    const p = deps.store.sweep(now, now - config.clientIdleTtl, now - config.auditRetention).then(
+      (r) => {
+        const { batches = 0, maxBatchMs = 0, ...counts } = r;
+        const total = Object.values(counts).reduce((a, b) => a + b, 0);
+        deps.metrics.sweep(maxBatchMs / 1000);
+        if (total) log.info('sweep', { ...counts, batches, max_batch_ms: maxBatchMs });
+      },
+      (e) => log.warn('sweep failed', { error: String(e) }),
+    );
     inflight.add(p);
     await p;
     inflight.delete(p);

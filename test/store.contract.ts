@@ -333,6 +333,16 @@ export function storeContract(name: string, open: () => Promise<Store>, rawExec:
       expect(swept.usedJtis).toBe(2);
     });
 
+    test('the sweep deletes in bounded batches and reports the longest one', async () => {
+      const now = 2_000_000;
+      await Promise.all(Array.from({ length: 1_234 }, (_, i) => store.usedJtis.use(`bulk:${i}`, now - 1, now - 10)));
+      const swept = await store.sweep(now, 0, now - 86400);
+      expect(swept.usedJtis).toBe(1_234);
+      expect(swept.batches!).toBeGreaterThanOrEqual(3 + 12); // three batches here, at least one for every other kind
+      expect(swept.maxBatchMs!).toBeGreaterThan(0);
+      expect((await store.sweep(now, 0)).usedJtis).toBe(0);
+    });
+
     test('ping answers', async () => {
       await store.ping();
     });

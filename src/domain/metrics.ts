@@ -124,6 +124,7 @@ export class Metrics {
   private reuse = 0;
   private store = new Histogram();
   private storeUp = 1;
+  private sweepMax = 0;
 
   request(method: string, path: string, status: number, seconds: number): void {
     const m = METHODS.has(method) ? method : 'other';
@@ -152,6 +153,10 @@ export class Metrics {
   }
   refreshReuse(): void {
     this.reuse++;
+  }
+  /** The longest batch of the last sweep: how long it held the write lock at most. */
+  sweep(maxBatchSeconds: number): void {
+    this.sweepMax = maxBatchSeconds;
   }
   storePing(seconds: number, ok: boolean): void {
     this.storeUp = ok ? 1 : 0;
@@ -199,6 +204,11 @@ export class Metrics {
       ...this.store.render('auth_store_ping_seconds', ''),
     );
     out.push('# HELP auth_store_up Whether the last store ping succeeded.', '# TYPE auth_store_up gauge', `auth_store_up ${this.storeUp}`);
+    out.push(
+      '# HELP auth_sweep_max_batch_seconds The longest delete batch of the last sweep (time under the write lock).',
+      '# TYPE auth_sweep_max_batch_seconds gauge',
+      `auth_sweep_max_batch_seconds ${this.sweepMax}`,
+    );
     out.push(...processMetrics());
     return `${out.join('\n')}\n`;
   }

@@ -17,6 +17,7 @@ import m0013 from '../../schema/0013_users_disabled.sql' with { type: 'text' };
 import m0014 from '../../schema/0014_account_activity.sql' with { type: 'text' };
 import m0015 from '../../schema/0015_used_jtis.sql' with { type: 'text' };
 import m0016 from '../../schema/0016_dpop.sql' with { type: 'text' };
+import m0017 from '../../schema/0017_sweep_indexes.sql' with { type: 'text' };
 
 export interface Migration {
   version: number;
@@ -43,6 +44,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 14, name: '0014_account_activity', sql: m0014 },
   { version: 15, name: '0015_used_jtis', sql: m0015 },
   { version: 16, name: '0016_dpop', sql: m0016 },
+  { version: 17, name: '0017_sweep_indexes', sql: m0017 },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

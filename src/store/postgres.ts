@@ -8,6 +8,7 @@ import { MIGRATIONS, LATEST_VERSION, SchemaTooNewError } from './migrations.ts';
 import * as R from './rows.ts';
 import { singleStatements } from './single-statements.ts';
 import { Q } from './statements.ts';
+import { sweepInBatches } from './sweep.ts';
 import {
   type OidcGrant,
   StoreUnavailableError,
@@ -192,22 +193,18 @@ export class PostgresStore implements Store {
     await this.sql.close({ timeout: 5 });
   }
 
-  async sweep(now: number, idleBefore: number): Promise<SweepResult> {
+  async sweep(now: number, idleBefore: number, auditBefore?: number): Promise<SweepResult> {
     // Plain idempotent deletes: every instance may run the sweeper without harm.
-    const S = Q.sweep;
-    return {
-      codes: await this.run(S.codes, now - 3600),
-      refreshTokens: await this.run(S.refreshTokens, now),
-      families: await this.run(S.families, now, now - 86400),
-      sessions: await this.run(S.sessions, now),
-      revokedAccessTokens: await this.run(S.revokedAccessTokens, now),
-      upstreamLogins: await this.run(S.upstreamLogins, now),
-      idleClients: await this.run(S.idleClients, idleBefore),
-      deviceCodes: await this.run(S.deviceCodes, now),
-      tempTokens: await this.run(S.tempTokens, now),
-      rateLimits: await this.run(S.rateLimits, now - 86400),
-      usedJtis: await this.run(S.usedJtis, now),
-    };
+    return sweepInBatches(
+      async (sql, params) => {
+        const t0 = performance.now();
+        const rows = await this.run(sql, ...params);
+        return { rows, ms: performance.now() - t0 };
+      },
+      now,
+      idleBefore,
+      auditBefore,
+    );
   }
 
   clients = {

@@ -1,6 +1,9 @@
 // Every SQL statement of the stores, written once in the dialect subset SQLite and PostgreSQL share, with
 // `?` placeholders (the PostgreSQL store numbers them). Single-use rows are consumed by one conditional
 // UPDATE … RETURNING, never read-then-write.
+/** A bounded delete: at most `?` rows of `table` matching `where`, found through the condition's index. */
+const batch = (table: string, key: string, where: string) => `DELETE FROM ${table} WHERE ${key} IN (SELECT ${key} FROM ${table} WHERE ${where} LIMIT ?)`;
+
 export const Q = {
   ping: 'SELECT 1 AS ok',
 
@@ -163,18 +166,22 @@ export const Q = {
   ratePeek: 'SELECT count, window_start FROM rate_limits WHERE key = ? AND window_start > ?',
   rateReset: 'DELETE FROM rate_limits WHERE key = ?',
 
+  // The sweeper's deletes, each a batch of at most `?` rows found by an index (bounded time under the write
+  // lock); run until a batch comes back short. Parameters: the bound(s), then the batch size.
   sweep: {
-    codes: 'DELETE FROM authorization_codes WHERE expires_at < ?',
-    refreshTokens: 'DELETE FROM refresh_tokens WHERE expires_at < ?',
-    families: 'DELETE FROM refresh_families WHERE expires_at < ? OR (revoked_at IS NOT NULL AND revoked_at < ?)',
-    sessions: 'DELETE FROM sessions WHERE expires_at < ?',
-    revokedAccessTokens: 'DELETE FROM revoked_access_tokens WHERE expires_at < ?',
-    upstreamLogins: 'DELETE FROM upstream_logins WHERE expires_at < ?',
+    codes: batch('authorization_codes', 'id', 'expires_at < ?'),
+    refreshTokens: batch('refresh_tokens', 'id', 'expires_at < ?'),
+    familiesExpired: batch('refresh_families', 'id', 'expires_at < ?'),
+    familiesRevoked: batch('refresh_families', 'id', 'revoked_at IS NOT NULL AND revoked_at < ?'),
+    sessions: batch('sessions', 'id', 'expires_at < ?'),
+    revokedAccessTokens: batch('revoked_access_tokens', 'jti', 'expires_at < ?'),
+    upstreamLogins: batch('upstream_logins', 'state_hash', 'expires_at < ?'),
     // Only registered and metadata-document clients are reaped; operator and seeded clients stay.
-    idleClients: "DELETE FROM clients WHERE origin IN ('dynamic', 'metadata_document') AND COALESCE(last_used_at, created_at) < ?",
-    deviceCodes: 'DELETE FROM device_codes WHERE expires_at < ?',
-    tempTokens: 'DELETE FROM temp_tokens WHERE expires_at < ?',
-    rateLimits: 'DELETE FROM rate_limits WHERE window_start < ?',
-    usedJtis: 'DELETE FROM used_jtis WHERE expires_at < ?',
+    idleClients: batch('clients', 'id', "origin IN ('dynamic', 'metadata_document') AND (last_used_at < ? OR (last_used_at IS NULL AND created_at < ?))"),
+    deviceCodes: batch('device_codes', 'id', 'expires_at < ?'),
+    tempTokens: batch('temp_tokens', 'id', 'expires_at < ?'),
+    rateLimits: batch('rate_limits', 'key', 'window_start < ?'),
+    usedJtis: batch('used_jtis', 'key', 'expires_at < ?'),
+    auditLog: batch('audit_log', 'id', 'time < ?'),
   },
 } as const;

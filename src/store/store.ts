@@ -217,6 +217,11 @@ export interface SweepResult {
   tempTokens: number;
   rateLimits: number;
   usedJtis: number;
+  /** Audit rows older than AUDIT_RETENTION. */
+  auditEntries: number;
+  /** Batches run, and the longest one (ms): how long the sweeper held the write lock at most. */
+  batches?: number;
+  maxBatchMs?: number;
 }
 
 export interface AuditRow {
@@ -269,7 +274,8 @@ export interface Store {
   ping(): Promise<void>;
   close(): Promise<void>;
   /** Delete rows that expired before `now`; dynamic clients idle since before `idleBefore`. */
-  sweep(now: number, idleBefore: number): Promise<SweepResult>;
+  /** Delete what has expired, in bounded batches (store/sweep.ts); audit rows too when `auditBefore` is given. */
+  sweep(now: number, idleBefore: number, auditBefore?: number): Promise<SweepResult>;
 
   clients: {
     insert(c: ClientRow): Promise<void>;

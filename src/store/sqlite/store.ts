@@ -6,6 +6,7 @@ import { LATEST_VERSION, MIGRATIONS, SchemaTooNewError } from '../migrations.ts'
 import * as R from '../rows.ts';
 import { singleStatements } from '../single-statements.ts';
 import { Q } from '../statements.ts';
+import { sweepInBatches } from '../sweep.ts';
 import { classify, openDatabase } from './open.ts';
 import { RevokedCache } from './revoked-cache.ts';
 import { WriteQueue } from './write-queue.ts';
@@ -155,21 +156,18 @@ export class SqliteStore implements Store {
     this.db.close();
   }
 
-  async sweep(now: number, idleBefore: number): Promise<SweepResult> {
-    const S = Q.sweep;
-    return this.tx(() => ({
-      codes: this.run(S.codes, now - 3600), // kept an hour after expiry so replays are still recognised
-      refreshTokens: this.run(S.refreshTokens, now),
-      families: this.run(S.families, now, now - 86400),
-      sessions: this.run(S.sessions, now),
-      revokedAccessTokens: this.run(S.revokedAccessTokens, now),
-      upstreamLogins: this.run(S.upstreamLogins, now),
-      idleClients: this.run(S.idleClients, idleBefore),
-      deviceCodes: this.run(S.deviceCodes, now),
-      tempTokens: this.run(S.tempTokens, now),
-      rateLimits: this.run(S.rateLimits, now - 86400),
-      usedJtis: this.run(S.usedJtis, now),
-    }));
+  async sweep(now: number, idleBefore: number, auditBefore?: number): Promise<SweepResult> {
+    return sweepInBatches(
+      (sql, params) =>
+        this.write(() => {
+          const t0 = performance.now();
+          const rows = this.run(sql, ...params);
+          return { rows, ms: performance.now() - t0 };
+        }),
+      now,
+      idleBefore,
+      auditBefore,
+    );
   }
 
   clients = {

@@ -1,0 +1,41 @@
+// The sweeper, shared by both drivers: every kind of expired row deleted in batches of at most SWEEP_BATCH
+// rows, each batch a statement of its own (on SQLite, its own turn of the write queue), so requests' writes
+// go between batches and no batch holds the write lock for long. The longest batch is reported.
+import { Q } from './statements.ts';
+import type { SweepResult } from './store.ts';
+
+export const SWEEP_BATCH = 500;
+
+/** Runs one batch statement; returns the rows deleted and how long the statement took (ms). */
+export type BatchRunner = (sql: string, params: unknown[]) => Promise<{ rows: number; ms: number }>;
+
+export async function sweepInBatches(run: BatchRunner, now: number, idleBefore: number, auditBefore?: number, batch = SWEEP_BATCH): Promise<SweepResult> {
+  let maxBatchMs = 0;
+  let batches = 0;
+  const drain = async (sql: string, ...bounds: unknown[]) => {
+    let total = 0;
+    for (;;) {
+      const { rows, ms } = await run(sql, [...bounds, batch]);
+      batches++;
+      maxBatchMs = Math.max(maxBatchMs, ms);
+      total += rows;
+      if (rows < batch) return total;
+    }
+  };
+  const S = Q.sweep;
+  const result: SweepResult = {
+    codes: await drain(S.codes, now - 3600), // kept an hour after expiry so replays are still recognised
+    refreshTokens: await drain(S.refreshTokens, now),
+    families: (await drain(S.familiesExpired, now)) + (await drain(S.familiesRevoked, now - 86400)),
+    sessions: await drain(S.sessions, now),
+    revokedAccessTokens: await drain(S.revokedAccessTokens, now),
+    upstreamLogins: await drain(S.upstreamLogins, now),
+    idleClients: await drain(S.idleClients, idleBefore, idleBefore),
+    deviceCodes: await drain(S.deviceCodes, now),
+    tempTokens: await drain(S.tempTokens, now),
+    rateLimits: await drain(S.rateLimits, now - 86400),
+    usedJtis: await drain(S.usedJtis, now),
+    auditEntries: auditBefore === undefined ? 0 : await drain(S.auditLog, auditBefore),
+  };
+  return { ...result, batches, maxBatchMs: Math.round(maxBatchMs * 100) / 100 };
+}
