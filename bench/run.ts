@@ -58,10 +58,10 @@ const form = (fields: Record<string, string>) => new URLSearchParams(fields).toS
 const basic = (id: string, secret: string) => `Basic ${btoa(`${id}:${secret}`)}`;
 
 // ---------------------------------------------------------------- servers
-async function startOurs() {
+/** Our server on its core, with the bench client and user; `dataDir` may hold a database already (bench/growth.ts). */
+export async function startOurs(dataDir = join(work, 'ours')) {
   const port = freePort();
   const base = `http://127.0.0.1:${port}`;
-  const dataDir = join(work, 'ours');
   const env = {
     PATH: process.env.PATH ?? '',
     DATA_DIR: dataDir,
@@ -118,7 +118,7 @@ async function startOidcProvider() {
   return { name: 'oidc-provider', base, proc, clientId: 'bench', secret: 'bench-secret-0123456789abcdef0123456789' };
 }
 
-type Server = Awaited<ReturnType<typeof startOurs>>;
+export type Server = Awaited<ReturnType<typeof startOurs>>;
 
 /** A bare Bun.serve (bench/ceiling.ts) on the server core, answering our metadata bytes. */
 async function startCeiling(ours: Server) {
@@ -228,10 +228,11 @@ async function ourRefreshPool(s: Server, n: number): Promise<string[]> {
   return out;
 }
 
-let sessionCache: { cookie: string } | null = null;
-/** Sign in once (argon2id) and keep the session cookie. */
+const sessionCache = new Map<string, { cookie: string }>();
+/** Sign in once per server (argon2id) and keep the session cookie. */
 export async function ourSession(s: Server): Promise<{ cookie: string }> {
-  if (sessionCache) return sessionCache;
+  const cached = sessionCache.get(s.base);
+  if (cached) return cached;
   const page = await fetch(`${s.base}/login`);
   const csrfCookie = page.headers.getSetCookie()[0]!.split(';')[0]!;
   const csrf = /name="csrf" value="([^"]+)"/.exec(await page.text())![1]!;
@@ -245,8 +246,9 @@ export async function ourSession(s: Server): Promise<{ cookie: string }> {
     .getSetCookie()
     .find((c) => c.startsWith('auth_session='))!
     .split(';')[0]!;
-  sessionCache = { cookie: `${csrfCookie}; ${session}` };
-  return sessionCache;
+  const made = { cookie: `${csrfCookie}; ${session}` };
+  sessionCache.set(s.base, made);
+  return made;
 }
 
 async function theirRefreshPool(s: Server, n: number): Promise<string[]> {
@@ -285,7 +287,7 @@ interface WrkResult {
   statuses: Record<string, number>;
 }
 
-interface Scenario {
+export interface Scenario {
   name: string;
   /** What counts as a good answer (polling expects 400 authorization_pending / slow_down). */
   ok: number[];
@@ -301,7 +303,7 @@ const pooled = (url: string, pool: string[], env: Record<string, string>) => {
   return { url, script: join(import.meta.dir, 'wrk/pool.lua'), env: { ...env, WRK_POOL: file } };
 };
 
-const SCENARIOS: Scenario[] = [
+export const SCENARIOS: Scenario[] = [
   {
     name: 'metadata',
     ok: [200],
@@ -369,7 +371,7 @@ const SCENARIOS: Scenario[] = [
   },
 ];
 
-async function wrk(url: string, script: string, env: Record<string, string>, seconds: number, conns: number): Promise<WrkResult> {
+export async function wrk(url: string, script: string, env: Record<string, string>, seconds: number, conns: number): Promise<WrkResult> {
   const p = Bun.spawn([...LOAD_CPU, 'wrk', '-t1', `-c${conns}`, `-d${seconds}s`, '--latency', '-s', script, url], {
     env: { ...process.env, WRK_REPORT: REPORT, ...env },
     stdout: 'pipe',
@@ -382,7 +384,7 @@ async function wrk(url: string, script: string, env: Record<string, string>, sec
   return JSON.parse(line) as WrkResult;
 }
 
-interface Measurement {
+export interface Measurement {
   scenario: string;
   server: string;
   rps: number;
@@ -391,7 +393,7 @@ interface Measurement {
   errors: number;
 }
 
-function measure(scenario: Scenario, server: string, r: WrkResult): Measurement {
+export function measure(scenario: Scenario, server: string, r: WrkResult): Measurement {
   const good = scenario.ok.reduce((n, s) => n + (r.statuses[String(s)] ?? 0), 0);
   const bad = Object.entries(r.statuses)
     .filter(([k]) => !scenario.ok.includes(Number(k)))
@@ -501,7 +503,7 @@ async function main() {
   rmSync(work, { recursive: true, force: true });
 }
 
-function machine(): string {
+export function machine(): string {
   const lscpu = Bun.spawnSync(['lscpu']).stdout.toString();
   const model = /Model name:\s+(.+)/.exec(lscpu)?.[1]?.trim() ?? cpus()[0]?.model ?? 'unknown CPU';
   const kernel = Bun.spawnSync(['uname', '-r']).stdout.toString().trim();
@@ -678,5 +680,7 @@ ${bars}
 `;
 }
 
-await main();
-process.exit(0);
+if (import.meta.main) {
+  await main();
+  process.exit(0);
+}
