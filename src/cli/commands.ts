@@ -235,8 +235,8 @@ export const COMMANDS = {
       url: { type: 'string', value: 'URL', help: 'with --dpop-proof: the URL the request goes to' },
     },
     examples: [
-      'curl -H "Authorization: Bearer $(auth token)" http://localhost:8081/mcp',
       'curl -H "Authorization: DPoP $(auth token)" -H "DPoP: $(auth token --dpop-proof GET --url http://localhost:8081/mcp)" http://localhost:8081/mcp',
+      'curl -H "Authorization: Bearer $(auth token)" http://localhost:8081/mcp     # credentials from auth login --no-dpop',
     ],
   },
   curl: {
