@@ -104,6 +104,17 @@ if (!PG_URL) {
       expect((await replay.json()).error).toBe('invalid_grant');
     });
 
+    test('one code exchanged ten times over both instances at once: exactly one wins', async () => {
+      const { code, verifier } = await codeOn(a.url, client.clientId);
+      const form = { grant_type: 'authorization_code', code, redirect_uri: 'https://app.example/cb', code_verifier: verifier };
+      const results = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => postForm(`${(i % 2 ? a : b).url}/token`, form, basicAuth(client.clientId, client.secret))),
+      );
+      expect(results.filter((r) => r.status === 200)).toHaveLength(1);
+      const errors = await Promise.all(results.filter((r) => r.status !== 200).map(async (r) => [r.status, (await r.json()).error]));
+      expect(new Set(errors.map((e) => e.join(' ')))).toEqual(new Set(['400 invalid_grant']));
+    });
+
     test('50 concurrent refreshes of one token over both instances: one rotation; the grace gives every caller a pair, and the family keeps one live token', async () => {
       const { code, verifier } = await codeOn(a.url, client.clientId);
       const first = await (
@@ -329,6 +340,139 @@ if (!PG_URL) {
         rmSync(dir, { recursive: true, force: true });
       }
     });
+  });
+
+  describe('database restart under load', () => {
+    // Two instances (the compiled binary) on their own cluster, 12 request loops alternating between them
+    // (client_credentials, introspection, refresh rotation), PostgreSQL stopped and started underneath.
+    test.skipIf(process.getuid?.() !== 0)(
+      'two instances under load: only 200 or 503 throughout, 503 while PostgreSQL is down, both recover within 5 s of it coming back',
+      async () => {
+        const dir = mkdtempSync(join(tmpdir(), 'auth-pgl-'));
+        chmodSync(dir, 0o755);
+        const cluster = join(ROOT, 'scripts/pg-cluster');
+        const url = Bun.spawnSync(['bash', cluster, 'start', join(dir, 'pg'), String(freePort())])
+          .stdout.toString()
+          .trim();
+        if (!url) throw new Error('pg-cluster start failed');
+        await ensureBinary();
+        // The request limits are per instance and beside the point here.
+        const env = {
+          DATABASE_URL: url,
+          BASE_URL: 'http://auth.test.example',
+          DATA_DIR: tempDir(),
+          REFRESH_REUSE_GRACE: '60s',
+          TOKEN_RATE_LIMIT: '100000000',
+          TOKEN_CLIENT_RATE_LIMIT: '100000000',
+          INTROSPECTION_RATE_LIMIT: '100000000',
+        };
+        const [x, y] = await Promise.all([instance(env), instance(env)]);
+        const bases = [x.url, y.url];
+        try {
+          const client = await seed(env);
+          const auth = basicAuth(client.clientId, client.secret);
+          const service = JSON.parse(
+            (await runAuth(['clients', 'add', '--name', 'Service', '--grant-type', 'client_credentials', '--json'], { env })).stdout,
+          ) as { client_id: string; client_secret: string };
+          const serviceAuth = basicAuth(service.client_id, service.client_secret);
+          const access = (await (await postForm(`${bases[0]}/token`, { grant_type: 'client_credentials' }, serviceAuth)).json()).access_token as string;
+          const refreshTokens: string[] = [];
+          for (let i = 0; i < 4; i++) {
+            const { code, verifier } = await codeOn(bases[i % 2]!, client.clientId);
+            const t = await postForm(
+              `${bases[i % 2]}/token`,
+              { grant_type: 'authorization_code', code, redirect_uri: 'https://app.example/cb', code_verifier: verifier },
+              auth,
+            );
+            refreshTokens.push((await t.json()).refresh_token);
+          }
+
+          // Every answer: when, which instance, which kind, its status and error code.
+          type Answer = { sent: number; at: number; base: number; kind: string; status: number; error?: string };
+          const answers: Answer[] = [];
+          let running = true;
+          const loop = async (kind: 'cc' | 'introspect' | 'refresh', n: number) => {
+            let i = n;
+            let refresh = refreshTokens[n % refreshTokens.length]!;
+            while (running) {
+              const base = i++ % 2;
+              const form: Record<string, string> =
+                kind === 'cc'
+                  ? { grant_type: 'client_credentials' }
+                  : kind === 'introspect'
+                    ? { token: access }
+                    : { grant_type: 'refresh_token', refresh_token: refresh };
+              const sent = performance.now();
+              const res = await postForm(
+                `${bases[base]}/${kind === 'introspect' ? 'introspect' : 'token'}`,
+                form,
+                kind === 'refresh' ? auth : serviceAuth,
+              ).catch(() => null);
+              const body = res ? ((await res.json().catch(() => ({}))) as { error?: string; refresh_token?: string }) : {};
+              answers.push({ sent, at: performance.now(), base, kind, status: res?.status ?? 0, error: body.error });
+              if (kind === 'refresh' && res?.status === 200 && body.refresh_token) refresh = body.refresh_token;
+              if (res?.status !== 200) await Bun.sleep(20);
+            }
+          };
+          const loops = (['cc', 'introspect', 'refresh'] as const).flatMap((kind) => [0, 1, 2, 3].map((n) => loop(kind, n)));
+          const healthOf = async (base: string) => (await fetch(`${base}/health`)).status;
+
+          await Bun.sleep(1000);
+          // Not spawnSync: the request loops keep running while the cluster stops and starts.
+          const pgCluster = async (...args: string[]) => {
+            const p = Bun.spawn(['bash', cluster, ...args], { stdout: 'ignore', stderr: 'ignore' });
+            expect(await p.exited).toBe(0);
+          };
+          const stopping = performance.now();
+          await pgCluster('stop', join(dir, 'pg'));
+          const down = performance.now();
+          await Bun.sleep(1500);
+          expect(await Promise.all(bases.map(healthOf))).toEqual([503, 503]);
+          const starting = performance.now();
+          await pgCluster('start', join(dir, 'pg'), new URL(url).port);
+          const up = performance.now();
+          // Recovery: the first rotation answered 200 by each instance after PostgreSQL accepts connections again.
+          const recovered = [0, 1].map(() => Number.POSITIVE_INFINITY);
+          const healthy = [0, 1].map(() => Number.POSITIVE_INFINITY);
+          while (
+            performance.now() - up < 10_000 &&
+            (recovered.some((t) => t === Number.POSITIVE_INFINITY) || healthy.some((t) => t === Number.POSITIVE_INFINITY))
+          ) {
+            for (const a of answers) if (a.sent > up && a.kind === 'refresh' && a.status === 200) recovered[a.base] = Math.min(recovered[a.base]!, a.at - up);
+            for (const [i, base] of bases.entries())
+              if (healthy[i] === Number.POSITIVE_INFINITY && (await healthOf(base)) === 200) healthy[i] = performance.now() - up;
+            await Bun.sleep(50);
+          }
+          await Bun.sleep(1000);
+          running = false;
+          await Promise.all(loops);
+
+          expect(answers.filter((a) => a.status !== 200 && a.status !== 503).map((a) => `${a.kind} ${a.status} ${a.error}`)).toEqual([]);
+          expect(answers.filter((a) => a.status === 503).every((a) => a.error === 'temporarily_unavailable')).toBe(true);
+          // While it was down, every rotation (it needs the database) was refused with 503, on both instances.
+          const whileDown = answers.filter((a) => a.kind === 'refresh' && a.sent > down && a.at < starting);
+          expect(whileDown.length).toBeGreaterThan(10);
+          expect(new Set(whileDown.map((a) => a.base))).toEqual(new Set([0, 1]));
+          expect(whileDown.every((a) => a.status === 503)).toBe(true);
+          // Before the stop and in the last second, everything succeeded.
+          expect(answers.filter((a) => a.at < stopping).every((a) => a.status === 200)).toBe(true);
+          const tail = answers.filter((a) => a.sent > performance.now() - 900);
+          expect(tail.length).toBeGreaterThan(20);
+          expect(tail.every((a) => a.status === 200)).toBe(true);
+          expect(Math.max(...recovered)).toBeLessThan(5000);
+          expect(Math.max(...healthy)).toBeLessThan(5000);
+          console.info(
+            `restart under load: ${answers.length} requests, ${answers.filter((a) => a.status === 503).length} answered 503; recovered after ${recovered.map((t) => Math.round(t))} ms (rotation), ${healthy.map((t) => Math.round(t))} ms (/health)`,
+          );
+        } finally {
+          await stop(x.proc);
+          await stop(y.proc);
+          Bun.spawnSync(['bash', cluster, 'stop', join(dir, 'pg')]);
+          rmSync(dir, { recursive: true, force: true });
+        }
+      },
+      60_000,
+    );
   });
 
   describe('auth export / auth import', () => {
