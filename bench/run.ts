@@ -72,6 +72,7 @@ export async function startOurs(dataDir = join(work, 'ours')) {
     RESOURCES: 'https://api.bench.example',
     REGISTRATION_RATE_LIMIT: '1000000',
     ...UNLIMITED,
+    ...(process.env.SQLITE_CACHE_SIZE ? { SQLITE_CACHE_SIZE: process.env.SQLITE_CACHE_SIZE } : {}),
   };
   const cli = (args: string[], stdin?: string) => Bun.spawnSync([BIN, ...args], { env, stdin: stdin ? Buffer.from(stdin) : undefined });
   cli(['migrate']);
@@ -104,7 +105,7 @@ export async function startOurs(dataDir = join(work, 'ours')) {
   return { name: 'auth', base, proc, clientId: c.client_id as string, secret: c.client_secret as string };
 }
 
-async function startOidcProvider() {
+export async function startOidcProvider() {
   const port = freePort();
   const base = `http://127.0.0.1:${port}`;
   const proc = Bun.spawn([...SERVER_CPU, 'node', join(import.meta.dir, 'oidc-provider.mjs')], {

@@ -3,7 +3,9 @@ import { describe, expect, test } from 'bun:test';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Checkpointer, DEFAULT_CHECKPOINT_POLICY, type CheckpointPolicy } from '../src/store/checkpointer.ts';
+import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/log.ts';
+import { openStore } from '../src/store/open.ts';
 import { openSqlite, type SqliteStore } from '../src/store/sqlite/store.ts';
 import { MIGRATIONS } from '../src/store/migrations.ts';
 import { Q } from '../src/store/statements.ts';
@@ -24,6 +26,24 @@ test('sqlite opens with WAL, foreign keys and a busy timeout', () => {
   expect((s.db.query('PRAGMA foreign_keys').get() as { foreign_keys: number }).foreign_keys).toBe(1);
   expect((s.db.query('PRAGMA busy_timeout').get() as { timeout: number }).timeout).toBe(5000);
   s.db.close();
+});
+
+test('the page cache is SQLITE_CACHE_SIZE MiB: 8 by default, bounded', async () => {
+  const cacheOf = (s: SqliteStore) => (s.db.query('PRAGMA cache_size').get() as { cache_size: number }).cache_size;
+  const dflt = openSqlite(join(tempDir(), 'x.db'));
+  expect(cacheOf(dflt)).toBe(-8 * 1024); // negative: KiB, not pages
+  dflt.db.close();
+  const dir = tempDir();
+  const config = loadConfig({ DATA_DIR: dir, SQLITE_CACHE_SIZE: '32' });
+  expect(config.sqliteCacheSize).toBe(32);
+  const big = (await openStore(
+    config,
+    createLogger('error', 'json', () => {}),
+  )) as SqliteStore;
+  expect(cacheOf(big)).toBe(-32 * 1024);
+  await big.close();
+  expect(() => loadConfig({ DATA_DIR: dir, SQLITE_CACHE_SIZE: '0' })).toThrow(/SQLITE_CACHE_SIZE/);
+  expect(() => loadConfig({ DATA_DIR: dir, SQLITE_CACHE_SIZE: 'lots' })).toThrow(/SQLITE_CACHE_SIZE/);
 });
 
 test('two processes migrating one database at once apply each migration once', async () => {

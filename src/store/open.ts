@@ -17,9 +17,12 @@ export function sqlitePath(config: Pick<Config, 'databaseUrl' | 'dataDir'>): str
   return url;
 }
 
-export async function openStore(config: Pick<Config, 'databaseUrl' | 'dataDir' | 'dbPoolSize' | 'dbConnectTimeout'>, log: Logger): Promise<Store> {
+export async function openStore(
+  config: Pick<Config, 'databaseUrl' | 'dataDir' | 'dbPoolSize' | 'dbConnectTimeout'> & Partial<Pick<Config, 'sqliteCacheSize'>>,
+  log: Logger,
+): Promise<Store> {
   const path = sqlitePath(config);
-  if (path !== null) return openSqlite(path, (message, fields) => log.warn(message, fields));
+  if (path !== null) return openSqlite(path, (message, fields) => log.warn(message, fields), config.sqliteCacheSize);
   const url = config.databaseUrl!;
   if (/^postgres(ql)?:\/\//i.test(url)) return openPostgres(url, { poolSize: config.dbPoolSize, connectTimeoutS: config.dbConnectTimeout, log });
   throw new ConfigError(`invalid DATABASE_URL: scheme ${url.split(':')[0]}:// is not supported (sqlite:// or postgres://)`);

@@ -28,7 +28,7 @@ function secureFiles(path: string, warn: (message: string, fields: Record<string
 }
 
 /** Open (creating if needed) a SQLite database at `path` (':memory:' for tests). */
-export function openDatabase(path: string, warn: (message: string, fields: Record<string, unknown>) => void = () => {}): Database {
+export function openDatabase(path: string, warn: (message: string, fields: Record<string, unknown>) => void = () => {}, cacheMiB = 8): Database {
   if (path !== ':memory:') secureFiles(path, warn);
   const db = new Database(path, { create: true, strict: true });
   // busy_timeout first: switching to WAL needs a lock another process may hold.
@@ -36,10 +36,11 @@ export function openDatabase(path: string, warn: (message: string, fields: Recor
   db.exec('PRAGMA journal_mode = WAL');
   db.exec('PRAGMA synchronous = NORMAL');
   db.exec('PRAGMA foreign_keys = ON');
-  // Page cache of up to 64 MiB (SQLite's default is 2 MiB): token lookups in a large database then read
-  // pages from memory instead of searching the WAL index and the file (a read took half the time in a
-  // 1.7 GB WAL micro-benchmark). Memory is taken only as pages are read.
-  db.exec('PRAGMA cache_size = -65536');
+  // Page cache (SQLite's default is 2 MiB; SQLITE_CACHE_SIZE, 8 MiB by default): the upper levels of the
+  // token indexes stay in memory, so a lookup among a million families costs what it does in an empty
+  // database (bench/growth.ts). Memory is taken only as pages are read, and counts in the resident size:
+  // 64 MiB took the server to 190 MiB under sustained load (bench/memory.ts).
+  db.exec(`PRAGMA cache_size = -${Math.round(cacheMiB * 1024)}`);
   return db;
 }
 

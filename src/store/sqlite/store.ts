@@ -30,8 +30,8 @@ import type {
 type Row = R.Row;
 
 /** Open (creating if needed) a SQLite database at `path` (':memory:' for tests). */
-export function openSqlite(path: string, warn?: (message: string, fields: Record<string, unknown>) => void): SqliteStore {
-  return new SqliteStore(openDatabase(path, warn), path);
+export function openSqlite(path: string, warn?: (message: string, fields: Record<string, unknown>) => void, cacheMiB?: number): SqliteStore {
+  return new SqliteStore(openDatabase(path, warn, cacheMiB), path);
 }
 
 export class SqliteStore implements Store {
