@@ -111,10 +111,10 @@ export async function startServer(config: Config, log: Logger, opts: { clock?: C
     const now = nowS(deps.clock);
     const p = deps.store.sweep(now, now - config.clientIdleTtl, now - config.auditRetention).then(
       (r) => {
-        const { batches = 0, maxBatchMs = 0, ...counts } = r;
+        const { batches = 0, maxBatchMs = 0, maxBatchKind, ...counts } = r;
         const total = Object.values(counts).reduce((a, b) => a + b, 0);
         deps.metrics.sweep(maxBatchMs / 1000);
-        if (total) log.info('sweep', { ...counts, batches, max_batch_ms: maxBatchMs });
+        if (total) log.info('sweep', { ...counts, batches, max_batch_ms: maxBatchMs, max_batch_kind: maxBatchKind });
       },
       (e) => log.warn('sweep failed', { error: String(e) }),
     );

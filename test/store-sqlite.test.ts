@@ -28,6 +28,21 @@ test('sqlite opens with WAL, foreign keys and a busy timeout', () => {
   s.db.close();
 });
 
+test('every foreign key column leads an index (a cascading delete never scans the child table)', async () => {
+  const s = openSqlite(':memory:');
+  await s.migrate();
+  const unindexed: string[] = [];
+  for (const { name } of s.db.query("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]) {
+    const leading = (s.db.query(`PRAGMA index_list(${name})`).all() as { name: string }[]).map(
+      (i) => (s.db.query(`PRAGMA index_info(${i.name})`).all() as { seqno: number; name: string }[]).find((c) => c.seqno === 0)?.name,
+    );
+    for (const fk of s.db.query(`PRAGMA foreign_key_list(${name})`).all() as { from: string }[])
+      if (!leading.includes(fk.from)) unindexed.push(`${name}.${fk.from}`);
+  }
+  expect(unindexed).toEqual([]);
+  await s.close();
+});
+
 test('the page cache is SQLITE_CACHE_SIZE MiB: 8 by default, bounded', async () => {
   const cacheOf = (s: SqliteStore) => (s.db.query('PRAGMA cache_size').get() as { cache_size: number }).cache_size;
   const dflt = openSqlite(join(tempDir(), 'x.db'));

@@ -18,6 +18,7 @@ import m0014 from '../../schema/0014_account_activity.sql' with { type: 'text' }
 import m0015 from '../../schema/0015_used_jtis.sql' with { type: 'text' };
 import m0016 from '../../schema/0016_dpop.sql' with { type: 'text' };
 import m0017 from '../../schema/0017_sweep_indexes.sql' with { type: 'text' };
+import m0018 from '../../schema/0018_client_indexes.sql' with { type: 'text' };
 
 export interface Migration {
   version: number;
@@ -45,6 +46,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 15, name: '0015_used_jtis', sql: m0015 },
   { version: 16, name: '0016_dpop', sql: m0016 },
   { version: 17, name: '0017_sweep_indexes', sql: m0017 },
+  { version: 18, name: '0018_client_indexes', sql: m0018 },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -219,9 +219,10 @@ export interface SweepResult {
   usedJtis: number;
   /** Audit rows older than AUDIT_RETENTION. */
   auditEntries: number;
-  /** Batches run, and the longest one (ms): how long the sweeper held the write lock at most. */
+  /** Batches run, and the longest one (ms): how long the sweeper held the write lock at most, and on what. */
   batches?: number;
   maxBatchMs?: number;
+  maxBatchKind?: string;
 }
 
 export interface AuditRow {

@@ -10,32 +10,33 @@ export const SWEEP_BATCH = 200;
 export type BatchRunner = (sql: string, params: unknown[]) => Promise<{ rows: number; ms: number }>;
 
 export async function sweepInBatches(run: BatchRunner, now: number, idleBefore: number, auditBefore?: number, batch = SWEEP_BATCH): Promise<SweepResult> {
+  const S = Q.sweep;
   let maxBatchMs = 0;
+  let maxBatchKind = '';
   let batches = 0;
-  const drain = async (sql: string, ...bounds: unknown[]) => {
+  const drain = async (kind: keyof typeof S, ...bounds: unknown[]) => {
     let total = 0;
     for (;;) {
-      const { rows, ms } = await run(sql, [...bounds, batch]);
+      const { rows, ms } = await run(S[kind], [...bounds, batch]);
       batches++;
-      maxBatchMs = Math.max(maxBatchMs, ms);
+      if (ms > maxBatchMs) [maxBatchMs, maxBatchKind] = [ms, kind];
       total += rows;
       if (rows < batch) return total;
     }
   };
-  const S = Q.sweep;
   const result: SweepResult = {
-    codes: await drain(S.codes, now - 3600), // kept an hour after expiry so replays are still recognised
-    refreshTokens: await drain(S.refreshTokens, now),
-    families: (await drain(S.familiesExpired, now)) + (await drain(S.familiesRevoked, now - 86400)),
-    sessions: await drain(S.sessions, now),
-    revokedAccessTokens: await drain(S.revokedAccessTokens, now),
-    upstreamLogins: await drain(S.upstreamLogins, now),
-    idleClients: await drain(S.idleClients, idleBefore, idleBefore),
-    deviceCodes: await drain(S.deviceCodes, now),
-    tempTokens: await drain(S.tempTokens, now),
-    rateLimits: await drain(S.rateLimits, now - 86400),
-    usedJtis: await drain(S.usedJtis, now),
-    auditEntries: auditBefore === undefined ? 0 : await drain(S.auditLog, auditBefore),
+    codes: await drain('codes', now - 3600), // kept an hour after expiry so replays are still recognised
+    refreshTokens: await drain('refreshTokens', now),
+    families: (await drain('familiesExpired', now)) + (await drain('familiesRevoked', now - 86400)),
+    sessions: await drain('sessions', now),
+    revokedAccessTokens: await drain('revokedAccessTokens', now),
+    upstreamLogins: await drain('upstreamLogins', now),
+    idleClients: await drain('idleClients', idleBefore, idleBefore),
+    deviceCodes: await drain('deviceCodes', now),
+    tempTokens: await drain('tempTokens', now),
+    rateLimits: await drain('rateLimits', now - 86400),
+    usedJtis: await drain('usedJtis', now),
+    auditEntries: auditBefore === undefined ? 0 : await drain('auditLog', auditBefore),
   };
-  return { ...result, batches, maxBatchMs: Math.round(maxBatchMs * 100) / 100 };
+  return { ...result, batches, maxBatchMs: Math.round(maxBatchMs * 100) / 100, maxBatchKind };
 }
