@@ -216,6 +216,13 @@ describe('proof defects at the token endpoint (invalid_dpop_proof, nothing issue
         description: expect.stringMatching(re),
       });
     }
+    // A request whose client fails to authenticate records nothing: the same proof then works.
+    const wrongSecret = await fetch(htu, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...basic(svcPlain.client.id, 'wrong-secret'), DPoP: replayed },
+      body: 'grant_type=client_credentials',
+    });
+    expect(wrongSecret.status).toBe(401);
     // The first use of a proof works; its replay does not.
     expect((await send(replayed)).status).toBe(200);
     expect(await (await send(replayed)).json()).toMatchObject({ error: 'invalid_dpop_proof', error_description: expect.stringContaining('used before') });

@@ -118,6 +118,25 @@ export interface ProofDeps {
 
 /** §4.3: every check of a proof; the jti is recorded last, so a refused proof records nothing. */
 export async function verifyProof(deps: ProofDeps, proof: string, c: ProofCheck): Promise<VerifiedProof> {
+  const checked = await checkProof(deps, proof, c);
+  await spendProof(deps, checked);
+  return checked;
+}
+
+/** A proof that passed every check but the jti's single use (§4.3 item 11), which `spendProof` records. */
+export interface CheckedProof extends VerifiedProof {
+  jti: string;
+  /** Until when the jti must be remembered (seconds): the end of the proof's acceptance window. */
+  until: number;
+}
+
+/** §4.3 item 11: record the proof's jti; a proof presented before is refused. */
+export async function spendProof(deps: Pick<ProofDeps, 'clock' | 'store'>, p: CheckedProof): Promise<void> {
+  if (!(await deps.store.usedJtis.use(`dpop:${p.jkt}:${p.jti}`, p.until, nowS(deps.clock)))) throw new InvalidDpopProof('the DPoP proof was used before (jti)');
+}
+
+/** Every check of §4.3 except the jti's single use: the caller records it (spendProof) once the request is otherwise accepted. */
+export async function checkProof(deps: ProofDeps, proof: string, c: ProofCheck): Promise<CheckedProof> {
   if (proof.length > 8192) throw new InvalidDpopProof('the DPoP proof is too long');
   let header: ReturnType<typeof decodeProtectedHeader>;
   try {
@@ -154,8 +173,5 @@ export async function verifyProof(deps: ProofDeps, proof: string, c: ProofCheck)
   if (c.accessToken !== undefined && payload.ath !== sha256b64u(c.accessToken))
     throw new InvalidDpopProof('the DPoP proof ath does not match the access token');
   if (deps.config.dpopNonce && !deps.dpopNonces.valid(payload.nonce)) throw new UseDpopNonce(deps.dpopNonces.current());
-  const { jkt } = known;
-  if (!(await deps.store.usedJtis.use(`dpop:${jkt}:${payload.jti}`, payload.iat + window, now)))
-    throw new InvalidDpopProof('the DPoP proof was used before (jti)');
-  return { jkt, jwk };
+  return { jkt: known.jkt, jwk, jti: payload.jti, until: payload.iat + window };
 }

@@ -8,7 +8,7 @@ import { jwtBearer, jwtBearerEnabled } from '../../domain/grants/jwt-bearer.ts';
 import { type TokenExchangeResponse, tokenExchange } from '../../domain/grants/token-exchange.ts';
 import { JWT_BEARER_GRANT, TOKEN_EXCHANGE_GRANT } from '../../domain/grant-types.ts';
 import { pathOf } from '../serve.ts';
-import { dpopHeader, InvalidDpopProof, verifyProof } from '../../domain/dpop.ts';
+import { checkProof, dpopHeader, InvalidDpopProof, spendProof } from '../../domain/dpop.ts';
 import type { Deps } from '../../domain/deps.ts';
 import { InvalidClient, InvalidRequest, UnsupportedGrantType } from '../../domain/errors.ts';
 import { exchangeAuthorizationCode } from '../../domain/grants/authorization-code.ts';
@@ -127,12 +127,14 @@ export function tokenRoutes(deps: Deps, extraGrants: Record<string, GrantHandler
     if (!grantType) throw new InvalidRequest('grant_type is missing');
     const grant = Object.hasOwn(grants, grantType) ? grants[grantType] : undefined;
     if (!grant) throw new UnsupportedGrantType(`grant_type ${grantType} is not supported`);
-    // RFC 9449 §5: a DPoP proof binds what is issued to the client's key (checked before anything else is done).
+    // RFC 9449 §5: a DPoP proof binds what is issued to the client's key (checked before anything else is
+    // done; its jti is recorded once the client has authenticated, so a refused request writes nothing).
     const header = dpopHeader(request);
-    const proof = header === null ? null : await verifyProof(deps, header, { htm: 'POST', htu: `${deps.config.baseUrl}${pathOf(request.url)}` });
+    const proof = header === null ? null : await checkProof(deps, header, { htm: 'POST', htu: `${deps.config.baseUrl}${pathOf(request.url)}` });
     const headers = deps.config.dpopNonce ? { ...JSON_NO_STORE_CORS, 'DPoP-Nonce': deps.dpopNonces.current() } : JSON_NO_STORE_CORS;
     // A workload token presented as the grant is the credential itself (RFC 7523 §2.1 without client authentication).
     if (grantType === JWT_BEARER_GRANT && Object.hasOwn(grants, JWT_BEARER_GRANT) && anonymous(request, p)) {
+      if (proof) await spendProof(deps, proof);
       const body = await jwtBearer(deps, null, {
         assertion: p.assertion,
         scope: p.scope,
@@ -148,6 +150,7 @@ export function tokenRoutes(deps: Deps, extraGrants: Record<string, GrantHandler
     // RFC 9449 §5.2: a client registered with dpop_bound_access_tokens must send a proof.
     if (!proof && client.metadata.dpop_bound_access_tokens === true)
       throw new InvalidDpopProof('this client must send a DPoP proof (dpop_bound_access_tokens)');
+    if (proof) await spendProof(deps, proof); // RFC 9449 §4.3 item 11
     const body = await grant(deps, client, p, originOf(request), proof?.jkt ?? null);
     deps.metrics.tokenIssued(grantType);
     return new Response(JSON.stringify(body), { headers });
