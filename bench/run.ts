@@ -59,7 +59,7 @@ const basic = (id: string, secret: string) => `Basic ${btoa(`${id}:${secret}`)}`
 
 // ---------------------------------------------------------------- servers
 /** Our server on its core, with the bench client and user; `dataDir` may hold a database already (bench/growth.ts). */
-export async function startOurs(dataDir = join(work, 'ours')) {
+export async function startOurs(dataDir = join(work, 'ours'), bin = BIN) {
   const port = freePort();
   const base = `http://127.0.0.1:${port}`;
   const env = {
@@ -74,7 +74,7 @@ export async function startOurs(dataDir = join(work, 'ours')) {
     ...UNLIMITED,
     ...(process.env.SQLITE_CACHE_SIZE ? { SQLITE_CACHE_SIZE: process.env.SQLITE_CACHE_SIZE } : {}),
   };
-  const cli = (args: string[], stdin?: string) => Bun.spawnSync([BIN, ...args], { env, stdin: stdin ? Buffer.from(stdin) : undefined });
+  const cli = (args: string[], stdin?: string) => Bun.spawnSync([bin, ...args], { env, stdin: stdin ? Buffer.from(stdin) : undefined });
   cli(['migrate']);
   const c = JSON.parse(
     cli([
@@ -99,7 +99,7 @@ export async function startOurs(dataDir = join(work, 'ours')) {
   cli(['users', 'add', 'bench'], 'bench password!\n');
   // PROFILE=dir: our server writes a CPU profile there when it stops (bun --cpu-prof, via BUN_OPTIONS).
   const profile = process.env.PROFILE ? { BUN_OPTIONS: `--cpu-prof --cpu-prof-dir=${resolve(process.env.PROFILE)}` } : {};
-  const proc = Bun.spawn([...SERVER_CPU, BIN, 'server'], { env: { ...env, ...profile }, stdout: 'ignore', stderr: 'ignore' });
+  const proc = Bun.spawn([...SERVER_CPU, bin, 'server'], { env: { ...env, ...profile }, stdout: 'ignore', stderr: 'ignore' });
   children.push(proc);
   await waitHealthy(`${base}/health`);
   return { name: 'auth', base, proc, clientId: c.client_id as string, secret: c.client_secret as string };
