@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { SCENARIOS as RUN_SCENARIOS, startOidcProvider } from './run.ts';
+import { SCENARIOS as RUN_SCENARIOS, startOidcProvider, UNLIMITED } from './run.ts';
 
 const ROOT = resolve(import.meta.dir, '..');
 const BIN = join(ROOT, 'dist/auth');
@@ -23,12 +23,6 @@ process.on('exit', () => {
   stopCluster(); // the cluster is a daemon: stop it whatever ends this run
 });
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
-const UNLIMITED = {
-  TOKEN_RATE_LIMIT: '100000000',
-  TOKEN_CLIENT_RATE_LIMIT: '100000000',
-  INTROSPECTION_RATE_LIMIT: '100000000',
-  DEVICE_RATE_LIMIT: '100000000',
-};
 
 const freePort = () => {
   const s = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response() });

@@ -409,7 +409,8 @@ export function measure(scenario: Scenario, server: string, r: WrkResult): Measu
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 
-function rssMiB(pid: number, field = 'VmRSS'): number {
+/** A size field of /proc/PID/status (VmRSS, VmHWM, RssAnon, RssFile), in MiB. */
+export function rssMiB(pid: number, field = 'VmRSS'): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) / 1024;
 }
