@@ -27,6 +27,7 @@ import { metricsRoutes } from './http/routes/metrics.ts';
 import { accountRoutes } from './http/routes/account.ts';
 import { CORS_PATHS, corsPreflight } from './http/headers.ts';
 import { pathOf, requestLifecycle } from './http/serve.ts';
+import type { PeerSource } from './http/context.ts';
 
 export function createApp(deps: Deps) {
   const https = deps.config.baseUrl.startsWith('https:');
@@ -70,8 +71,10 @@ export function createApp(deps: Deps) {
   const pageGroups = [authorizeRoutes(deps), loginRoutes(deps), deviceRoutes(deps), accountRoutes(deps), endSessionRoutes(deps), adminRoutes(deps)];
   const pageRoutes = new Set(pageGroups.flatMap((g) => g.routes.map((r) => r.path)));
   const onError = errorResponder({ log: deps.log, issuer: base, https, metrics: deps.metrics, pageRoutes, brand: brandKit(deps.config) });
+  // The listening server, for the client's address: set by startServer before the first request.
+  let listening: PeerSource | null = null;
   const app = new Elysia({ name: 'auth' })
-    .use(requestLifecycle({ trustProxy: deps.config.trustProxy, log: deps.log, metrics: deps.metrics }))
+    .use(requestLifecycle({ trustProxy: deps.config.trustProxy, log: deps.log, metrics: deps.metrics, peer: () => listening }))
     .use(errorHandler(onError))
     .use(healthRoutes(deps))
     .use(discovery.routes)
@@ -86,7 +89,10 @@ export function createApp(deps: Deps) {
     .use(staticRoutes(brandKit(deps.config)));
   for (const g of pageGroups) app.use(g);
   app.options('/*', ({ request }) => (CORS_PATHS.has(pathOf(request.url)) ? corsPreflight() : new Response(null, { status: 404 })));
-  return { app, fixed: discovery.fixed, onError };
+  const servedBy = (server: PeerSource) => {
+    listening = server;
+  };
+  return { app, fixed: discovery.fixed, onError, servedBy };
 }
 
 export type App = ReturnType<typeof createApp>;

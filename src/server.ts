@@ -91,10 +91,10 @@ export async function startServer(config: Config, log: Logger, opts: { clock?: C
     server.stop(true);
     throw e;
   }
-  const { app, fixed } = createApp(deps);
-  // The context's `server` (the client's address) is the app's server; its handler is composed once,
-  // before the first request (Elysia's `fetch` getter compiles on first use).
-  app.server = server;
+  const { app, fixed, servedBy } = createApp(deps);
+  // The client's address comes from the listening server; the app's handler is composed once, before the
+  // first request (Elysia's `fetch` getter compiles on first use).
+  servedBy(server);
   const fetch = app.fetch;
   const inflight = new Set<Promise<unknown>>();
   server.reload({

@@ -22,7 +22,7 @@ let base = '';
 beforeAll(() => {
   const onError = errorResponder({ log, issuer: 'http://127.0.0.1', https: false, metrics, brand: brandKit(loadConfig({})) });
   const app = new Elysia()
-    .use(requestLifecycle({ trustProxy: loadConfig({}).trustProxy, log, metrics }))
+    .use(requestLifecycle({ trustProxy: loadConfig({}).trustProxy, log, metrics, peer: () => server }))
     .use(errorHandler(onError))
     .get('/elysia-throws', () => {
       throw new Error('elysia boom');

@@ -11,6 +11,8 @@ export interface RequestMeta {
   id: string;
   ip: string;
   start: number;
+  /** The status of an error response (http/error-handler.ts), which Elysia does not hand to onAfterResponse. */
+  status?: number;
 }
 
 const meta = new WeakMap<Request, RequestMeta>();

@@ -101,7 +101,12 @@ export function errorResponder(opts: ErrorOptions) {
 export function errorHandler(respond: ReturnType<typeof errorResponder>) {
   return new Elysia({ name: 'error-handler' }).onError({ as: 'global' }, ({ code, error, request, set, route }) => {
     const response = respond(error, request, code, route);
-    set.status = response.status; // what the request lifecycle logs and counts
+    const meta = requestMeta(request);
+    meta.status = response.status; // what the request lifecycle logs and counts
+    response.headers.set('X-Request-Id', meta.id);
+    // The Response carries its own status and headers. A status left in `set` (Elysia puts the error's
+    // there) would make Elysia copy the Response into a new one (http/serve.ts).
+    set.status = 200;
     return response;
   });
 }

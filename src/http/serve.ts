@@ -42,9 +42,18 @@ export function refuseMalformed(req: Request): Response | null {
   return null;
 }
 
-/** Request id, client address, the early refusals, and one log line and metrics sample per request. */
-export function requestLifecycle(opts: { trustProxy: boolean; log: Logger; metrics: Metrics }) {
-  const { trustProxy, log, metrics } = opts;
+/**
+ * Request id, client address, the early refusals, and one log line and metrics sample per request.
+ *
+ * `peer` gives the listening server (the client's address). It is not read from Elysia's context: a hook
+ * that reads `server` there makes every route handler define a getter on its context per request.
+ *
+ * The id goes onto the route's own Response (onAfterHandle; the error handler does the same for errors), not
+ * into `set.headers`: with anything in `set.headers`, or a status in `set.status`, Elysia copies every
+ * Response a route returns into a new one (headers and body) — measured at 0.8× the requests per second.
+ */
+export function requestLifecycle(opts: { trustProxy: boolean; log: Logger; metrics: Metrics; peer: () => PeerSource | null | undefined }) {
+  const { trustProxy, log, metrics, peer } = opts;
   const finish = (req: Request, status: number) => {
     const meta = requestMeta(req);
     const path = pathOf(req.url);
@@ -54,9 +63,8 @@ export function requestLifecycle(opts: { trustProxy: boolean; log: Logger; metri
   };
   const noPeer: PeerSource = { requestIP: () => null };
   return new Elysia({ name: 'request-lifecycle' })
-    .onRequest(({ request, server, set }) => {
-      const meta = attachMeta(request, (server as PeerSource | null) ?? noPeer, trustProxy);
-      set.headers['x-request-id'] = meta.id;
+    .onRequest(({ request }) => {
+      const meta = attachMeta(request, peer() ?? noPeer, trustProxy);
       const refused = refuseMalformed(request);
       if (refused) {
         // Answered here, so no later hook sees it: logged and counted now.
@@ -65,8 +73,13 @@ export function requestLifecycle(opts: { trustProxy: boolean; log: Logger; metri
         return refused;
       }
     })
+    .onAfterHandle({ as: 'global' }, ({ request, response, set }) => {
+      const id = requestMeta(request).id;
+      if (response instanceof Response) response.headers.set('X-Request-Id', id);
+      else set.headers['x-request-id'] = id; // a value Elysia turns into a Response with `set`
+    })
     .onAfterResponse({ as: 'global' }, ({ request, response, set }) => {
-      const status = response instanceof Response ? response.status : typeof set.status === 'number' ? set.status : 200;
+      const status = response instanceof Response ? response.status : (requestMeta(request).status ?? (typeof set.status === 'number' ? set.status : 200));
       finish(request, status);
     });
 }
