@@ -2,7 +2,7 @@
 // authentication (RFC 7523 §2.2), identity assertions (ID-JAG, RFC 7523 §2.1 jwt-bearer), workload identity
 // federation (GitHub-shaped tokens), token exchange (RFC 8693) and `auth proxy --exchange-to`.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { decodeJwt, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
+import { calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { nowS } from '../src/clock.ts';
 import { addClient, addUser, basic, Browser, codeFrom, pkcePair, postForm } from './helpers/oauth.ts';
 import { ensureBinary, spawnServer } from './helpers/cli.ts';
@@ -437,6 +437,24 @@ describe('workload identity federation (GitHub-shaped tokens)', () => {
     const reused = await ghToken();
     expect((await token({ grant_type: JWT_BEARER, assertion: reused })).status).toBe(200);
     expect((await token({ grant_type: JWT_BEARER, assertion: reused })).status).toBe(200);
+  });
+
+  test('with a DPoP proof: a bound token; a refused assertion leaves the proof unspent (RFC 9449 §4.3 item 11)', async () => {
+    const key = await generateKeyPair('ES256');
+    const jwk = await exportJWK(key.publicKey);
+    const proof = await new SignJWT({ jti: crypto.randomUUID(), iat: now(), htm: 'POST', htu: `${srv.base}/token` })
+      .setProtectedHeader({ typ: 'dpop+jwt', alg: 'ES256', jwk } as { alg: string })
+      .sign(key.privateKey);
+    // Refused (another repository): the proof's jti is not recorded…
+    await expectError(await token({ grant_type: JWT_BEARER, assertion: await ghToken({ repository: 'mallory/fork' }) }, { DPoP: proof }), 400, 'invalid_grant');
+    // …so the same proof still works with a good assertion, and the token is bound to its key.
+    const r = await token({ grant_type: JWT_BEARER, assertion: await ghToken() }, { DPoP: proof });
+    expect(r.status).toBe(200);
+    const body = (await r.json()) as { access_token: string; token_type: string };
+    expect(body.token_type).toBe('DPoP');
+    expect((decodeJwt(body.access_token).cnf as { jkt: string }).jkt).toBe(await calculateJwkThumbprint(jwk, 'sha256'));
+    // Now spent: the replay is refused.
+    await expectError(await token({ grant_type: JWT_BEARER, assertion: await ghToken() }, { DPoP: proof }), 400, 'invalid_dpop_proof', /used before|replay/);
   });
 
   test('as client authentication (client_assertion) for client_credentials', async () => {

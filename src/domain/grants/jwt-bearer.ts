@@ -31,6 +31,12 @@ export interface JwtBearerInput {
   ip?: string;
   /** RFC 9449: the DPoP key of the request, which the access token is bound to. */
   jkt?: string | null;
+  /**
+   * Called once the assertion is verified and the request otherwise accepted, before anything is issued:
+   * where a request without client authentication spends its DPoP proof (RFC 9449 §4.3 item 11), so a
+   * refused assertion leaves the proof unspent.
+   */
+  accepted?: () => Promise<void>;
 }
 
 /** The provider name identities from an ID-JAG issuer are linked under. */
@@ -150,6 +156,7 @@ async function workload(deps: GrantDeps, client: ClientRow | null, jwt: string, 
   const extra = requested.filter((s) => !allowed.includes(s));
   if (extra.length) throw new InvalidScope(`scope not allowed for this workload: ${extra.join(' ')}`);
   const resources = validateResources(deps.config, input.resources);
+  await input.accepted?.();
   const at = accessToken(deps, { client: target, userId: null, scopes: requested, resources, jkt: input.jkt });
   deps.audit.tokenIssued('jwt-bearer:workload', target.id, null);
   return tokenResponse(deps, at, requested);

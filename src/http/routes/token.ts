@@ -134,13 +134,14 @@ export function tokenRoutes(deps: Deps, extraGrants: Record<string, GrantHandler
     const headers = deps.config.dpopNonce ? { ...JSON_NO_STORE_CORS, 'DPoP-Nonce': deps.dpopNonces.current() } : JSON_NO_STORE_CORS;
     // A workload token presented as the grant is the credential itself (RFC 7523 §2.1 without client authentication).
     if (grantType === JWT_BEARER_GRANT && Object.hasOwn(grants, JWT_BEARER_GRANT) && anonymous(request, p)) {
-      if (proof) await spendProof(deps, proof);
       const body = await jwtBearer(deps, null, {
         assertion: p.assertion,
         scope: p.scope,
         resources: p.resource ?? [],
         ip: requestMeta(request).ip,
         jkt: proof?.jkt,
+        // The assertion authenticates here: the proof's jti is recorded once it is verified (RFC 9449 §4.3 item 11).
+        accepted: proof ? () => spendProof(deps, proof) : undefined,
       });
       deps.metrics.tokenIssued(grantType);
       return new Response(JSON.stringify(body), { headers });
