@@ -251,14 +251,28 @@ export function storeContract(name: string, open: () => Promise<Store>, rawExec:
 
     test('removing a client removes its refresh families and their tokens', async () => {
       await store.clients.insert(client('c2'));
-      await store.refresh.insertFamily({ ...family('f4'), clientId: 'c2' }, refresh('r4', 'f4'));
-      expect(await store.refresh.replaceLive('r4', refresh('r4b', 'f4'), NOW, NOW + 1000)).toBe(true);
+      await store.refresh.insertFamily({ ...family('f4'), clientId: 'c2', liveTokenId: 'r4' }, refresh('r4', 'f4'));
+      expect(await store.refresh.rotate('r4', NOW, refresh('r4b', 'f4'), NOW + 1000)).toBe(true); // r4: the live token's parent
       await store.refresh.insertFamily(family('f5'), refresh('r5', 'f5')); // client c1's: stays
       expect(await store.clients.remove('c2')).toBe(true);
       expect(await store.refresh.getFamily('f4')).toBeNull();
       expect(await store.refresh.get('r4')).toBeNull();
       expect(await store.refresh.get('r4b')).toBeNull();
       expect((await store.refresh.getWithFamily('r5'))?.family.id).toBe('f5');
+    });
+
+    test('removing a client with many families: every family and its usable tokens go; rotated ones are refused and swept', async () => {
+      await store.clients.insert(client('c3'));
+      // More families than one removal batch (SQLite removes them 25 at a time).
+      for (let i = 0; i < 60; i++) await store.refresh.insertFamily({ ...family(`g${i}`), clientId: 'c3', liveTokenId: `q${i}` }, refresh(`q${i}`, `g${i}`));
+      expect(await store.refresh.rotate('q0', NOW, refresh('q0b', 'g0'), NOW + 1000)).toBe(true);
+      expect(await store.refresh.rotate('q0b', NOW + 1, refresh('q0c', 'g0'), NOW + 1000)).toBe(true);
+      expect(await store.clients.remove('c3')).toBe(true);
+      for (let i = 0; i < 60; i++) expect(await store.refresh.getFamily(`g${i}`)).toBeNull();
+      for (const id of ['q1', 'q59', 'q0c']) expect(await store.refresh.get(id)).toBeNull();
+      // A token rotated away before the removal stays until its expiry, refused like an unknown one.
+      expect(await store.refresh.getWithFamily('q0')).toBeNull();
+      expect(await store.clients.get('c3')).toBeNull();
     });
 
     test('a token whose family is gone is refused, and swept at its own expiry', async () => {
@@ -313,9 +327,9 @@ export function storeContract(name: string, open: () => Promise<Store>, rawExec:
       await old.close();
     });
 
-    test('removing a user removes its sessions, consents and grants (foreign keys)', async () => {
+    test('removing a user removes its sessions, consents and grants (foreign keys, and the live tokens by key)', async () => {
       await store.sessions.insert({ id: 's2', hash: 'h', userId: 'u1', authTime: NOW, lastSeenAt: NOW, expiresAt: NOW + 100 });
-      await store.refresh.insertFamily(family('f3'), refresh('r3', 'f3'));
+      await store.refresh.insertFamily({ ...family('f3'), liveTokenId: 'r3' }, refresh('r3', 'f3'));
       expect(await store.users.remove('u1')).toBe(true);
       expect(await store.sessions.get('s2')).toBeNull();
       expect(await store.refresh.get('r3')).toBeNull();

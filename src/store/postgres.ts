@@ -211,7 +211,7 @@ export class PostgresStore implements Store {
     ...this.shared.clients,
     remove: async (id: string) =>
       this.tx(async (t) => {
-        await t.run(Q.refreshDeleteForClient, id);
+        await t.run(Q.refreshDeleteForClient, id, id);
         return (await t.run(Q.clientRemove, id)) > 0;
       }),
     touch: async (id: string, now: number) => void (await this.run(Q.clientTouch, now, id)),
@@ -220,7 +220,7 @@ export class PostgresStore implements Store {
         const over = Number((await t.one(Q.clientDocumentCount))?.n ?? 0) - Math.max(0, keep);
         if (over <= 0) return 0;
         for (const r of await t.all(Q.clientDocumentsLeastUsed, over)) {
-          await t.run(Q.refreshDeleteForClient, r.id);
+          await t.run(Q.refreshDeleteForClient, r.id, r.id);
           await t.run(Q.clientRemove, r.id);
         }
         return over;
@@ -231,7 +231,7 @@ export class PostgresStore implements Store {
     ...this.shared.users,
     remove: async (username: string) =>
       this.tx(async (t) => {
-        await t.run(Q.refreshDeleteForUser, username);
+        await t.run(Q.refreshDeleteForUser, username, username);
         return (await t.run(Q.userRemove, username)) > 0;
       }),
   };

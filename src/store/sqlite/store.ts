@@ -30,6 +30,12 @@ import type {
 type Row = R.Row;
 
 /** Open (creating if needed) a SQLite database at `path` (':memory:' for tests). */
+/**
+ * Refresh families removed per write-queue turn when a client or user is removed (removeFamilies). Their
+ * rows are scattered, so their pages are seldom cached: with a million families, 25 took at most 6.7 ms.
+ */
+const REMOVE_BATCH = 25;
+
 export function openSqlite(path: string, warn?: (message: string, fields: Record<string, unknown>) => void, cacheMiB?: number): SqliteStore {
   return new SqliteStore(openDatabase(path, warn, cacheMiB), path);
 }
@@ -71,6 +77,25 @@ export class SqliteStore implements Store {
   /** A write transaction (BEGIN IMMEDIATE: the write lock first, so processes serialise). */
   private tx<T>(fn: () => T): T {
     return this.writes.tx(fn);
+  }
+
+  /**
+   * Delete the refresh families `select` finds for `key` (and the tokens still usable in them), REMOVE_BATCH
+   * at a time, each batch a turn of the write queue: removing a client or user with many grants lets the
+   * request path's writes in between, as the sweeper does. Each delete is a primary-key delete.
+   */
+  private async removeFamilies(select: string, key: string): Promise<void> {
+    for (;;) {
+      const n = await this.write(() => {
+        const rows = this.all(select, key, REMOVE_BATCH);
+        for (const r of rows) {
+          for (const token of [r.live_token_id, r.live_parent_id]) if (token) this.run(Q.refreshDelete, token);
+          this.run(Q.familyDelete, r.id);
+        }
+        return rows.length;
+      });
+      if (n < REMOVE_BATCH) return;
+    }
   }
 
   /** Several reads from one snapshot under one read lock (inside a transaction already: just `fn`). */
@@ -172,18 +197,20 @@ export class SqliteStore implements Store {
 
   clients = {
     ...this.shared.clients,
-    remove: async (id: string) =>
-      this.tx(() => {
-        this.run(Q.refreshDeleteForClient, id);
+    remove: async (id: string) => {
+      await this.removeFamilies(Q.familiesOfClient, id);
+      return this.tx(() => {
+        this.run(Q.refreshDeleteForClient, id, id); // families begun since the last batch
         return this.run(Q.clientRemove, id) > 0;
-      }),
+      });
+    },
     touch: (id: string, now: number) => this.write(() => void this.run(Q.clientTouch, now, id)),
     reapDocuments: async (keep: number) =>
       this.tx(() => {
         const over = Number(this.one(Q.clientDocumentCount)?.n ?? 0) - Math.max(0, keep);
         if (over <= 0) return 0;
         for (const r of this.all(Q.clientDocumentsLeastUsed, over)) {
-          this.run(Q.refreshDeleteForClient, r.id);
+          this.run(Q.refreshDeleteForClient, r.id, r.id);
           this.run(Q.clientRemove, r.id);
         }
         return over;
@@ -192,11 +219,13 @@ export class SqliteStore implements Store {
 
   users = {
     ...this.shared.users,
-    remove: async (username: string) =>
-      this.tx(() => {
-        this.run(Q.refreshDeleteForUser, username);
+    remove: async (username: string) => {
+      await this.removeFamilies(Q.familiesOfUser, username);
+      return this.tx(() => {
+        this.run(Q.refreshDeleteForUser, username, username); // families begun since the last batch
         return this.run(Q.userRemove, username) > 0;
-      }),
+      });
+    },
   };
 
   sessions = {
