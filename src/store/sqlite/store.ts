@@ -29,13 +29,13 @@ import type {
 
 type Row = R.Row;
 
-/** Open (creating if needed) a SQLite database at `path` (':memory:' for tests). */
 /**
  * Refresh families removed per write-queue turn when a client or user is removed (removeFamilies). Their
  * rows are scattered, so their pages are seldom cached: with a million families, 25 took at most 6.7 ms.
  */
 const REMOVE_BATCH = 25;
 
+/** Open (creating if needed) a SQLite database at `path` (':memory:' for tests). */
 export function openSqlite(path: string, warn?: (message: string, fields: Record<string, unknown>) => void, cacheMiB?: number): SqliteStore {
   return new SqliteStore(openDatabase(path, warn, cacheMiB), path);
 }
