@@ -5,6 +5,7 @@
 //   PROFILE=/tmp/prof ONLY=refresh bun run bench   (a CPU profile of our server for the run)
 //   ONLY=metadata,introspection bun run bench   (those scenarios only — `code` for the code flow, `floor` for the
 //   p99 floor of a bare handler — printed; no report written)
+//   AUTH_BIN=/path/to/auth ONLY=client bun run bench   (another build of ours, for an A/B against dist/auth)
 import { $ } from 'bun';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -13,7 +14,7 @@ import { startupSection } from './startup.ts';
 import { codeFlowLoad, type FlowResult } from './flows.ts';
 
 const ROOT = resolve(import.meta.dir, '..');
-const BIN = join(ROOT, 'dist/auth');
+const BIN = process.env.AUTH_BIN ?? join(ROOT, 'dist/auth');
 const quick = process.env.QUICK === '1';
 const DURATION = Number(process.env.DURATION ?? (quick ? 3 : 10));
 const WARMUP = Number(process.env.WARMUP ?? (quick ? 1 : 3));
@@ -640,9 +641,10 @@ const NOTES = `
 - The code flow is driven by a Bun client (bench/flows.ts) on the load core: each flow is two requests, so its p99 is
   given per request (comparable with the other rows) and per flow. Each round starts a client process that first
   runs the warm-up unmeasured, so a cold client's JIT is not in the measured latencies.
-- What the server does per request, and what it costs (profiles with \`bun --cpu-prof\`, \`PROFILE=dir\`): the protocol
-  endpoints sit on Bun's native router (Elysia serves the pages); every request gets an id, one log line and a
-  metrics sample — except the metadata document, a Bun static route; an ES256 signature costs ~19–26 µs (node:crypto; the host varies), about a quarter of a client_credentials request.
+- What the server does per request, and what it costs (profiles with \`bun --cpu-prof\`, \`PROFILE=dir\`): every
+  endpoint is a route of the one Elysia app (src/app.ts); every request gets an id, its client's address (Bun's
+  \`requestIP\`, a \`getpeername\` system call on each request: ~2.5 µs here), one log line (written in batches)
+  and a metrics sample — except the metadata document, a Bun static route; an ES256 signature costs ~19–26 µs (node:crypto; the host varies), about a quarter of a client_credentials request.
   SQLite writes of one event-loop turn share one transaction (group commit); token and family ids are time-ordered,
   so inserts append to their B-trees; WAL checkpoints run in a worker thread under SCHED_IDLE, taking idle time
   rather than the event loop's; a code exchange is one transaction; introspection checks revocations against an
