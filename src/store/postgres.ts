@@ -30,6 +30,29 @@ type Runner = { unsafe(query: string, params?: unknown[]): Promise<Row[] & { cou
 
 const MIGRATION_LOCK = 727_368_001; // pg_advisory_lock key of `auth migrate`
 
+/**
+ * A refresh-token rotation in one statement, one round trip (the SQLite store's three statements in a
+ * transaction were, here, BEGIN, three statements and COMMIT: five). The consume decides, with the same
+ * conditions as Q.refreshConsume; the new token and the family's slide select from its RETURNING, so they
+ * happen only when it matched. All three run once, atomically, under one snapshot; a concurrent rotation of the
+ * same token waits on its row lock and then finds consumed_at set (READ COMMITTED re-checks the WHERE): one
+ * winner, as before. Parameters: now, old id, then the new token (id, hash, family, scope, resource, created,
+ * expires, last_jti, last_exp) and the family's new expiry.
+ */
+const ROTATE = `WITH consumed AS (
+    UPDATE refresh_tokens SET consumed_at = $1::bigint WHERE id = $2::text AND consumed_at IS NULL AND expires_at > $1::bigint
+      AND EXISTS (SELECT 1 FROM refresh_families f WHERE f.id = refresh_tokens.family_id AND f.revoked_at IS NULL
+        AND (f.live_token_id IS NULL OR f.live_token_id = refresh_tokens.id))
+    RETURNING family_id
+  ), inserted AS (
+    INSERT INTO refresh_tokens (id, hash, family_id, scope, resource, created_at, expires_at, consumed_at, last_jti, last_exp)
+    SELECT $3::text, $4::text, $5::text, $6::text, $7::text, $8::bigint, $9::bigint, NULL, $10::text, $11::bigint FROM consumed
+  ), slid AS (
+    UPDATE refresh_families SET expires_at = $12::bigint, live_token_id = $3::text, live_parent_id = $2::text, last_used_at = $1::bigint
+    WHERE id = $5::text AND EXISTS (SELECT 1 FROM consumed)
+  )
+  SELECT count(*)::int AS n FROM consumed`;
+
 const numbered = new Map<string, string>();
 /** `?` → `$1, $2, …` (our statements have no `?` inside literals). */
 function pg(sql: string): string {
@@ -279,12 +302,7 @@ export class PostgresStore implements Store {
       }),
     getWithFamily: async (id: string) => this.oneAs(R.toRefreshWithFamily, Q.refreshWithFamily, id),
     rotate: async (oldId: string, now: number, next: RefreshRow, familyExpiresAt: number) =>
-      this.tx(async (t) => {
-        if ((await t.run(Q.refreshConsume, now, oldId, now)) !== 1) return false;
-        await t.run(Q.refreshInsert, ...R.refreshParams(next));
-        await t.run(Q.familySlide, familyExpiresAt, next.id, oldId, now, next.familyId);
-        return true;
-      }),
+      Number((await this.one(ROTATE, now, oldId, ...R.refreshParams(next), familyExpiresAt))?.n) === 1,
     replaceLive: async (parentId: string, next: RefreshRow, now: number, familyExpiresAt: number) =>
       this.tx(async (t) => {
         if ((await t.run(Q.familyReplaceLive, familyExpiresAt, next.id, next.familyId, parentId, now)) !== 1) return false;

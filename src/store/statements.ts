@@ -101,6 +101,7 @@ export const Q = {
       f.auth_time AS f_auth_time, f.created_at AS f_created_at, f.revoked_at AS f_revoked_at, f.expires_at AS f_expires_at,
       f.live_token_id AS f_live_token_id, f.live_parent_id AS f_live_parent_id, f.oidc AS f_oidc, f.dpop_jkt AS f_dpop_jkt
     FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id WHERE t.id = ?`,
+  // store/postgres.ts ROTATE repeats these conditions in its one-statement rotation.
   refreshConsume: `UPDATE refresh_tokens SET consumed_at = ? WHERE id = ? AND consumed_at IS NULL AND expires_at > ?
     AND EXISTS (SELECT 1 FROM refresh_families f WHERE f.id = refresh_tokens.family_id AND f.revoked_at IS NULL
       AND (f.live_token_id IS NULL OR f.live_token_id = refresh_tokens.id))`,
