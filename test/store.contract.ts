@@ -156,7 +156,15 @@ export function storeContract(name: string, open: () => Promise<Store>, rawExec:
       const outcomes = await Promise.all(Array.from({ length: 10 }, (_, i) => store.refresh.rotate('r1', NOW, refresh(`r1-next-${i}`, 'f1'), NOW + 5000)));
       expect(outcomes.filter(Boolean).length).toBe(1);
       expect((await store.refresh.get('r1'))!.consumedAt).toBe(NOW);
-      expect((await store.refresh.getFamily('f1'))!.expiresAt).toBe(NOW + 5000);
+      const family1 = (await store.refresh.getFamily('f1'))!;
+      expect(family1.expiresAt).toBe(NOW + 5000);
+      // The winner's token is the family's live one; the losers wrote nothing.
+      const winner = outcomes.findIndex(Boolean);
+      expect(family1.liveTokenId).toBe(`r1-next-${winner}`);
+      for (let i = 0; i < 10; i++) {
+        if (i === winner) expect((await store.refresh.get(`r1-next-${i}`))!.familyId).toBe('f1');
+        else expect(await store.refresh.get(`r1-next-${i}`)).toBeNull();
+      }
     });
 
     test('one live token per family: a rotation makes the new token live; a retry of its parent replaces it, once per retry', async () => {
