@@ -5,7 +5,8 @@
 //   PROFILE=/tmp/prof ONLY=refresh bun run bench   (a CPU profile of our server for the run)
 //   ONLY=metadata,introspection bun run bench   (those scenarios only — `code` for the code flow, `floor` for the
 //   p99 floor of a bare handler — printed; no report written)
-//   AUTH_BIN=/path/to/auth ONLY=client bun run bench   (another build of ours, for an A/B against dist/auth)
+//   AUTH_BIN=/path/to/auth ONLY=client bun run bench   (another build of ours in place of dist/auth; bench/ab.ts
+//   compares two builds)
 import { $ } from 'bun';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
