@@ -6,6 +6,7 @@ import { tempDir } from './helpers/server.ts';
 import { openSqlite } from '../src/store/sqlite/store.ts';
 import { join } from 'node:path';
 import { sha256Hex } from '../src/security/hash.ts';
+import type { FamilyRow, RefreshRow } from '../src/store/store.ts';
 
 const dir = tempDir('auth-ops-');
 const env = { DATA_DIR: dir };
@@ -122,6 +123,88 @@ describe('auth clients', () => {
       expect(r.code).toBe(code);
       expect(r.stderr).toContain(text);
     }
+  });
+});
+
+describe('removing a client or a user with many refresh families', () => {
+  // More families than one removal batch (the SQLite store deletes them 25 per write turn), each with a live
+  // token and one rotated away; a second client's or user's family must stay.
+  const now = Math.floor(Date.now() / 1000);
+  const family = (id: string, clientId: string, userId: string): FamilyRow => ({
+    id,
+    clientId,
+    userId,
+    scope: 'openid',
+    resource: [],
+    authTime: now,
+    createdAt: now,
+    revokedAt: null,
+    expiresAt: now + 3600,
+    liveTokenId: `${id}-t0`,
+    liveParentId: null,
+  });
+  const token = (id: string, familyId: string): RefreshRow => ({
+    id,
+    hash: sha256Hex(id),
+    familyId,
+    scope: 'openid',
+    resource: [],
+    createdAt: now,
+    expiresAt: now + 3600,
+    consumedAt: null,
+    lastJti: null,
+    lastExp: null,
+  });
+  async function seed(prefix: string, clientId: string, userId: string, n: number) {
+    const store = openSqlite(join(dir, 'auth.db'));
+    for (let i = 0; i < n; i++) {
+      const f = family(`${prefix}${i}`, clientId, userId);
+      await store.refresh.insertFamily(f, token(`${f.id}-t0`, f.id));
+      await store.refresh.rotate(`${f.id}-t0`, now, token(`${f.id}-t1`, f.id), now + 3600);
+    }
+    await store.close();
+  }
+  async function remaining(prefix: string, n: number) {
+    const store = openSqlite(join(dir, 'auth.db'));
+    let families = 0;
+    let usable = 0;
+    for (let i = 0; i < n; i++) {
+      if (await store.refresh.getFamily(`${prefix}${i}`)) families++;
+      if (await store.refresh.getWithFamily(`${prefix}${i}-t1`)) usable++;
+    }
+    await store.close();
+    return { families, usable };
+  }
+  const addClient = async (name: string) =>
+    JSON.parse((await runAuth(['clients', 'add', '--name', name, '--redirect-uri', 'https://m.example/cb', '--json'], { env })).stdout).client_id as string;
+  const addUser = async (name: string) => {
+    expect((await runAuth(['users', 'add', name], { env, stdin: 'long enough password\n' })).code).toBe(0);
+    const store = openSqlite(join(dir, 'auth.db'));
+    const id = (await store.users.getByUsername(name))!.id;
+    await store.close();
+    return id;
+  };
+
+  test('auth clients remove: all 80 families of the client go (four removal batches); another client keeps its own', async () => {
+    const [gone, kept] = [await addClient('Many'), await addClient('Kept')];
+    const user = await addUser('mona');
+    await seed('cm', gone, user, 80);
+    await seed('ck', kept, user, 3);
+    const r = await runAuth(['clients', 'remove', gone], { env });
+    expect(r.code).toBe(0);
+    expect(await remaining('cm', 80)).toEqual({ families: 0, usable: 0 });
+    expect(await remaining('ck', 3)).toEqual({ families: 3, usable: 3 });
+  });
+
+  test('auth users remove: all 80 families of the user go, whichever client; another user keeps their own', async () => {
+    const client = await addClient('Shared');
+    const [gone, kept] = [await addUser('nell'), await addUser('otto')];
+    await seed('um', client, gone, 80);
+    await seed('uk', client, kept, 3);
+    const r = await runAuth(['users', 'remove', 'nell'], { env });
+    expect(r.code).toBe(0);
+    expect(await remaining('um', 80)).toEqual({ families: 0, usable: 0 });
+    expect(await remaining('uk', 3)).toEqual({ families: 3, usable: 3 });
   });
 });
 
