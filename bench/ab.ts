@@ -6,7 +6,7 @@
 // only a ratio paired within a round says whether a change made the server faster or slower.
 //   ONLY=client,introspection,refresh (default)   DURATION=4  ROUNDS=6  WARMUP=1  CONNS=50
 import { $ } from 'bun';
-import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { machine, measure, SCENARIOS, type Server, startOurs, wrk } from './run.ts';
@@ -41,10 +41,13 @@ async function binaryFor(spec: string | undefined, name: string): Promise<{ bin:
   if (!commit) throw new Error(`${spec} is neither a file nor a git revision`);
   const tree = join(work, `${name}-tree`);
   await $`git worktree add --detach --quiet ${tree} ${commit}`.cwd(ROOT).quiet();
+  const modules = join(tree, 'node_modules');
   try {
-    symlinkSync(join(ROOT, 'node_modules'), join(tree, 'node_modules'));
+    symlinkSync(join(ROOT, 'node_modules'), modules);
     await build(tree, out);
   } finally {
+    // The link goes first, on its own: removing the worktree must never reach into the checkout's dependencies.
+    if (existsSync(modules)) unlinkSync(modules);
     await $`git worktree remove --force ${tree}`.cwd(ROOT).nothrow().quiet();
   }
   return { bin: out, label: `${spec} (${commit})` };
