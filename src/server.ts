@@ -28,14 +28,18 @@ export class PortInUseError extends Error {
   override name = 'PortInUseError';
 }
 
-/** Build the dependencies: store (migrated), keys, limiters, upstream providers. */
-export async function createDeps(config: Config, log: Logger, opts: { clock?: Clock; store?: Store } = {}): Promise<Deps> {
+/**
+ * Build the dependencies: store (migrated), keys, limiters, upstream providers. `deferIdKey` (the server): on a
+ * fresh database the first RS256 key is generated after this returns (KeyRing.load).
+ */
+export async function createDeps(config: Config, log: Logger, opts: { clock?: Clock; store?: Store; deferIdKey?: boolean } = {}): Promise<Deps> {
   const clock = opts.clock ?? systemClock;
   const store = opts.store ?? (await openStore(config, log));
   const applied = await store.migrate();
   if (applied.length) log.info('migrations applied', { versions: applied });
   const deps = buildDeps(config, log, clock, store);
-  await deps.keys.load(config.signingAlg);
+  await deps.keys.load(config.signingAlg, { deferIdKey: opts.deferIdKey });
+  deps.keys.idKeyPending?.catch((e) => log.error('generating the ID-token signing key failed; retried within 30 s', { error: String(e) }));
   return deps;
 }
 
@@ -86,7 +90,8 @@ export async function startServer(config: Config, log: Logger, opts: { clock?: C
   config = withListeningPort(config, server.port ?? config.port);
   let deps: Deps;
   try {
-    deps = await createDeps(config, log, opts);
+    // A fresh database's RSA key (~55 ms) is made while the server already answers: start-up waits for none.
+    deps = await createDeps(config, log, { ...opts, deferIdKey: true });
   } catch (e) {
     server.stop(true);
     throw e;

@@ -3,7 +3,14 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { join } from 'node:path';
-import { rotateSigningKey } from '../src/domain/keys.ts';
+import { KeyRing, rotateSigningKey } from '../src/domain/keys.ts';
+import { addIdToken } from '../src/domain/tokens.ts';
+import { createClient } from '../src/domain/clients.ts';
+import { loadConfig } from '../src/config.ts';
+import { silentLogger } from '../src/log.ts';
+import { startServer } from '../src/server.ts';
+import { openSqlite } from '../src/store/sqlite/store.ts';
+import { TestClock } from './helpers/clock.ts';
 import { addClient, basic, postForm } from './helpers/oauth.ts';
 import { runAuth } from './helpers/cli.ts';
 import { startTestServer, tempDir, type TestServer } from './helpers/server.ts';
@@ -102,5 +109,67 @@ describe('auth keys (CLI)', () => {
     expect(keys.filter((k) => k.status === 'published').every((k) => k.published_until !== null)).toBe(true);
     expect((await runAuth(['keys', 'spin'], { env })).code).toBe(2);
     expect(join(d, 'auth.db')).toBeTruthy();
+  });
+});
+
+describe("a fresh server's first ID-token key", () => {
+  // The RS256 key takes 30–130 ms to generate: a server on a fresh database answers first and makes it on a
+  // worker thread; the JWKS and ID tokens wait for it.
+  test('KeyRing.load with deferIdKey returns before the RS256 key exists; idKeyPending resolves once it does', async () => {
+    const store = openSqlite(join(tempDir(), 'auth.db'));
+    await store.migrate();
+    const ring = new KeyRing(store, new TestClock(), 'http://issuer.example', 3600);
+    await ring.load('ES256', { deferIdKey: true });
+    const pending = ring.idKeyPending;
+    expect(pending).not.toBeNull();
+    expect((JSON.parse(ring.jwksJson()).keys as { alg: string }[]).map((k) => k.alg)).toEqual(['ES256']);
+    expect(() => ring.signIdToken({ sub: 'u' })).toThrow('no RS256 signing key loaded');
+    expect(ring.signAccessToken({ sub: 'c', client_id: 'c', scope: '', aud: 'x', jti: 'j' }).token).toContain('.'); // access tokens at once
+    await pending;
+    expect(ring.idKeyPending).toBeNull();
+    expect((JSON.parse(ring.jwksJson()).keys as { alg: string }[]).map((k) => k.alg).sort()).toEqual(['ES256', 'RS256']);
+    expect(decodeProtectedHeader(ring.signIdToken({ sub: 'u' })).alg).toBe('RS256');
+    // A later load finds both keys and starts nothing.
+    await ring.load('ES256', { deferIdKey: true });
+    expect(ring.idKeyPending).toBeNull();
+    await store.close();
+  });
+
+  test('over HTTP: the server answers before the key exists, and its first JWKS already holds the RS256 key', async () => {
+    const dir = tempDir();
+    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', BASE_URL: 'http://127.0.0.1:0', DATA_DIR: dir });
+    const running = await startServer(config, silentLogger);
+    try {
+      expect(running.deps.keys.idKeyPending).not.toBeNull(); // started without it
+      expect((await fetch(`${running.deps.config.baseUrl}/health`)).status).toBe(200);
+      const set = (await (await fetch(`${running.deps.config.baseUrl}/jwks.json`)).json()) as { keys: { alg: string }[] };
+      expect(set.keys.map((k) => k.alg).sort()).toEqual(['ES256', 'RS256']);
+      expect(running.deps.keys.idKeyPending).toBeNull();
+    } finally {
+      await running.seeded;
+      await running.stop(1);
+    }
+  });
+
+  test('an ID token asked for before the key exists waits for it, then verifies against the JWKS', async () => {
+    const dir = tempDir();
+    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', BASE_URL: 'http://127.0.0.1:0', DATA_DIR: dir });
+    const running = await startServer(config, silentLogger);
+    try {
+      const { deps } = running;
+      expect(deps.keys.idKeyPending).not.toBeNull();
+      const user = { id: 'u-early', username: 'early', email: null, emailVerified: false, passwordHash: null, isAdmin: false, createdAt: 0 };
+      await deps.store.users.insert(user);
+      const { client } = await createClient(deps, { name: 'early', redirectUris: ['https://app.example/cb'], isPublic: false });
+      const response = { access_token: 'at', token_type: 'Bearer' as const, expires_in: 60, scope: 'openid' };
+      await addIdToken(deps, response, { client, userId: user.id, authTime: 1, oidc: {}, scopes: ['openid'] });
+      const set = createLocalJWKSet((await (await fetch(`${deps.config.baseUrl}/jwks.json`)).json()) as never);
+      const { payload, protectedHeader } = await jwtVerify((response as { id_token?: string }).id_token!, set, { issuer: deps.config.baseUrl });
+      expect(protectedHeader.alg).toBe('RS256');
+      expect(payload.sub).toBe(user.id);
+    } finally {
+      await running.seeded;
+      await running.stop(1);
+    }
   });
 });

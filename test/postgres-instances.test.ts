@@ -89,6 +89,9 @@ if (!PG_URL) {
       const body = await t.json();
       expect(decodeJwt(body.access_token).iss).toBe(ISSUER);
       expect(await (await fetch(`${a.url}/jwks.json`)).text()).toBe(await (await fetch(`${b.url}/jwks.json`)).text());
+      // Both made an RS256 key on their first start (after answering); one of them was stored, and both use it.
+      const set = (await (await fetch(`${a.url}/jwks.json`)).json()) as { keys: { alg: string }[] };
+      expect(set.keys.map((k) => k.alg).sort()).toEqual(['ES256', 'RS256']);
       // A session made on A works on B (sessions live in the database).
       const browser = new Browser(a.url);
       await browser.login('olga', 'olga password!');

@@ -3,8 +3,10 @@
 // (SIGNING_ALG: ES256 or EdDSA) and an RS256 key, which OIDC Core §15.1 requires every OP to offer for ID
 // tokens (a client may register id_token_signed_response_alg to get the access-token key's algorithm). Signing and verifying use node:crypto synchronously (≈2× jose's
 // WebCrypto path, see research/performance-baselines.md §D); jose computes thumbprints. The JWKS document
-// is built once per key change.
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+// is built once per key change. New key pairs are generated on a worker thread (node:crypto's generateKeyPair),
+// so generating one — an RSA key takes 30–130 ms — never holds up the requests being served.
+import { createPrivateKey, createPublicKey, generateKeyPair, sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import { promisify } from 'node:util';
 import { calculateJwkThumbprint, compactVerify, type JWK, type JWTPayload } from 'jose';
 import type { Clock } from '../clock.ts';
 import { nowS } from '../clock.ts';
@@ -57,14 +59,16 @@ const b64json = (v: unknown) => base64url(utf8Bytes(JSON.stringify(v)));
 /** The JSON of a base64url JWT segment; throws on bad base64 or bad JSON. */
 const jsonOfB64 = (segment: string): unknown => JSON.parse(utf8Text(fromBase64url(segment)));
 
-/** Create a key pair and its row. */
+const newKeyPair = promisify(generateKeyPair);
+
+/** Create a key pair (off the event loop) and its row. */
 export async function generateSigningKey(alg: KeyAlg, now: number): Promise<SigningKeyRow> {
   const pair =
     alg === 'ES256'
-      ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      ? await newKeyPair('ec', { namedCurve: 'P-256' })
       : alg === 'RS256'
-        ? generateKeyPairSync('rsa', { modulusLength: 2048 })
-        : generateKeyPairSync('ed25519');
+        ? await newKeyPair('rsa', { modulusLength: 2048 })
+        : await newKeyPair('ed25519');
   const privateJwk = pair.privateKey.export({ format: 'jwk' }) as JWK;
   const publicJwk = pair.publicKey.export({ format: 'jwk' }) as JWK;
   const kid = await calculateJwkThumbprint(publicJwk);
@@ -96,6 +100,8 @@ export class KeyRing {
   /** Tokens whose signature already verified (bounded); expiry and audience are checked at every use. */
   private verified = new Map<string, VerifiedAccessToken>();
   private loadedFingerprint = '';
+  /** The ID-token key's first generation, while a server that deferred it (load's deferIdKey) is making it. */
+  private idKeyGeneration: Promise<void> | null = null;
 
   constructor(
     private readonly store: Store,
@@ -104,12 +110,22 @@ export class KeyRing {
     private readonly accessTokenTtl: number,
   ) {}
 
-  /** Load the published keys; create the first key of each kind when there is none. Cheap when nothing changed. */
-  async load(newKeyAlg: SigningAlg): Promise<void> {
+  /**
+   * Load the published keys; create the first key of each kind when there is none. Cheap when nothing changed.
+   *
+   * `deferIdKey` (a server's first start): the first RS256 key is made after this returns, so a fresh server
+   * answers without waiting ~55 ms for it. Until it is there, `idKeyPending` is its promise: the JWKS and ID
+   * tokens wait for it (http/routes/discovery.ts, tokens.ts addIdToken), so no client sees a JWKS without it.
+   */
+  async load(newKeyAlg: SigningAlg, opts: { deferIdKey?: boolean } = {}): Promise<void> {
     let rows = await this.store.keys.listPublished(nowS(this.clock));
     const activeOf = (rsa: boolean) => rows.find((r) => r.retiredAt === null && (r.alg === 'RS256') === rsa);
     for (const alg of [newKeyAlg, 'RS256'] as const) {
       if (activeOf(alg === 'RS256')) continue;
+      if (alg === 'RS256' && opts.deferIdKey) {
+        this.generateIdKeyLater(newKeyAlg);
+        continue;
+      }
       // Instances starting together race here; the unique index lets exactly one key of each kind win.
       await this.store.keys.insert(await generateSigningKey(alg, nowS(this.clock)));
       rows = await this.store.keys.listPublished(nowS(this.clock));
@@ -123,12 +139,28 @@ export class KeyRing {
       header: b64json({ alg: row.alg, typ, kid: row.kid }),
     });
     this.active = activeKey(activeOf(false)!, 'at+jwt');
-    this.idKey = activeKey(activeOf(true)!, 'JWT');
+    const rsa = activeOf(true);
+    this.idKey = rsa ? activeKey(rsa, 'JWT') : null;
     this.jwks = { keys: rows.map((r) => JSON.parse(r.publicJwk) as JWK) };
     this.jwksBody = JSON.stringify(this.jwks);
     this.publicKeys = new Map(rows.map((r) => [r.kid, { alg: r.alg as KeyAlg, key: createPublicKey({ key: JSON.parse(r.publicJwk), format: 'jwk' }) }]));
     this.verified.clear();
     this.loadedFingerprint = fingerprint;
+  }
+
+  private generateIdKeyLater(newKeyAlg: SigningAlg): void {
+    if (this.idKeyGeneration) return;
+    const made = this.load(newKeyAlg); // without deferIdKey: generates, stores (one winner across instances), loads
+    this.idKeyGeneration = made;
+    const done = () => {
+      if (this.idKeyGeneration === made) this.idKeyGeneration = null;
+    };
+    made.then(done, done);
+  }
+
+  /** While the first ID-token key is being made: its promise (rejected if that failed); otherwise null. */
+  get idKeyPending(): Promise<void> | null {
+    return this.idKeyGeneration;
   }
 
   get currentKid(): string {

@@ -61,7 +61,10 @@ export function discoveryRoutes(deps: Deps, extra: Record<string, unknown> = {},
     '/.well-known/oauth-authorization-server': JSON.stringify(oauth),
     '/.well-known/openid-configuration': JSON.stringify({ ...oauth, ...oidcExtra }),
   };
-  const jwks = () => new Response(deps.keys.jwksJson(), { headers: JWKS_HEADERS });
+  const document = () => new Response(deps.keys.jwksJson(), { headers: JWKS_HEADERS });
+  // On a fresh server's first moments the ID-token key is still being made: the JWKS waits for it, so no
+  // client caches a key set without it (a cached JWKS is refetched for an unknown kid only after a cool-down).
+  const jwks = () => deps.keys.idKeyPending?.then(document) ?? document();
   const routes = new Elysia({ name: 'discovery' }).get('/jwks.json', jwks).get('/.well-known/jwks.json', jwks);
   const fixed: Record<string, { GET: Response }> = {};
   for (const [path, body] of Object.entries(documents)) {
