@@ -102,6 +102,9 @@ export async function startServer(config: Config, log: Logger, opts: { clock?: C
   servedBy(server);
   const fetch = app.fetch;
   const inflight = new Set<Promise<unknown>>();
+  // A stop during a fresh start waits for the RS256 key's generation to be stored before the store closes.
+  const idKey = deps.keys.idKeyPending;
+  if (idKey) inflight.add(idKey.catch(() => {}));
   server.reload({
     routes: fixed,
     fetch,

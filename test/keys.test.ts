@@ -7,7 +7,7 @@ import { KeyRing, rotateSigningKey } from '../src/domain/keys.ts';
 import { addIdToken } from '../src/domain/tokens.ts';
 import { createClient } from '../src/domain/clients.ts';
 import { loadConfig } from '../src/config.ts';
-import { silentLogger } from '../src/log.ts';
+import { createLogger, silentLogger } from '../src/log.ts';
 import { startServer } from '../src/server.ts';
 import { openSqlite } from '../src/store/sqlite/store.ts';
 import { TestClock } from './helpers/clock.ts';
@@ -149,6 +149,27 @@ describe("a fresh server's first ID-token key", () => {
       await running.seeded;
       await running.stop(1);
     }
+  });
+
+  test('stopped while the key is being made: the stop waits for it, it is stored, and nothing fails', async () => {
+    const dir = tempDir();
+    // A user exists already, so no first-admin seeding (an argon2 hash) holds the stop up meanwhile.
+    const before = openSqlite(join(dir, 'auth.db'));
+    await before.migrate();
+    await before.users.insert({ id: 'u0', username: 'root', email: null, emailVerified: false, passwordHash: null, isAdmin: true, createdAt: 0 });
+    await before.close();
+    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', BASE_URL: 'http://127.0.0.1:0', DATA_DIR: dir });
+    const lines: string[] = [];
+    const running = await startServer(
+      config,
+      createLogger('debug', 'json', (l) => lines.push(l)),
+    );
+    expect(running.deps.keys.idKeyPending).not.toBeNull();
+    await running.stop(1);
+    expect(lines.filter((l) => /"level":"error"/.test(l))).toEqual([]);
+    const store = openSqlite(join(dir, 'auth.db'));
+    expect((await store.keys.listPublished(Math.floor(Date.now() / 1000))).map((k) => k.alg).sort()).toEqual(['ES256', 'RS256']);
+    await store.close();
   });
 
   test('an ID token asked for before the key exists waits for it, then verifies against the JWKS', async () => {
