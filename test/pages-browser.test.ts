@@ -227,13 +227,15 @@ describe('contrast and keyboard', () => {
   test('keyboard only: sign in, then allow on the consent page; after a wrong password the focus is on the password', async () => {
     const page = await (await context(1280, 'light')).newPage();
     await page.goto(authorizeUrl({ state: 'kb' }));
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('username');
+    // Chromium applies `autofocus` at a rendering update after the load event: wait for it (2 s at most).
+    const focusOn = (id: string) => page.waitForFunction((want) => document.activeElement?.id === want, id, { timeout: 2000 });
+    await focusOn('username');
     await page.keyboard.type('alice');
     await page.keyboard.press('Tab');
     await page.keyboard.type('not the password');
     await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
     expect(await page.locator('p.error').textContent()).toBeTruthy();
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('password');
+    await focusOn('password');
     expect(await page.inputValue('#username')).toBe('alice');
     await page.keyboard.type(PASSWORD);
     await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
