@@ -29,8 +29,10 @@ const SERVER_CPU = TWO_CORES ? ['taskset', '-c', '1'] : [];
 const LOAD_CPU = TWO_CORES ? ['taskset', '-c', '0'] : [];
 const work = mkdtempSync(join(tmpdir(), 'auth-bench-'));
 const children: ReturnType<typeof Bun.spawn>[] = [];
+// Also for the scripts that import this one (ab, growth, memory, postgres): their servers' data and pools live here.
 process.on('exit', () => {
   for (const c of children) c.kill('SIGKILL');
+  rmSync(work, { recursive: true, force: true });
 });
 
 function freePort(): number {
