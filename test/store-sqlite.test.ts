@@ -64,10 +64,14 @@ test('the page cache is SQLITE_CACHE_SIZE MiB: 8 by default, bounded', async () 
 test('two processes migrating one database at once apply each migration once', async () => {
   const path = join(tempDir(), 'race.db');
   const script = `import { openSqlite } from '${join(import.meta.dir, '../src/store/sqlite/store.ts')}'; const s = openSqlite(process.argv.at(-1)); console.log(JSON.stringify(await s.migrate())); await s.close();`;
-  const run = () => Bun.spawn([process.execPath, '-e', script, path], { stdout: 'pipe' });
+  const run = () => Bun.spawn([process.execPath, '-e', script, path], { stdout: 'pipe', stderr: 'pipe' });
   const procs = [run(), run(), run()];
-  const outs = await Promise.all(procs.map((p) => new Response(p.stdout).text()));
-  const applied = outs.flatMap((o) => JSON.parse(o) as number[]);
+  const outs = await Promise.all(
+    procs.map(async (p) => ({ out: await new Response(p.stdout).text(), err: await new Response(p.stderr).text(), code: await p.exited })),
+  );
+  // A process that printed no list failed: its exit code and stderr say why.
+  for (const o of outs) expect({ code: o.code, err: o.code === 0 ? '' : o.err }).toEqual({ code: 0, err: '' });
+  const applied = outs.flatMap((o) => JSON.parse(o.out) as number[]);
   expect(applied.sort((a, b) => a - b)).toEqual(MIGRATIONS.map((m) => m.version));
 });
 
