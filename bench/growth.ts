@@ -14,6 +14,7 @@ import { openSqlite } from '../src/store/sqlite/store.ts';
 import { SWEEP_BATCH } from '../src/store/sweep.ts';
 import { mintSecret } from '../src/security/token-format.ts';
 import { randomId, sortableId } from '../src/security/random.ts';
+import { auditId } from '../src/domain/audit.ts';
 import type { AuditRow, ClientRow, DeviceCodeRow, FamilyRow, RefreshRow } from '../src/store/store.ts';
 
 const ROOT = resolve(import.meta.dir, '..');
@@ -105,7 +106,7 @@ async function seed(path: string): Promise<{ seconds: number }> {
   log(`seeded ${N.idle} idle registered clients`);
   for (let i = 0; i < N.audit; i += 10_000) {
     const rows: AuditRow[] = Array.from({ length: Math.min(10_000, N.audit - i) }, (_, j) => ({
-      id: randomId(),
+      id: auditId(now - 86400 + ((i + j) % 86400)),
       time: now - 86400 + ((i + j) % 86400),
       event: 'token.issued',
       userId,
@@ -118,7 +119,7 @@ async function seed(path: string): Promise<{ seconds: number }> {
   }
   for (let i = 0; i < N.oldAudit; i += 10_000) {
     const rows: AuditRow[] = Array.from({ length: Math.min(10_000, N.oldAudit - i) }, () => ({
-      id: randomId(),
+      id: auditId(now - 400 * 86400),
       time: now - 400 * 86400,
       event: 'token.issued',
       userId,

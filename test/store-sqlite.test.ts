@@ -9,6 +9,8 @@ import { openStore } from '../src/store/open.ts';
 import { openSqlite, type SqliteStore } from '../src/store/sqlite/store.ts';
 import { MIGRATIONS } from '../src/store/migrations.ts';
 import { Q } from '../src/store/statements.ts';
+import { BATCH_TARGET_MS, type BatchRunner, FIRST_BATCH, SWEEP_BATCH, sweepInBatches } from '../src/store/sweep.ts';
+import { auditId } from '../src/domain/audit.ts';
 import { tempDir } from './helpers/server.ts';
 import { storeContract } from './store.contract.ts';
 
@@ -452,4 +454,51 @@ describe('group commit', () => {
     expect(s.db.inTransaction).toBe(false);
     await s.close();
   });
+});
+
+describe('sweep batch sizes', () => {
+  // The batch runner stands in for the statements here so that what a row costs is known: the sizing is
+  // arithmetic on the measured times (the real statements run in the store contract's sweep tests).
+  const costly = (perRowMs: Partial<Record<keyof typeof Q.sweep, number>>, rows: Partial<Record<keyof typeof Q.sweep, number>>) => {
+    const left = { ...rows };
+    const sizes: Record<string, number[]> = {};
+    const run: BatchRunner = async (sql, params) => {
+      const kind = (Object.keys(Q.sweep) as (keyof typeof Q.sweep)[]).find((k) => Q.sweep[k] === sql)!;
+      const size = params.at(-1) as number;
+      const n = Math.min(size, left[kind] ?? 0);
+      left[kind] = (left[kind] ?? 0) - n;
+      sizes[kind] = [...(sizes[kind] ?? []), size];
+      return { rows: n, ms: n * (perRowMs[kind] ?? 0) };
+    };
+    return { run, sizes };
+  };
+
+  test('each kind starts at FIRST_BATCH rows, doubles up to SWEEP_BATCH while cheap, halves while over BATCH_TARGET_MS', async () => {
+    const { run, sizes } = costly({ usedJtis: 0.001, auditLog: 0.05, sessions: 0.03 }, { usedJtis: 1_000, auditLog: 1_000, sessions: 500 });
+    const r = await sweepInBatches(run, 1_000, 0, 500);
+    expect(r.usedJtis).toBe(1_000);
+    expect(r.auditEntries).toBe(1_000);
+    expect(r.sessions).toBe(500);
+    expect(sizes.usedJtis).toEqual([FIRST_BATCH, 100, 200, 200, 200, 200, 200]); // 50 + 100 + 5 × 200 = 1,150 ≥ 1,000
+    expect(sizes.sessions!.every((s) => s === FIRST_BATCH)).toBe(true); // 1.5 ms a batch: within the target, kept
+    expect(sizes.auditLog!.slice(0, 3)).toEqual([FIRST_BATCH, 25, 25]); // 2.5 ms at 50 rows: halved
+    expect(Math.max(...Object.values(sizes).flat())).toBeLessThanOrEqual(SWEEP_BATCH);
+    expect(r.maxBatchMs).toBe(2.5);
+    expect(r.maxBatchKind).toBe('auditLog');
+    expect(FIRST_BATCH * 0.05).toBeGreaterThan(BATCH_TARGET_MS); // the audit case above is over the target
+  });
+
+  test('however slow the rows, a batch deletes at least 10, and every row goes', async () => {
+    const { run, sizes } = costly({ codes: 5 }, { codes: 95 });
+    const r = await sweepInBatches(run, 1_000, 0);
+    expect(r.codes).toBe(95);
+    expect(sizes.codes).toEqual([50, 25, 12, 10]); // 50 + 25 + 12 + 8 (fewer than asked: the last batch)
+  });
+});
+
+test('audit ids sort by the time of their row: the sweep deletes from the left edge of the primary key', () => {
+  const ids = [1_000_000_000, 1_000_000_001, 1_700_000_000, 2_000_000_000].map((t) => auditId(t));
+  expect([...ids].sort()).toEqual(ids);
+  expect(new Set(ids.map((id) => id.length))).toEqual(new Set([22]));
+  expect(auditId(1_700_000_000)).not.toBe(auditId(1_700_000_000)); // random below the time
 });

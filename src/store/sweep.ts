@@ -1,11 +1,21 @@
-// The sweeper, shared by both drivers: every kind of expired row deleted in batches of at most SWEEP_BATCH
-// rows (200: at most 3.7 ms of deletes on SQLite among a million refresh families, bench/growth.ts), each batch a
-// statement of its own (on SQLite, its own turn of the write queue), so requests' writes
-// go between batches and no batch holds the write lock for long. The longest batch is reported.
+// The sweeper, shared by both drivers: every kind of expired row deleted in batches, each batch a statement
+// of its own (on SQLite, its own turn of the write queue), so requests' writes go between batches and no batch
+// holds the write lock for long. A batch's size adapts to what its rows cost: each kind starts at FIRST_BATCH
+// rows, doubles (up to SWEEP_BATCH) while a batch takes under half of BATCH_TARGET_MS and halves while one
+// takes more. With fixed batches of 200 rows, old audit rows took 3.7–4.1 ms a batch among a million rows
+// (bench/growth.ts): too close to the 5 ms a batch may hold the write lock, as a hiccup of the machine on top
+// went past it. The longest batch is reported.
 import { Q } from './statements.ts';
 import type { SweepResult } from './store.ts';
 
+/** The most rows one batch deletes. */
 export const SWEEP_BATCH = 200;
+/** Rows in a kind's first batch. */
+export const FIRST_BATCH = 50;
+/** The time one batch should take (ms); it is halved above it, doubled below half of it. */
+export const BATCH_TARGET_MS = 2;
+/** The fewest rows a batch deletes, however slow its rows. */
+const MIN_BATCH = 10;
 
 /** Runs one batch statement; returns the rows deleted and how long the statement took (ms). */
 export type BatchRunner = (sql: string, params: unknown[]) => Promise<{ rows: number; ms: number }>;
@@ -17,12 +27,15 @@ export async function sweepInBatches(run: BatchRunner, now: number, idleBefore: 
   let batches = 0;
   const drain = async (kind: keyof typeof S, ...bounds: unknown[]) => {
     let total = 0;
+    let size = Math.min(FIRST_BATCH, batch);
     for (;;) {
-      const { rows, ms } = await run(S[kind], [...bounds, batch]);
+      const { rows, ms } = await run(S[kind], [...bounds, size]);
       batches++;
       if (ms > maxBatchMs) [maxBatchMs, maxBatchKind] = [ms, kind];
       total += rows;
-      if (rows < batch) return total;
+      if (rows < size) return total;
+      if (ms > BATCH_TARGET_MS) size = Math.max(MIN_BATCH, size >> 1);
+      else if (ms < BATCH_TARGET_MS / 2) size = Math.min(batch, size * 2);
     }
   };
   const result: SweepResult = {
