@@ -2,7 +2,7 @@
 // of its own (on SQLite, its own turn of the write queue), so requests' writes go between batches and no batch
 // holds the write lock for long. A batch's size adapts to what its rows cost: each kind starts at FIRST_BATCH
 // rows, doubles (up to SWEEP_BATCH) while a batch takes under half of BATCH_TARGET_MS and halves while one
-// takes more. With fixed batches of 200 rows, old audit rows took 3.7–4.1 ms a batch among a million rows
+// takes more than BATCH_TARGET_MS. With fixed batches of 200 rows, old audit rows took 3.7–4.1 ms a batch among a million rows
 // (bench/growth.ts): too close to the 5 ms a batch may hold the write lock, as a hiccup of the machine on top
 // went past it. The longest batch is reported.
 import { Q } from './statements.ts';
@@ -12,7 +12,7 @@ import type { SweepResult } from './store.ts';
 export const SWEEP_BATCH = 200;
 /** Rows in a kind's first batch. */
 export const FIRST_BATCH = 50;
-/** The time one batch should take (ms); it is halved above it, doubled below half of it. */
+/** The time one batch should take (ms): the size halves after a batch over it, doubles after one under half of it. */
 export const BATCH_TARGET_MS = 2;
 /** The fewest rows a batch deletes, however slow its rows. */
 const MIN_BATCH = 10;
