@@ -7,7 +7,7 @@ import { KeyRing, rotateSigningKey } from '../src/domain/keys.ts';
 import { addIdToken } from '../src/domain/tokens.ts';
 import { createClient } from '../src/domain/clients.ts';
 import { loadConfig } from '../src/config.ts';
-import { createLogger, silentLogger } from '../src/log.ts';
+import { createLogger, type Logger, silentLogger } from '../src/log.ts';
 import { startServer } from '../src/server.ts';
 import { openSqlite } from '../src/store/sqlite/store.ts';
 import { TestClock } from './helpers/clock.ts';
@@ -115,6 +115,9 @@ describe('auth keys (CLI)', () => {
 describe("a fresh server's first ID-token key", () => {
   // The RS256 key takes 30–130 ms to generate: a server on a fresh database answers first and makes it on a
   // worker thread; the JWKS and ID tokens wait for it.
+  /** The real server on port 0 with its data in `dir` (a fresh one by default). */
+  const startIn = (dir: string, log: Logger = silentLogger) =>
+    startServer(loadConfig({ PORT: '0', HOST: '127.0.0.1', BASE_URL: 'http://127.0.0.1:0', DATA_DIR: dir }), log);
   test('KeyRing.load with deferIdKey returns before the RS256 key exists; idKeyPending resolves once it does', async () => {
     const store = openSqlite(join(tempDir(), 'auth.db'));
     await store.migrate();
@@ -136,9 +139,7 @@ describe("a fresh server's first ID-token key", () => {
   });
 
   test('over HTTP: the server answers before the key exists, and its first JWKS already holds the RS256 key', async () => {
-    const dir = tempDir();
-    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', BASE_URL: 'http://127.0.0.1:0', DATA_DIR: dir });
-    const running = await startServer(config, silentLogger);
+    const running = await startIn(tempDir());
     try {
       expect(running.deps.keys.idKeyPending).not.toBeNull(); // started without it
       expect((await fetch(`${running.deps.config.baseUrl}/health`)).status).toBe(200);
@@ -158,10 +159,9 @@ describe("a fresh server's first ID-token key", () => {
     await before.migrate();
     await before.users.insert({ id: 'u0', username: 'root', email: null, emailVerified: false, passwordHash: null, isAdmin: true, createdAt: 0 });
     await before.close();
-    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', BASE_URL: 'http://127.0.0.1:0', DATA_DIR: dir });
     const lines: string[] = [];
-    const running = await startServer(
-      config,
+    const running = await startIn(
+      dir,
       createLogger('debug', 'json', (l) => lines.push(l)),
     );
     expect(running.deps.keys.idKeyPending).not.toBeNull();
@@ -173,9 +173,7 @@ describe("a fresh server's first ID-token key", () => {
   });
 
   test('an ID token asked for before the key exists waits for it, then verifies against the JWKS', async () => {
-    const dir = tempDir();
-    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', BASE_URL: 'http://127.0.0.1:0', DATA_DIR: dir });
-    const running = await startServer(config, silentLogger);
+    const running = await startIn(tempDir());
     try {
       const { deps } = running;
       expect(deps.keys.idKeyPending).not.toBeNull();

@@ -133,7 +133,7 @@ export async function addIdToken(
   if (!g.oidc || !g.scopes.includes(OPENID)) return;
   const user = await deps.store.users.get(g.userId);
   if (!user) return; // removed: its grants are gone with it
-  await deps.keys.idKeyPending; // a fresh server's first moments: its RS256 key may still be in the making
+  if (deps.keys.idKeyPending) await deps.keys.idKeyPending; // a fresh server's first moments: its RS256 key may still be in the making
   response.id_token = issueIdToken(deps, { client: g.client, user, authTime: g.authTime, oidc: g.oidc, accessToken: response.access_token });
 }
 
