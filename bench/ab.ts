@@ -5,6 +5,7 @@
 // (candidate ÷ baseline). On a shared VM single figures move by a third between minutes (docs/benchmarks.md):
 // only a ratio paired within a round says whether a change made the server faster or slower.
 //   ONLY=client,introspection,refresh (default)   DURATION=4  ROUNDS=6  WARMUP=1  CONNS=50
+//   DATABASE_URL=postgres://…   both servers on that PostgreSQL database instead of SQLite files
 import { $ } from 'bun';
 import { existsSync, mkdtempSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -77,6 +77,8 @@ export async function startOurs(dataDir = join(work, 'ours'), bin = BIN) {
     REGISTRATION_RATE_LIMIT: '1000000',
     ...UNLIMITED,
     ...(process.env.SQLITE_CACHE_SIZE ? { SQLITE_CACHE_SIZE: process.env.SQLITE_CACHE_SIZE } : {}),
+    // A PostgreSQL store instead of SQLite (servers started together share its database).
+    ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
   };
   const cli = (args: string[], stdin?: string) => Bun.spawnSync([bin, ...args], { env, stdin: stdin ? Buffer.from(stdin) : undefined });
   cli(['migrate']);
