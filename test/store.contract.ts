@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
 import type { ClientRow, CodeRow, FamilyRow, RefreshRow, Store } from '../src/store/store.ts';
 import { SchemaTooNewError, LATEST_VERSION, MIGRATIONS } from '../src/store/migrations.ts';
 
-const NOW = 1_800_000_000;
+export const NOW = 1_800_000_000;
 
 export function client(id = 'c1', over: Partial<ClientRow> = {}): ClientRow {
   return {
@@ -23,7 +23,7 @@ export function client(id = 'c1', over: Partial<ClientRow> = {}): ClientRow {
   };
 }
 
-const user = (id = 'u1') => ({ id, username: id, email: `${id}@example.com`, emailVerified: true, passwordHash: null, isAdmin: false, createdAt: NOW });
+export const user = (id = 'u1') => ({ id, username: id, email: `${id}@example.com`, emailVerified: true, passwordHash: null, isAdmin: false, createdAt: NOW });
 
 const code = (id: string, over: Partial<CodeRow> = {}): CodeRow => ({
   id,
@@ -43,7 +43,7 @@ const code = (id: string, over: Partial<CodeRow> = {}): CodeRow => ({
   ...over,
 });
 
-const family = (id: string): FamilyRow => ({
+export const family = (id: string): FamilyRow => ({
   id,
   clientId: 'c1',
   userId: 'u1',
@@ -56,7 +56,7 @@ const family = (id: string): FamilyRow => ({
   liveTokenId: null,
   liveParentId: null,
 });
-const refresh = (id: string, familyId: string, over: Partial<RefreshRow> = {}): RefreshRow => ({
+export const refresh = (id: string, familyId: string, over: Partial<RefreshRow> = {}): RefreshRow => ({
   id,
   hash: `hash-${id}`,
   familyId,
@@ -165,6 +165,54 @@ export function storeContract(name: string, open: () => Promise<Store>, rawExec:
         if (i === winner) expect((await store.refresh.get(`r1-next-${i}`))!.familyId).toBe('f1');
         else expect(await store.refresh.get(`r1-next-${i}`)).toBeNull();
       }
+    });
+
+    // Many requests in one event-loop turn: SQLite group-commits them, PostgreSQL sends the turn's reads and
+    // rotations as one statement each (store/turn-batch.ts). Every caller still gets its own answer.
+    test('rotations of many families in one turn: each rotates once, a token presented twice in it rotates once', async () => {
+      for (let i = 0; i < 20; i++) await store.refresh.insertFamily({ ...family(`m${i}`), liveTokenId: `m${i}-0` }, refresh(`m${i}-0`, `m${i}`));
+      const tries = Array.from({ length: 30 }, (_, k) => ({ i: k % 20, k }));
+      const outcomes = await Promise.all(tries.map(({ i, k }) => store.refresh.rotate(`m${i}-0`, NOW + 1, refresh(`m${i}-n${k}`, `m${i}`), NOW + 4000)));
+      for (let i = 0; i < 20; i++) {
+        const won = tries.filter((t, n) => t.i === i && outcomes[n]);
+        expect(won.length).toBe(1);
+        const f = (await store.refresh.getFamily(`m${i}`))!;
+        expect(f).toMatchObject({ liveTokenId: `m${i}-n${won[0]!.k}`, liveParentId: `m${i}-0`, expiresAt: NOW + 4000 });
+        for (const t of tries.filter((x) => x.i === i && x.k !== won[0]!.k)) expect(await store.refresh.get(`m${i}-n${t.k}`)).toBeNull();
+      }
+    });
+
+    test('a rotation refused in its turn fails alone; the others of that turn rotate', async () => {
+      for (const id of ['x1', 'x2', 'x3']) await store.refresh.insertFamily({ ...family(`fx-${id}`), liveTokenId: id }, refresh(id, `fx-${id}`));
+      // x2's successor takes an id that exists (x3): the database refuses that insert.
+      const outcomes = await Promise.allSettled([
+        store.refresh.rotate('x1', NOW, refresh('x1b', 'fx-x1'), NOW + 2000),
+        store.refresh.rotate('x2', NOW, refresh('x3', 'fx-x2'), NOW + 2000),
+        store.refresh.rotate('x3', NOW, refresh('x3b', 'fx-x3'), NOW + 2000),
+      ]);
+      expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      expect(outcomes.filter((o) => o.status === 'fulfilled').map((o) => o.value)).toEqual([true, true]);
+      expect((await store.refresh.get('x2'))!.consumedAt).toBeNull(); // nothing of x2's rotation stayed
+      expect((await store.refresh.getFamily('fx-x2'))!.liveTokenId).toBe('x2');
+      expect((await store.refresh.getFamily('fx-x3'))!.liveTokenId).toBe('x3b');
+      expect(await store.refresh.rotate('x2', NOW + 1, refresh('x2b', 'fx-x2'), NOW + 2000)).toBe(true);
+    });
+
+    test('reads of many tokens in one turn: each caller gets its own answer', async () => {
+      await store.refresh.insertFamily(family('fr1'), refresh('rr1', 'fr1'));
+      await store.refresh.insertFamily({ ...family('fr2'), clientId: 'c1', scope: 'b' }, refresh('rr2', 'fr2', { scope: 'b' }));
+      await store.revokedAccessTokens.add('gone-1', NOW + 100);
+      await store.revokedAccessTokens.add('fr2.*', NOW + 100);
+      const ids = ['rr1', 'missing', 'rr2', 'rr1'];
+      const found = await Promise.all(ids.map((id) => store.refresh.getWithFamily(id)));
+      expect(found.map((f) => f && [f.row.id, f.family.id, f.family.scope])).toEqual([
+        ['rr1', 'fr1', 'openid'],
+        null,
+        ['rr2', 'fr2', 'b'],
+        ['rr1', 'fr1', 'openid'],
+      ]);
+      const asked: ([string] | [string, string])[] = [['gone-1'], ['kept'], ['fr1.x', 'fr1.*'], ['fr2.x', 'fr2.*'], ['gone-1']];
+      expect(await Promise.all(asked.map((k) => store.revokedAccessTokens.has(k)))).toEqual([true, false, false, true, true]);
     });
 
     test('one live token per family: a rotation makes the new token live; a retry of its parent replaces it, once per retry', async () => {

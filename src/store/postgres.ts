@@ -9,6 +9,7 @@ import * as R from './rows.ts';
 import { singleStatements } from './single-statements.ts';
 import { Q } from './statements.ts';
 import { sweepInBatches } from './sweep.ts';
+import { TurnBatch } from './turn-batch.ts';
 import {
   type OidcGrant,
   StoreUnavailableError,
@@ -26,6 +27,15 @@ import {
 } from './store.ts';
 
 type Row = R.Row;
+type RefreshWithFamily = { row: RefreshRow; family: FamilyRow };
+/** One refresh-token rotation: the arguments of Store.refresh.rotate. */
+interface Rotation {
+  oldId: string;
+  now: number;
+  next: RefreshRow;
+  familyExpiresAt: number;
+}
+const asError = (e: unknown) => (e instanceof Error ? e : new Error(String(e)));
 type Runner = { unsafe(query: string, params?: unknown[]): Promise<Row[] & { count?: number }> };
 
 const MIGRATION_LOCK = 727_368_001; // pg_advisory_lock key of `auth migrate`
@@ -52,6 +62,32 @@ const ROTATE = `WITH consumed AS (
     WHERE id = $5::text AND EXISTS (SELECT 1 FROM consumed)
   )
   SELECT count(*)::int AS n FROM consumed`;
+
+/**
+ * ROTATE for a batch: the rotations of one event-loop turn in one statement (TurnBatch). Each row of `input`
+ * is one rotation — its own now, old id, new token and family expiry — and meets ROTATE's conditions on its
+ * own; the new token and the slide happen for the rows the consume matched. The batch holds each old token
+ * and each family once (PostgresStore.rotateBatch), so no two rows decide on the same token or family.
+ * Returns the old ids that rotated.
+ */
+const ROTATE_MANY = `WITH input AS (
+    SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::bigint[], $10::text[], $11::bigint[], $12::bigint[])
+      AS i(now, old_id, id, hash, family_id, scope, resource, created_at, expires_at, last_jti, last_exp, family_expires_at)
+  ), consumed AS (
+    UPDATE refresh_tokens SET consumed_at = i.now FROM input i
+    WHERE refresh_tokens.id = i.old_id AND refresh_tokens.consumed_at IS NULL AND refresh_tokens.expires_at > i.now
+      AND EXISTS (SELECT 1 FROM refresh_families f WHERE f.id = refresh_tokens.family_id AND f.revoked_at IS NULL
+        AND (f.live_token_id IS NULL OR f.live_token_id = refresh_tokens.id))
+    RETURNING refresh_tokens.id AS old_id
+  ), inserted AS (
+    INSERT INTO refresh_tokens (id, hash, family_id, scope, resource, created_at, expires_at, consumed_at, last_jti, last_exp)
+    SELECT i.id, i.hash, i.family_id, i.scope, i.resource, i.created_at, i.expires_at, NULL, i.last_jti, i.last_exp
+    FROM input i JOIN consumed c ON c.old_id = i.old_id
+  ), slid AS (
+    UPDATE refresh_families SET expires_at = i.family_expires_at, live_token_id = i.id, live_parent_id = i.old_id, last_used_at = i.now
+    FROM input i JOIN consumed c ON c.old_id = i.old_id WHERE refresh_families.id = i.family_id
+  )
+  SELECT old_id FROM consumed`;
 
 /**
  * An authorization code redeemed together with the refresh family it starts, in one statement (as ROTATE):
@@ -142,6 +178,58 @@ export class PostgresStore implements Store {
     run: (sql, ...params) => this.run(sql, ...params),
   });
   constructor(readonly sql: SQL) {}
+
+  // The request path's reads and rotations, one statement per event-loop turn for all requests of that turn
+  // (turn-batch.ts). Each caller still gets its own answer; a read is sent after every write its caller made.
+  private readonly familyReads = new TurnBatch<string, RefreshWithFamily | null>(async (ids) => {
+    const found = new Map<string, RefreshWithFamily>();
+    for (const r of await this.all(Q.refreshWithFamilyAny, [...new Set(ids)])) found.set(r.id, R.toRefreshWithFamily(r));
+    return ids.map((id) => found.get(id) ?? null);
+  });
+  private readonly revocationReads = new TurnBatch<readonly string[], boolean>(async (keyLists) => {
+    const revoked = new Set((await this.all(Q.revokedAmong, [...new Set(keyLists.flat())])).map((r) => r.jti as string));
+    return keyLists.map((keys) => keys.some((k) => revoked.has(k)));
+  });
+  private readonly rotations = new TurnBatch<Rotation, boolean>((batch) => this.rotateBatch(batch));
+
+  private async rotateOne(r: Rotation): Promise<boolean> {
+    return Number((await this.one(ROTATE, r.now, r.oldId, ...R.refreshParams(r.next), r.familyExpiresAt))?.n) === 1;
+  }
+
+  /**
+   * A turn's rotations in one ROTATE_MANY. A token or family met twice in the batch (a client racing
+   * itself) is rotated after it, on its own, so it sees the batch's outcome. When the batch statement is
+   * refused — a deadlock with another transaction over the same rows (40P01), a constraint one row breaks —
+   * each rotation runs on its own and ROTATE decides it as before: one refusal fails only its own caller.
+   */
+  private async rotateBatch(batch: Rotation[]): Promise<(boolean | Error)[]> {
+    if (batch.length === 1) return [await this.rotateOne(batch[0]!)];
+    const tokens = new Set<string>();
+    const families = new Set<string>();
+    const together: Rotation[] = [];
+    const after: Rotation[] = [];
+    for (const r of batch) {
+      if (tokens.has(r.oldId) || families.has(r.next.familyId)) after.push(r);
+      else {
+        tokens.add(r.oldId);
+        families.add(r.next.familyId);
+        together.push(r);
+      }
+    }
+    // Rows locked in the same order by every instance's batch, so overlapping batches wait instead of deadlocking.
+    together.sort((x, y) => (x.oldId < y.oldId ? -1 : x.oldId > y.oldId ? 1 : 0));
+    const rotated = new Map<Rotation, boolean | Error>();
+    try {
+      const columns = together.map((r) => [r.now, r.oldId, ...R.refreshParams(r.next), r.familyExpiresAt]);
+      const won = new Set((await this.all(ROTATE_MANY, ...columns[0]!.map((_, c) => columns.map((row) => row[c])))).map((x) => x.old_id as string));
+      for (const r of together) rotated.set(r, won.has(r.oldId));
+    } catch (e) {
+      if (e instanceof StoreUnavailableError) throw e;
+      for (const r of together) rotated.set(r, await this.rotateOne(r).catch(asError));
+    }
+    for (const r of after) rotated.set(r, await this.rotateOne(r).catch(asError));
+    return batch.map((r) => rotated.get(r)!);
+  }
 
   private async q(runner: Runner, text: string, params: unknown[]): Promise<Row[] & { count?: number }> {
     try {
@@ -326,9 +414,8 @@ export class PostgresStore implements Store {
   refresh = {
     ...this.shared.refresh,
     insertFamily: async (f: FamilyRow, first: RefreshRow) => void (await this.run(INSERT_FAMILY, ...R.familyParams(f), ...R.refreshParams(first))),
-    getWithFamily: async (id: string) => this.oneAs(R.toRefreshWithFamily, Q.refreshWithFamily, id),
-    rotate: async (oldId: string, now: number, next: RefreshRow, familyExpiresAt: number) =>
-      Number((await this.one(ROTATE, now, oldId, ...R.refreshParams(next), familyExpiresAt))?.n) === 1,
+    getWithFamily: async (id: string) => this.familyReads.call(id),
+    rotate: async (oldId: string, now: number, next: RefreshRow, familyExpiresAt: number) => this.rotations.call({ oldId, now, next, familyExpiresAt }),
     replaceLive: async (parentId: string, next: RefreshRow, now: number, familyExpiresAt: number) =>
       this.tx(async (t) => {
         if ((await t.run(Q.familyReplaceLive, familyExpiresAt, next.id, next.familyId, parentId, now)) !== 1) return false;
@@ -346,8 +433,7 @@ export class PostgresStore implements Store {
 
   revokedAccessTokens = {
     add: async (jti: string, expiresAt: number) => void (await this.run(Q.revokedAdd, jti, expiresAt)),
-    has: async (keys: readonly [string] | readonly [string, string]) =>
-      (await this.one(keys.length === 2 ? Q.revokedHasEither : Q.revokedHas, ...keys)) !== null,
+    has: async (keys: readonly [string] | readonly [string, string]) => this.revocationReads.call(keys),
   };
 
   deviceCodes = {

@@ -135,7 +135,7 @@ export const toRefresh = (r: Row): RefreshRow => ({
   lastExp: numOrNull(r.last_exp),
 });
 
-/** A refreshWithFamily row → the token and its family. */
+/** A refreshWithFamilyAny row → the token and its family. */
 export const toRefreshWithFamily = (r: Row): { row: RefreshRow; family: FamilyRow } => ({
   row: toRefresh(r),
   family: toFamily({

@@ -96,11 +96,12 @@ export const Q = {
   refreshImport:
     'INSERT INTO refresh_tokens (id, hash, family_id, scope, resource, created_at, expires_at, consumed_at, last_jti, last_exp) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?) ON CONFLICT (id) DO NOTHING',
   refreshGet: 'SELECT * FROM refresh_tokens WHERE id = ?',
-  // One read for a refresh request: the token and its family (columns of the family prefixed f_).
-  refreshWithFamily: `SELECT t.*, f.client_id AS f_client_id, f.user_id AS f_user_id, f.scope AS f_scope, f.resource AS f_resource,
+  // PostgreSQL only: the tokens of a batch of ids with their families, columns of the family prefixed f_
+  // (store/postgres.ts: the first read of the refresh requests of one event-loop turn, one round trip).
+  refreshWithFamilyAny: `SELECT t.*, f.client_id AS f_client_id, f.user_id AS f_user_id, f.scope AS f_scope, f.resource AS f_resource,
       f.auth_time AS f_auth_time, f.created_at AS f_created_at, f.revoked_at AS f_revoked_at, f.expires_at AS f_expires_at,
       f.live_token_id AS f_live_token_id, f.live_parent_id AS f_live_parent_id, f.oidc AS f_oidc, f.dpop_jkt AS f_dpop_jkt
-    FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id WHERE t.id = ?`,
+    FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id WHERE t.id = ANY(?::text[])`,
   // store/postgres.ts ROTATE repeats these conditions in its one-statement rotation.
   refreshConsume: `UPDATE refresh_tokens SET consumed_at = ? WHERE id = ? AND consumed_at IS NULL AND expires_at > ?
     AND EXISTS (SELECT 1 FROM refresh_families f WHERE f.id = refresh_tokens.family_id AND f.revoked_at IS NULL
@@ -132,6 +133,8 @@ export const Q = {
   revokedAdd: 'INSERT INTO revoked_access_tokens (jti, expires_at) VALUES (?, ?) ON CONFLICT (jti) DO NOTHING',
   revokedHas: 'SELECT 1 AS x FROM revoked_access_tokens WHERE jti = ?',
   revokedHasEither: 'SELECT 1 AS x FROM revoked_access_tokens WHERE jti IN (?, ?) LIMIT 1',
+  // PostgreSQL only: which of a batch of jtis are revoked (store/postgres.ts).
+  revokedAmong: 'SELECT jti FROM revoked_access_tokens WHERE jti = ANY(?::text[])',
 
   deviceInsert: `INSERT INTO device_codes (id, hash, user_code, client_id, scope, resource, poll_interval, last_polled_ms, status, user_id, auth_time, created_at, expires_at, oidc)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
