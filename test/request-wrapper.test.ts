@@ -9,7 +9,7 @@ import { loadConfig } from '../src/config.ts';
 import { InvalidRequest } from '../src/domain/errors.ts';
 import { Metrics } from '../src/domain/metrics.ts';
 import { errorHandler, errorResponder } from '../src/http/error-handler.ts';
-import { requestLifecycle } from '../src/http/serve.ts';
+import { ResponseGate, requestLifecycle } from '../src/http/serve.ts';
 import { createLogger } from '../src/log.ts';
 import { eventually } from './helpers/server.ts';
 
@@ -28,6 +28,11 @@ beforeAll(() => {
       throw new Error('elysia boom');
     })
     .get('/ok', () => new Response('{"ok":true}', { headers: { 'Content-Type': 'application/json' } }))
+    // Answered in a later turn, as a group-committed write is.
+    .get('/later', async () => {
+      await new Promise((done) => setImmediate(done));
+      return new Response('{"later":true}', { headers: { 'Content-Type': 'application/json' } });
+    })
     .get('/sync-throws', () => {
       throw new Error('sync boom');
     })
@@ -52,6 +57,33 @@ test('a route answers with its request id and logs one line', async () => {
   expect(r.headers.get('x-request-id')).toBe('trace-ok');
   expect(await lineOf('trace-ok')).toMatchObject({ method: 'GET', path: '/ok', status: 200 });
   expect(requestLines().filter((l) => l.request_id === 'trace-ok').length).toBe(1);
+});
+
+test('responses ready in the turn of their request and in a later one both go out, each with its id and log line', async () => {
+  const rs = await Promise.all(Array.from({ length: 20 }, (_, i) => fetch(`${base}/${i % 2 ? 'later' : 'ok'}`, { headers: { 'X-Request-Id': `turn-${i}` } })));
+  for (const [i, r] of rs.entries()) {
+    expect(r.status).toBe(200);
+    expect(r.headers.get('x-request-id')).toBe(`turn-${i}`);
+    expect(await r.json()).toEqual(i % 2 ? { later: true } : { ok: true });
+    expect(await lineOf(`turn-${i}`)).toMatchObject({ path: i % 2 ? '/later' : '/ok', status: 200 });
+  }
+});
+
+test('ResponseGate: responses of a turn are held until its end and leave in order; later ones are not held', async () => {
+  const gate = new ResponseGate();
+  const turn = gate.arrive();
+  expect(gate.arrive()).toBe(turn); // a second request in the same turn
+  const left: string[] = [];
+  const a = gate.hold(turn)!.then(() => left.push('a'));
+  const b = gate.hold(turn)!.then(() => left.push('b'));
+  await Promise.resolve();
+  expect(left).toEqual([]); // microtasks alone do not release them
+  await new Promise((done) => setImmediate(done)); // the turn's end (the gate's setImmediate came first)
+  await Promise.all([a, b]);
+  expect(left).toEqual(['a', 'b']);
+  expect(gate.hold(turn)).toBeNull(); // made after its turn: leaves at once
+  expect(gate.hold(undefined)).toBeNull(); // a request the lifecycle did not see
+  expect(gate.arrive()).not.toBe(turn);
 });
 
 test('a fixed Response route is served by Bun as is: no request id, no log line; other methods fall through', async () => {
