@@ -9,7 +9,8 @@ import { loadConfig } from '../src/config.ts';
 import { InvalidRequest } from '../src/domain/errors.ts';
 import { Metrics } from '../src/domain/metrics.ts';
 import { errorHandler, errorResponder } from '../src/http/error-handler.ts';
-import { ResponseGate, requestLifecycle } from '../src/http/serve.ts';
+import { ResponseGate } from '../src/http/response-gate.ts';
+import { requestLifecycle } from '../src/http/serve.ts';
 import { createLogger } from '../src/log.ts';
 import { eventually } from './helpers/server.ts';
 

@@ -13,7 +13,7 @@ export interface RequestMeta {
   start: number;
   /** The status of an error response (http/error-handler.ts), which Elysia does not hand to onAfterResponse. */
   status?: number;
-  /** The event-loop turn the request arrived in (serve.ts ResponseGate). */
+  /** The event-loop turn the request arrived in (response-gate.ts). */
   turn?: object;
 }
 

@@ -1,7 +1,8 @@
 // The request lifecycle, as an Elysia plugin applied once to the one app (src/app.ts): every request gets an
 // id (X-Request-Id, echoed when the client sent a usable one) and its client address; a request with a Host
-// that is not an authority or a declared body over the cap is answered before any route runs; after the
-// response, one log line and one metrics sample.
+// that is not an authority or a declared body over the cap is answered before any route runs; a response
+// made in the request's own event-loop turn leaves with the others of that turn (response-gate.ts); after
+// the response, one log line and one metrics sample.
 //
 // A route may instead be a `Response` fixed at start-up (the RFC 8414 metadata, unless LOG_METADATA,
 // routes/discovery.ts): it is handed to Bun as a static route, which answers without running JavaScript — with 304 to a matching
@@ -12,6 +13,7 @@ import type { Metrics } from '../domain/metrics.ts';
 import type { Logger } from '../log.ts';
 import { attachMeta, type PeerSource, requestMeta } from './context.ts';
 import { JSON_NO_STORE } from './headers.ts';
+import { holdResponse, responseGate } from './response-gate.ts';
 
 /** The largest request body any route reads (form and JSON bodies are capped lower, at 16 KiB, when read). */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -43,39 +45,6 @@ export function refuseMalformed(req: Request): Response | null {
 }
 
 /**
- * Holds the responses that are ready in the event-loop turn their request arrived in, and lets them leave
- * together once the turn's input has been read (one setImmediate per turn). Sending a response on loopback or
- * a container's veth processes its receipt inline and wakes the peer — a local proxy, or the load generator —
- * so one response at a time pays a wake-up each, and the next request arrives alone. Sent together, the
- * peer is woken once per turn and its next requests arrive together. Measured here (docs/benchmarks.md):
- * kernel time per client_credentials request 27 → 9 µs, throughput 1.29×; a request on an idle server
- * waits one turn longer. A response made in a later turn (a write the store group-commits, a round trip to
- * PostgreSQL) already leaves with the others of that turn and is not held again.
- */
-export class ResponseGate {
-  private current: (() => void)[] | null = null;
-  /** The turn a request arriving now belongs to. */
-  arrive(): object {
-    if (!this.current) {
-      this.current = [];
-      setImmediate(this.release);
-    }
-    return this.current;
-  }
-  /** A promise to await before answering, when the request's turn is still running; else null. */
-  hold(turn: object | undefined): Promise<void> | null {
-    const current = this.current;
-    if (!current || turn !== current) return null;
-    return new Promise<void>((done) => current.push(done));
-  }
-  private readonly release = () => {
-    const held = this.current ?? [];
-    this.current = null;
-    for (const done of held) done();
-  };
-}
-
-/**
  * Request id, client address, the early refusals, and one log line and metrics sample per request.
  *
  * `peer` gives the listening server (the client's address). It is not read from Elysia's context: a hook
@@ -96,11 +65,10 @@ export function requestLifecycle(opts: { trustProxy: boolean; log: Logger; metri
     log.request({ method: req.method, path, status, durationMs: Math.round(ms * 100) / 100, requestId: meta.id, ip: meta.ip });
   };
   const noPeer: PeerSource = { requestIP: () => null };
-  const gate = new ResponseGate();
   return new Elysia({ name: 'request-lifecycle' })
     .onRequest(({ request }) => {
       const meta = attachMeta(request, peer() ?? noPeer, trustProxy);
-      meta.turn = gate.arrive();
+      meta.turn = responseGate.arrive();
       const refused = refuseMalformed(request);
       if (refused) {
         // Answered here, so no later hook sees it: logged and counted now.
@@ -113,7 +81,7 @@ export function requestLifecycle(opts: { trustProxy: boolean; log: Logger; metri
       const meta = requestMeta(request);
       if (response instanceof Response) response.headers.set('X-Request-Id', meta.id);
       else set.headers['x-request-id'] = meta.id; // a value Elysia turns into a Response with `set`
-      const held = gate.hold(meta.turn);
+      const held = holdResponse(request);
       if (held) await held;
     })
     .onAfterResponse({ as: 'global' }, ({ request, response, set }) => {
