@@ -2,7 +2,6 @@
 // its turn, and its onAfterHandle holds a response made within that turn until the turn ends. Error responses
 // are not held: the busiest one, device polling's authorization_pending, follows a group-committed write that
 // has already ended the turn (held as well, it measured 1.010×).
-import { requestMeta } from './context.ts';
 
 /**
  * Holds the responses that are ready in the event-loop turn their request arrived in, and lets them leave
@@ -39,6 +38,3 @@ export class ResponseGate {
 
 /** The process's one event loop, so one gate. */
 export const responseGate = new ResponseGate();
-
-/** What to await before `request`'s response goes out, or null when it may go now. */
-export const holdResponse = (request: Request): Promise<void> | null => responseGate.hold(requestMeta(request).turn);

@@ -13,7 +13,7 @@ import type { Metrics } from '../domain/metrics.ts';
 import type { Logger } from '../log.ts';
 import { attachMeta, type PeerSource, requestMeta } from './context.ts';
 import { JSON_NO_STORE } from './headers.ts';
-import { holdResponse, responseGate } from './response-gate.ts';
+import { responseGate } from './response-gate.ts';
 
 /** The largest request body any route reads (form and JSON bodies are capped lower, at 16 KiB, when read). */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -81,7 +81,7 @@ export function requestLifecycle(opts: { trustProxy: boolean; log: Logger; metri
       const meta = requestMeta(request);
       if (response instanceof Response) response.headers.set('X-Request-Id', meta.id);
       else set.headers['x-request-id'] = meta.id; // a value Elysia turns into a Response with `set`
-      const held = holdResponse(request);
+      const held = responseGate.hold(meta.turn);
       if (held) await held;
     })
     .onAfterResponse({ as: 'global' }, ({ request, response, set }) => {

@@ -220,6 +220,7 @@ export class PostgresStore implements Store {
     together.sort((x, y) => (x.oldId < y.oldId ? -1 : x.oldId > y.oldId ? 1 : 0));
     const rotated = new Map<Rotation, boolean | Error>();
     try {
+      // One row per rotation, in ROTATE_MANY's column order; sent as one array per column ($1 … $12).
       const columns = together.map((r) => [r.now, r.oldId, ...R.refreshParams(r.next), r.familyExpiresAt]);
       const won = new Set((await this.all(ROTATE_MANY, ...columns[0]!.map((_, c) => columns.map((row) => row[c])))).map((x) => x.old_id as string));
       for (const r of together) rotated.set(r, won.has(r.oldId));
