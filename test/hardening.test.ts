@@ -272,6 +272,10 @@ describe('faults', () => {
         const c = await addClient(srv, { name: 'ro', redirectUris: [], isPublic: true, grantTypes: ['urn:ietf:params:oauth:grant-type:device_code'] });
         const dev = () => postForm(`${srv.base}/device_authorization`, { client_id: c.client.id });
         expect((await dev()).status).toBe(200);
+        // A fresh server makes its RS256 ID-token key after it starts listening (RSA key generation takes
+        // tens of ms, at times hundreds), and the JWKS waits for it: let that write land first, or the
+        // JWKS below fails with it.
+        await srv.deps.keys.idKeyPending;
         // The server's own connection turns read-only: the error a read-only file or mount gives.
         const { SqliteStore } = await import('../src/store/sqlite/store.ts');
         const db = (srv.deps.store as InstanceType<typeof SqliteStore>).db;
