@@ -9,7 +9,7 @@ import { createClient } from '../src/domain/clients.ts';
 import { loadConfig } from '../src/config.ts';
 import { createLogger, type Logger, silentLogger } from '../src/log.ts';
 import { startServer } from '../src/server.ts';
-import { openSqlite } from '../src/store/sqlite/store.ts';
+import { openSqlite, type SqliteStore } from '../src/store/sqlite/store.ts';
 import { TestClock } from './helpers/clock.ts';
 import { addClient, basic, postForm } from './helpers/oauth.ts';
 import { runAuth } from './helpers/cli.ts';
@@ -148,6 +148,48 @@ describe("a fresh server's first ID-token key", () => {
       expect(running.deps.keys.idKeyPending).toBeNull();
     } finally {
       await running.seeded;
+      await running.stop(1);
+    }
+  });
+
+  test('the first ID-token key cannot be stored: the JWKS answers 503 meanwhile, the failure is logged, the key reload makes it', async () => {
+    const dir = tempDir();
+    const before = openSqlite(join(dir, 'auth.db'));
+    await before.migrate();
+    await before.users.insert({ id: 'u0', username: 'root', email: null, emailVerified: false, passwordHash: null, isAdmin: true, createdAt: 0 });
+    // The database refuses the RS256 key with SQLite's message for a full disk (a store that cannot serve: 503).
+    before.db.exec(
+      "CREATE TRIGGER refuse_rs256 BEFORE INSERT ON signing_keys WHEN NEW.alg = 'RS256' BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END",
+    );
+    await before.close();
+    const lines: string[] = [];
+    const running = await startIn(
+      dir,
+      createLogger('debug', 'json', (l) => lines.push(l)),
+    );
+    const algs = async (r: Response) => ((await r.json()) as { keys: { alg: string }[] }).keys.map((k) => k.alg).sort();
+    try {
+      const { deps } = running;
+      const jwks = () => fetch(`${deps.config.baseUrl}/jwks.json`);
+      const pending = deps.keys.idKeyPending;
+      expect(pending).not.toBeNull();
+      // Asked while the key is being made, the JWKS waits for it, and fails with it: retry, never a 500.
+      const early = await jwks();
+      expect(early.status).toBe(503);
+      expect(await early.json()).toMatchObject({ error: 'temporarily_unavailable' });
+      await pending?.catch(() => {});
+      expect(deps.keys.idKeyPending).toBeNull();
+      expect(lines.filter((l) => /"level":"error".*generating the ID-token signing key failed/.test(l))).toHaveLength(1);
+      // The server goes on: access tokens are signed with the ES256 key, which the JWKS lists alone.
+      const after = await jwks();
+      expect(after.status).toBe(200);
+      expect(await algs(after)).toEqual(['ES256']);
+      expect((await fetch(`${deps.config.baseUrl}/health`)).status).toBe(200);
+      // Once the database takes it, the key reload (every 30 s, server.ts) makes the key.
+      (deps.store as SqliteStore).db.exec('DROP TRIGGER refuse_rs256');
+      await deps.keys.load(deps.config.signingAlg);
+      expect(await algs(await jwks())).toEqual(['ES256', 'RS256']);
+    } finally {
       await running.stop(1);
     }
   });
