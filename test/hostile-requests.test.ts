@@ -125,17 +125,22 @@ describe('bodies over the 1 MiB cap', () => {
 describe('declared headers and path segments (route schemas)', () => {
   let srv: TestServer;
   beforeAll(async () => {
-    srv = await startTestServer({ METRICS_TOKEN: 'metrics-token-0123456789' });
+    srv = await startTestServer({ METRICS_TOKEN: 'metrics-token-0123456789', INTROSPECTION_TOKEN: 'introspection-token-0123456789' });
   });
   afterAll(() => srv.close());
 
   test('an Authorization header over 8 KiB: 400 invalid_request naming the header, on every route that reads one', async () => {
     const authorization = `Basic ${'a'.repeat(9000)}`;
+    // (The temp-token API and /register check their operator token first: 401 there.)
     for (const [method, path] of [
       ['POST', '/token'],
+      ['POST', '/oauth/token'],
       ['POST', '/revoke'],
+      ['POST', '/introspect'],
+      ['GET', '/oauth/tokeninfo?access_token=x'],
       ['POST', '/device_authorization'],
       ['GET', '/userinfo'],
+      ['POST', '/userinfo'],
       ['GET', '/metrics'],
     ] as const) {
       const r = await fetch(srv.base + path, {

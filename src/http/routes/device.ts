@@ -59,12 +59,10 @@ export function deviceAuthorizationRoutes(deps: Deps) {
     return new Response(JSON.stringify(started), { headers: JSON_NO_STORE_CORS });
   };
   // The per-IP limit runs before the body is read.
-  const hooks = {
-    ...input.form(DeviceAuthorizationForm, {
-      before: (request) => enforce(deps.limits.deviceIp, requestMeta(request).ip, () => deps.metrics.rateLimited('device_authorization')),
-    }),
+  const hooks = input.form(DeviceAuthorizationForm, {
+    before: (request) => enforce(deps.limits.deviceIp, requestMeta(request).ip, () => deps.metrics.rateLimited('device_authorization')),
     headers: input.authorizationHeader,
-  };
+  });
   return new Elysia({ name: 'device-authorization' }).post('/device_authorization', authorizeDevice, hooks).post('/oauth/device/code', authorizeDevice, hooks);
 }
 

@@ -49,15 +49,13 @@ export function introspectRoutes(deps: Deps) {
       '/introspect',
       introspect,
       // Configured at all, then the per-IP limit — both before the body is read.
-      {
-        ...input.form(IntrospectForm, {
-          before: (request) => {
-            if (!config.introspectionToken && !config.introspectionClientAuth) throw new TemporarilyUnavailable('introspection is not configured');
-            enforce(deps.limits.introspectionIp, requestMeta(request).ip, () => deps.metrics.rateLimited('introspection'));
-          },
-        }),
+      input.form(IntrospectForm, {
+        before: (request) => {
+          if (!config.introspectionToken && !config.introspectionClientAuth) throw new TemporarilyUnavailable('introspection is not configured');
+          enforce(deps.limits.introspectionIp, requestMeta(request).ip, () => deps.metrics.rateLimited('introspection'));
+        },
         headers: input.authorizationHeader,
-      },
+      }),
     )
-    .get('/oauth/tokeninfo', tokeninfo, { ...input.query(TokeninfoQuery), headers: input.authorizationHeader });
+    .get('/oauth/tokeninfo', tokeninfo, input.query(TokeninfoQuery, { headers: input.authorizationHeader }));
 }

@@ -2,7 +2,7 @@
 import { Elysia } from 'elysia';
 import type { Deps } from '../../domain/deps.ts';
 import { requireBearer } from '../bearer.ts';
-import { authorizationHeader } from '../input.ts';
+import * as input from '../input.ts';
 
 export function metricsRoutes(deps: Deps) {
   return new Elysia({ name: 'metrics' }).get(
@@ -12,6 +12,6 @@ export function metricsRoutes(deps: Deps) {
       if (token) requireBearer(request, token, 'a valid metrics token is required', 'metrics');
       return new Response(deps.metrics.render(), { headers: { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Cache-Control': 'no-store' } });
     },
-    { headers: authorizationHeader },
+    input.headers(input.authorizationHeader),
   );
 }

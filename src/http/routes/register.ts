@@ -28,6 +28,6 @@ export function registerRoutes(deps: Deps) {
     },
     // The metadata's schema (domain/registration.ts ClientMetadata) is checked by registerClient: RFC 7591
     // §3.2.2 answers invalid_redirect_uri / invalid_client_metadata, not invalid_request.
-    { ...input.json(t.Unknown(), { limit: 16 * 1024, before: gate, refuse: (d) => new InvalidClientMetadata(d) }), headers: input.authorizationHeader },
+    input.json(t.Unknown(), { limit: 16 * 1024, before: gate, refuse: (d) => new InvalidClientMetadata(d), headers: input.authorizationHeader }),
   );
 }

@@ -20,6 +20,6 @@ export function revokeRoutes(deps: Deps) {
     await revokeToken(deps, client, body.token, body.token_type_hint);
     return new Response(null, { status: 200, headers: JSON_NO_STORE_CORS });
   };
-  const hooks = { ...input.form(RevokeForm), headers: input.authorizationHeader };
+  const hooks = input.form(RevokeForm, { headers: input.authorizationHeader });
   return new Elysia({ name: 'revoke' }).post('/revoke', handler, hooks).post('/oauth/revoke', handler, hooks);
 }

@@ -59,7 +59,7 @@ export function tempTokenRoutes(deps: Deps) {
           throw typed(e);
         }
       },
-      { ...input.json(MintBody, { limit: MAX_BODY, before: admin }), headers: input.authorizationHeader },
+      input.json(MintBody, { limit: MAX_BODY, before: admin, headers: input.authorizationHeader }),
     )
     .post(
       '/temp-tokens/validate',
@@ -72,7 +72,7 @@ export function tempTokenRoutes(deps: Deps) {
           throw e;
         }
       },
-      { ...input.json(ValidateBody, { limit: MAX_BODY, before: admin }), headers: input.authorizationHeader },
+      input.json(ValidateBody, { limit: MAX_BODY, before: admin, headers: input.authorizationHeader }),
     )
     .delete(
       '/temp-tokens',
@@ -81,7 +81,7 @@ export function tempTokenRoutes(deps: Deps) {
         if (!query.scope || !query.resource_id) throw new InvalidRequest('scope and resource_id are required');
         return json({ deleted: await deps.tempTokens.deleteByResource(query.scope, query.resource_id) });
       },
-      { ...input.query(DeleteQuery), headers: input.authorizationHeader },
+      input.query(DeleteQuery, { headers: input.authorizationHeader }),
     )
     .get(
       '/set-password/:id',

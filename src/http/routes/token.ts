@@ -157,9 +157,9 @@ export function tokenRoutes(deps: Deps, extraGrants: Record<string, GrantHandler
     return new Response(JSON.stringify(body), { headers });
   };
   // The per-IP limit runs before the body is read.
-  const hooks = {
-    ...input.form(TokenForm, { before: (request) => enforce(deps.limits.tokenIp, requestMeta(request).ip, () => deps.metrics.rateLimited('token')) }),
+  const hooks = input.form(TokenForm, {
+    before: (request) => enforce(deps.limits.tokenIp, requestMeta(request).ip, () => deps.metrics.rateLimited('token')),
     headers: input.authorizationHeader,
-  };
+  });
   return new Elysia({ name: 'token' }).post('/token', handler, hooks).post('/oauth/token', handler, hooks);
 }

@@ -53,7 +53,7 @@ export function userinfoRoutes(deps: Deps) {
         const given = presentedToken(request);
         return answer(request, given?.token, given?.scheme);
       },
-      { headers: input.authorizationHeader },
+      input.headers(input.authorizationHeader),
     )
     .post(
       '/userinfo',
@@ -63,6 +63,6 @@ export function userinfoRoutes(deps: Deps) {
         return given ? answer(request, given.token, given.scheme) : answer(request, body.access_token);
       },
       // A POST without a body carries the token in the header.
-      { ...input.form(UserinfoForm, { optional: true }), headers: input.authorizationHeader },
+      input.form(UserinfoForm, { optional: true, headers: input.authorizationHeader }),
     );
 }
