@@ -152,7 +152,7 @@ describe("a fresh server's first ID-token key", () => {
     }
   });
 
-  test('the first ID-token key cannot be stored: the JWKS answers 503 meanwhile, the failure is logged, the key reload makes it', async () => {
+  test('the first ID-token key cannot be stored: the JWKS answers 503 or the ES256 key alone, the failure is logged, the key reload makes it', async () => {
     const dir = tempDir();
     const before = openSqlite(join(dir, 'auth.db'));
     await before.migrate();
@@ -172,11 +172,12 @@ describe("a fresh server's first ID-token key", () => {
       const { deps } = running;
       const jwks = () => fetch(`${deps.config.baseUrl}/jwks.json`);
       const pending = deps.keys.idKeyPending;
-      expect(pending).not.toBeNull();
-      // Asked while the key is being made, the JWKS waits for it, and fails with it: retry, never a 500.
+      // Asked while the key is being made (as it is here, RSA key generation taking tens of ms), the JWKS
+      // waits for it and fails with it: 503, retry. Asked after the failure, it lists the ES256 key alone.
+      // Which one depends on the machine's speed; a 500 or a set without the ES256 key is never right.
       const early = await jwks();
-      expect(early.status).toBe(503);
-      expect(await early.json()).toMatchObject({ error: 'temporarily_unavailable' });
+      if (early.status === 503) expect(await early.json()).toMatchObject({ error: 'temporarily_unavailable' });
+      else expect([early.status, await algs(early)]).toEqual([200, ['ES256']]);
       await pending?.catch(() => {});
       expect(deps.keys.idKeyPending).toBeNull();
       expect(lines.filter((l) => /"level":"error".*generating the ID-token signing key failed/.test(l))).toHaveLength(1);
