@@ -118,6 +118,28 @@ describe("a fresh server's first ID-token key", () => {
   /** The real server on port 0 with its data in `dir` (a fresh one by default). */
   const startIn = (dir: string, log: Logger = silentLogger) =>
     startServer(loadConfig({ PORT: '0', HOST: '127.0.0.1', BASE_URL: 'http://127.0.0.1:0', DATA_DIR: dir }), log);
+  /** `startIn` keeping the server's log lines. */
+  const startLogged = async (dir: string) => {
+    const lines: string[] = [];
+    const running = await startIn(
+      dir,
+      createLogger('debug', 'json', (l) => lines.push(l)),
+    );
+    return { running, lines };
+  };
+  /**
+   * A data directory whose database is migrated and holds a user, so no first-admin seeding (an argon2 hash)
+   * runs at start; `prepare` gets the database before the server opens it.
+   */
+  const dirWithUser = async (prepare?: (db: SqliteStore['db']) => void) => {
+    const dir = tempDir();
+    const before = openSqlite(join(dir, 'auth.db'));
+    await before.migrate();
+    await before.users.insert({ id: 'u0', username: 'root', email: null, emailVerified: false, passwordHash: null, isAdmin: true, createdAt: 0 });
+    prepare?.(before.db);
+    await before.close();
+    return dir;
+  };
   test('KeyRing.load with deferIdKey returns before the RS256 key exists; idKeyPending resolves once it does', async () => {
     const store = openSqlite(join(tempDir(), 'auth.db'));
     await store.migrate();
@@ -153,20 +175,11 @@ describe("a fresh server's first ID-token key", () => {
   });
 
   test('the first ID-token key cannot be stored: the JWKS answers 503 or the ES256 key alone, the failure is logged, the key reload makes it', async () => {
-    const dir = tempDir();
-    const before = openSqlite(join(dir, 'auth.db'));
-    await before.migrate();
-    await before.users.insert({ id: 'u0', username: 'root', email: null, emailVerified: false, passwordHash: null, isAdmin: true, createdAt: 0 });
     // The database refuses the RS256 key with SQLite's message for a full disk (a store that cannot serve: 503).
-    before.db.exec(
-      "CREATE TRIGGER refuse_rs256 BEFORE INSERT ON signing_keys WHEN NEW.alg = 'RS256' BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END",
+    const dir = await dirWithUser((db) =>
+      db.exec("CREATE TRIGGER refuse_rs256 BEFORE INSERT ON signing_keys WHEN NEW.alg = 'RS256' BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"),
     );
-    await before.close();
-    const lines: string[] = [];
-    const running = await startIn(
-      dir,
-      createLogger('debug', 'json', (l) => lines.push(l)),
-    );
+    const { running, lines } = await startLogged(dir);
     const algs = async (r: Response) => ((await r.json()) as { keys: { alg: string }[] }).keys.map((k) => k.alg).sort();
     try {
       const { deps } = running;
@@ -196,17 +209,8 @@ describe("a fresh server's first ID-token key", () => {
   });
 
   test('stopped while the key is being made: the stop waits for it, it is stored, and nothing fails', async () => {
-    const dir = tempDir();
-    // A user exists already, so no first-admin seeding (an argon2 hash) holds the stop up meanwhile.
-    const before = openSqlite(join(dir, 'auth.db'));
-    await before.migrate();
-    await before.users.insert({ id: 'u0', username: 'root', email: null, emailVerified: false, passwordHash: null, isAdmin: true, createdAt: 0 });
-    await before.close();
-    const lines: string[] = [];
-    const running = await startIn(
-      dir,
-      createLogger('debug', 'json', (l) => lines.push(l)),
-    );
+    const dir = await dirWithUser();
+    const { running, lines } = await startLogged(dir);
     expect(running.deps.keys.idKeyPending).not.toBeNull();
     await running.stop(1);
     expect(lines.filter((l) => /"level":"error"/.test(l))).toEqual([]);
