@@ -121,6 +121,7 @@ function asInvalidRequest(error: unknown, code: 'VALIDATION' | 'PARSE'): OAuthEr
   const name = (e.valueError?.path ?? '').split('/')[1] ?? '';
   if (!name) return new OAuthError('invalid_request', 'the body must be a JSON object');
   const value = e.value && typeof e.value === 'object' ? (e.value as Record<string, unknown>)[name] : undefined;
-  const noun = e.type === 'headers' ? 'header' : e.type === 'params' ? 'path segment' : 'parameter';
+  // Headers are checked in input.ts (headerCheck), which names them itself; Elysia validates bodies, queries and path segments.
+  const noun = e.type === 'params' ? 'path segment' : 'parameter';
   return new OAuthError('invalid_request', describeParamError(name, value, e.validator?.schema?.properties?.[name], noun));
 }
